@@ -1,0 +1,1 @@
+"""Cross-service plumbing: settings base, logging, Kafka clients, topic catalogue, local broker."""

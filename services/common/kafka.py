@@ -1,0 +1,95 @@
+"""Kafka client factories: every producer, consumer and admin client is made here.
+
+Callers open them under ``async with`` (or a lifespan) so they are always closed.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from services.common.settings import CommonSettings, SecurityProtocol
+
+
+def connection_options(settings: CommonSettings) -> dict[str, Any]:
+    """bootstrap servers and security options shared by every client."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap,
+        "security_protocol": settings.kafka_security_protocol.value,
+    }
+    if settings.kafka_security_protocol in (SecurityProtocol.SSL, SecurityProtocol.SASL_SSL):
+        context = ssl.create_default_context(
+            cafile=str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        )
+        options["ssl_context"] = context
+    if settings.kafka_security_protocol in (
+        SecurityProtocol.SASL_PLAINTEXT,
+        SecurityProtocol.SASL_SSL,
+    ):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = (
+            settings.kafka_sasl_password.get_secret_value()
+            if settings.kafka_sasl_password
+            else None
+        )
+    return options
+
+
+def make_producer(settings: CommonSettings, **overrides: Any) -> AIOKafkaProducer:
+    """A durable producer: idempotent, acks=all, so an acknowledged write is stored."""
+    options: dict[str, Any] = {
+        "client_id": f"{settings.kafka_client_id}-producer",
+        "acks": "all",
+        "enable_idempotence": True,
+        "linger_ms": 2,
+        "max_batch_size": 262144,
+        "request_timeout_ms": 15000,
+        **connection_options(settings),
+    }
+    options.update(overrides)
+    return AIOKafkaProducer(**options)
+
+
+def make_consumer(
+    settings: CommonSettings, *topics: str, group_id: str | None, **overrides: Any
+) -> AIOKafkaConsumer:
+    """A consumer that commits only what the caller says it has finished."""
+    options: dict[str, Any] = {
+        "client_id": f"{settings.kafka_client_id}-consumer",
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "isolation_level": "read_committed",
+        **connection_options(settings),
+    }
+    options.update(overrides)
+    return AIOKafkaConsumer(*topics, **options)
+
+
+def make_admin(settings: CommonSettings, **overrides: Any) -> AIOKafkaAdminClient:
+    options: dict[str, Any] = {
+        "client_id": f"{settings.kafka_client_id}-admin",
+        "request_timeout_ms": 15000,
+        **connection_options(settings),
+    }
+    options.update(overrides)
+    return AIOKafkaAdminClient(**options)
+
+
+@asynccontextmanager
+async def admin_client(
+    settings: CommonSettings, **overrides: Any
+) -> AsyncIterator[AIOKafkaAdminClient]:
+    """An admin client, started and always closed (aiokafka's has no ``async with`` of its own)."""
+    admin = make_admin(settings, **overrides)
+    await admin.start()
+    try:
+        yield admin
+    finally:
+        await admin.close()

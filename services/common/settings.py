@@ -1,0 +1,53 @@
+"""Settings shared by every component; each service subclasses `CommonSettings` once.
+
+Every field is read from an environment variable with the prefix ``RELAY_`` (``kafka_bootstrap``
+-> ``RELAY_KAFKA_BOOTSTRAP``) or from a ``.env`` file. Settings are built once at start-up and
+passed down; domain code never reads the environment.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class SecurityProtocol(StrEnum):
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # console renderer on a TTY, JSON otherwise
+    JSON = "json"
+    CONSOLE = "console"
+
+
+class CommonSettings(BaseSettings):
+    """Kafka connection and logging, the same for every service and the CLI."""
+
+    model_config = SettingsConfigDict(env_prefix="RELAY_", env_file=".env", extra="ignore")
+
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    kafka_security_protocol: SecurityProtocol = Field(
+        SecurityProtocol.PLAINTEXT, description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
+    )
+    kafka_sasl_mechanism: str = Field("SCRAM-SHA-512", description="SASL mechanism")
+    kafka_sasl_username: str | None = Field(None, description="SASL user (principal)")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle for SSL listeners")
+    kafka_client_id: str = Field("notice-relay", description="Kafka client id prefix")
+    topic_prefix: str = Field("", description="Prefix added to every topic name (tests)")
+    log_level: str = Field("info", description="debug, info, warning, error")
+    log_format: LogFormat = Field(LogFormat.AUTO, description="auto, json or console")
+    log_pii: bool = Field(False, description="Log names, birth dates and document numbers")
+
+    def topic(self, name: str) -> str:
+        """The physical topic name for a catalogue name."""
+        return f"{self.topic_prefix}{name}"

@@ -1,0 +1,139 @@
+"""The topic catalogue (``deploy/topics.yaml``) as models, and its idempotent application."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError
+from pydantic import BaseModel, Field
+
+from services.common.settings import REPO_ROOT
+
+CATALOGUE_PATH = REPO_ROOT / "deploy" / "topics.yaml"
+
+
+class TopicSpec(BaseModel):
+    name: str
+    description: str = ""
+    partitions: int = Field(ge=1)
+    replication_factor: int = Field(1, ge=1)
+    config: dict[str, str] = Field(default_factory=dict)
+
+
+class Catalogue(BaseModel):
+    topics: list[TopicSpec]
+
+    def get(self, name: str) -> TopicSpec:
+        for spec in self.topics:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def names(self) -> list[str]:
+        return [spec.name for spec in self.topics]
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH, replication_factor: int | None = None) -> Catalogue:
+    raw: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    defaults = raw.get("defaults", {})
+    topics = []
+    for entry in raw["topics"]:
+        config = {**defaults.get("config", {}), **entry.get("config", {})}
+        topics.append(
+            TopicSpec(
+                name=entry["name"],
+                description=entry.get("description", ""),
+                partitions=entry["partitions"],
+                replication_factor=replication_factor
+                or entry.get("replication_factor", defaults.get("replication_factor", 1)),
+                config={k: str(v) for k, v in config.items()},
+            )
+        )
+    return Catalogue(topics=topics)
+
+
+class Change(StrEnum):
+    CREATED = "created"
+    UNCHANGED = "unchanged"
+    PARTITIONS_ADDED = "partitions_added"
+    CONFIG_UPDATED = "config_updated"
+    DRIFT = "drift"  # differs in a way apply will not change (fewer partitions, replication)
+
+
+class TopicReport(BaseModel):
+    topic: str
+    changes: list[Change]
+    details: list[str] = Field(default_factory=list)
+
+
+async def apply_catalogue(
+    admin: AIOKafkaAdminClient, catalogue: Catalogue, prefix: str = ""
+) -> list[TopicReport]:
+    """Create or update every topic; safe to run any number of times."""
+    existing = set(await admin.list_topics())
+    reports: list[TopicReport] = []
+    for spec in catalogue.topics:
+        name = prefix + spec.name
+        if name not in existing:
+            reports.append(await _create(admin, spec, name))
+        else:
+            reports.append(await _reconcile(admin, spec, name))
+    return reports
+
+
+async def _create(admin: AIOKafkaAdminClient, spec: TopicSpec, name: str) -> TopicReport:
+    topic = NewTopic(
+        name=name,
+        num_partitions=spec.partitions,
+        replication_factor=spec.replication_factor,
+        topic_configs=spec.config,
+    )
+    try:
+        await admin.create_topics([topic])
+    except TopicAlreadyExistsError:  # created concurrently by another applier
+        return await _reconcile(admin, spec, name)
+    return TopicReport(topic=name, changes=[Change.CREATED])
+
+
+async def _reconcile(admin: AIOKafkaAdminClient, spec: TopicSpec, name: str) -> TopicReport:
+    report = TopicReport(topic=name, changes=[])
+    [described] = await admin.describe_topics([name])
+    partitions = described["partitions"]
+    current = len(partitions)
+    if current < spec.partitions:
+        await admin.create_partitions({name: NewPartitions(total_count=spec.partitions)})
+        report.changes.append(Change.PARTITIONS_ADDED)
+        report.details.append(f"partitions {current} -> {spec.partitions}")
+    elif current > spec.partitions:
+        report.changes.append(Change.DRIFT)
+        report.details.append(f"has {current} partitions, catalogue says {spec.partitions}")
+    replication = len(partitions[0]["replicas"]) if partitions else 0
+    if replication != spec.replication_factor:
+        report.changes.append(Change.DRIFT)
+        report.details.append(
+            f"replication {replication}, catalogue says {spec.replication_factor}"
+        )
+    actual = await describe_topic_config(admin, name)
+    differing = {k: v for k, v in spec.config.items() if actual.get(k) != v}
+    if differing:
+        resource = ConfigResource(ConfigResourceType.TOPIC, name, configs=spec.config)
+        await admin.alter_configs([resource])
+        report.changes.append(Change.CONFIG_UPDATED)
+        report.details.extend(f"{k}: {actual.get(k)} -> {v}" for k, v in differing.items())
+    if not report.changes:
+        report.changes.append(Change.UNCHANGED)
+    return report
+
+
+async def describe_topic_config(admin: AIOKafkaAdminClient, name: str) -> dict[str, str]:
+    [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+    values: dict[str, str] = {}
+    for resource in response.resources:
+        for entry in resource[4]:
+            values[entry[0]] = entry[1]
+    return values
