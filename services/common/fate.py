@@ -1,0 +1,170 @@
+"""One wrapper decides what happens to a message when its handler fails.
+
+It is the only place in the code base that catches broad exceptions: an unexpected error in a
+handler dead-letters the record (with the exception class as the reason) instead of crashing
+the consumer or stalling its partition. Transient errors are retried with backoff up to a
+limit, then dead-lettered too, so a poison record never blocks the records behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from services.common.errors import DropError, PermanentError, TransientError
+from services.common.logging import get_logger
+
+log = get_logger(__name__)
+
+# Header names on every dead-letter record (documented in schemas/asyncapi.yaml).
+H_REASON = "relay-dlq-reason"
+H_FIELD = "relay-dlq-field"
+H_ERROR = "relay-dlq-error"
+H_SERVICE = "relay-dlq-service"
+H_AT = "relay-dlq-at"
+H_ATTEMPTS = "relay-dlq-attempts"
+H_TOPIC = "relay-original-topic"
+H_PARTITION = "relay-original-partition"
+H_OFFSET = "relay-original-offset"
+H_TIMESTAMP = "relay-original-timestamp"
+H_REPLAYED_FROM = "relay-replayed-from"
+H_REPLAYED_AT = "relay-replayed-at"
+H_REPLAY_COUNT = "relay-replay-count"
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class Fate(StrEnum):
+    DONE = "done"
+    DEAD_LETTERED = "dead_lettered"
+    DROPPED = "dropped"
+
+
+class RecordLike(Protocol):
+    """What the wrapper needs of a consumed record (aiokafka's ConsumerRecord fits)."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Headers: ...
+
+
+class Sender(Protocol):
+    """The part of a producer the wrapper uses (AIOKafkaProducer fits)."""
+
+    async def send_and_wait(
+        self, topic: str, value: bytes | None = None, key: bytes | None = None, **kwargs: Any
+    ) -> Any: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_delay_s: float = 0.2
+    max_delay_s: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))  # noqa: S311
+
+
+def dead_letter_headers(
+    record: RecordLike, *, service: str, reason: str, field: str | None, error: str, attempts: int
+) -> list[tuple[str, bytes]]:
+    """The original headers, then why and where the record failed."""
+    extra = {
+        H_REASON: reason[:1000],
+        H_FIELD: field or "",
+        H_ERROR: error,
+        H_SERVICE: service,
+        H_AT: datetime.now(UTC).isoformat(),
+        H_ATTEMPTS: str(attempts),
+        H_TOPIC: record.topic,
+        H_PARTITION: str(record.partition),
+        H_OFFSET: str(record.offset),
+        H_TIMESTAMP: str(record.timestamp),
+    }
+    kept = [(k, v) for k, v in (record.headers or ()) if k not in extra]
+    return kept + [(k, v.encode()) for k, v in extra.items()]
+
+
+@dataclass
+class FateWrapper:
+    """Runs a handler for one record and settles its fate; never raises for the record."""
+
+    service: str
+    producer: Sender
+    dead_letter_topic: str
+    retry: RetryPolicy = RetryPolicy()
+
+    async def run(self, record: RecordLike, handler: Callable[[], Awaitable[None]]) -> Fate:
+        attempt = 0
+        while True:
+            try:
+                await handler()
+            except PermanentError as exc:
+                return await self._dead_letter(record, exc.reason, exc.field, exc, attempt + 1)
+            except DropError as exc:
+                log.info("record.dropped", reason=exc.reason, **_where(record))
+                return Fate.DROPPED
+            except TransientError as exc:
+                attempt += 1
+                if attempt >= self.retry.attempts:
+                    reason = f"gave up after {attempt} attempts: {exc.reason}"
+                    return await self._dead_letter(record, reason, exc.field, exc, attempt)
+                log.warning("record.retrying", reason=exc.reason, attempt=attempt, **_where(record))
+                await asyncio.sleep(self.retry.delay(attempt))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the one place that settles unexpected errors
+                reason = f"unexpected {type(exc).__name__}: {str(exc)[:300]}"
+                log.exception("record.handler_failed", **_where(record))
+                return await self._dead_letter(record, reason, None, exc, attempt + 1)
+            else:
+                return Fate.DONE
+
+    async def _dead_letter(
+        self, record: RecordLike, reason: str, field: str | None, exc: Exception, attempts: int
+    ) -> Fate:
+        headers = dead_letter_headers(
+            record,
+            service=self.service,
+            reason=reason,
+            field=field,
+            error=type(exc).__name__,
+            attempts=attempts,
+        )
+        await self.producer.send_and_wait(
+            self.dead_letter_topic, record.value, key=record.key, headers=headers
+        )
+        log.warning(
+            "record.dead_lettered", reason=reason, field=field, dlq=self.dead_letter_topic,
+            **_where(record),
+        )  # fmt: skip
+        return Fate.DEAD_LETTERED
+
+
+def _where(record: RecordLike) -> dict[str, Any]:
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+
+
+def header(record: RecordLike, name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return value.decode(errors="replace")
+    return None
