@@ -26,6 +26,8 @@ log = get_logger(__name__)
 REWIND_BACKOFF = RetryPolicy(attempts=1_000_000, base_delay_s=0.2, max_delay_s=5)
 
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[Sequence[Awaitable[Any]]]]
+# Runs once per batch after every record's handler and before the commit (batch-wide work).
+BatchHook = Callable[[], Awaitable[Sequence[Awaitable[Any]]]]
 
 
 @dataclass
@@ -46,6 +48,7 @@ class ConsumeLoop:
     max_records: int = 500
     poll_timeout_ms: int = 200
     rewind_backoff: RetryPolicy = REWIND_BACKOFF
+    after_batch: BatchHook | None = None
     stats: LoopStats = field(default_factory=LoopStats)
 
     async def run(self) -> None:
@@ -75,6 +78,8 @@ class ConsumeLoop:
                 self.stats.consumed += 1
                 fate = await self.fate.run(record, _collect(self.handle, record, pending))
                 self._count(fate)
+        if self.after_batch is not None:
+            pending.extend(await self.after_batch())
         # Raises KafkaError if any output was not stored: nothing is committed then.
         await asyncio.gather(*pending)
         await self.consumer.commit()

@@ -1,0 +1,93 @@
+"""Screening hits (topic ``alerts``, key = ``alert_id``)."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StrictStr
+
+from schemas.common import CountryCode, Model, Score, Timestamp
+from schemas.event import EventId, EventType, Location, TravelDocument, Traveller
+from schemas.watchlist import (
+    Action,
+    Dissemination,
+    EntryId,
+    ListKind,
+    PersonRecord,
+    SltdDocument,
+)
+
+SCHEMA_VERSION = "alert/1"
+
+# Fixed namespace: alert ids must be the same on every machine and in every release.
+_ALERT_NAMESPACE = uuid.UUID("5b7e6a53-9a55-4c1e-8f43-6f0f2b0a7c11")
+
+
+def alert_id_for(event_id: str, entry_id: str) -> str:
+    """The alert id of (event, entry): processing an event twice yields the same alert."""
+    return "a-" + uuid.uuid5(_ALERT_NAMESPACE, f"{event_id}\x1f{entry_id}").hex
+
+
+class AlertKind(StrEnum):
+    PERSON = "person"
+    DOCUMENT = "document"
+
+
+class Band(StrEnum):
+    STRONG = "strong"  # act now
+    POSSIBLE = "possible"  # needs a human look
+
+
+class Urgency(StrEnum):
+    URGENT = "urgent"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class ExplanationItem(Model):
+    """One field's comparison, in words a duty officer understands."""
+
+    field: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    event: Annotated[StrictStr, Field(max_length=500)] | None = None
+    entry: Annotated[StrictStr, Field(max_length=500)] | None = None
+    how: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    score: Score
+
+
+Text = Annotated[StrictStr, Field(max_length=2000)]
+
+
+class Alert(Model):
+    alert_id: Annotated[StrictStr, Field(pattern=r"^a-[0-9a-f]{32}$")]
+    event_id: EventId
+    entry_id: EntryId
+    list: Annotated[ListKind, Field(strict=False)]
+    kind: Annotated[AlertKind, Field(strict=False)]
+    band: Annotated[Band, Field(strict=False)]
+    score: Score
+    action: Annotated[Action, Field(strict=False)]
+    urgency: Annotated[Urgency, Field(strict=False)]
+    country: CountryCode
+    issuer: CountryCode
+    occurred_at: Timestamp
+    explanation: Annotated[builtins.list[ExplanationItem], Field(min_length=1, max_length=50)]
+    created_at: Timestamp
+    # Optional context for routing and for the contact point's screen.
+    dissemination: Dissemination | None = None
+    retro: bool = False  # raised by retro-screening a past event against a new entry
+    subject_minor: bool | None = None
+    event_type: Annotated[EventType, Field(strict=False)] | None = None
+    location: Location | None = None
+    traveller: Traveller | None = None  # what the event said
+    event_document: TravelDocument | None = None
+    entry_person: PersonRecord | None = None  # what the list says
+    entry_document: SltdDocument | None = None
+    summary: Text | None = None  # one-line human summary
+
+    def may_disseminate_to(self, country: str) -> bool:
+        if self.dissemination is None:
+            return True
+        return country == self.issuer or country in self.dissemination.restricted_to

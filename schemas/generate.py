@@ -1,0 +1,201 @@
+"""Write the published contract: ``schemas/json/*.json`` and ``schemas/asyncapi.yaml``.
+
+``python -m schemas.generate`` (or ``make schemas``) regenerates both from the models and the
+topic catalogue; ``tests/unit/schemas/test_generated.py`` fails when the files drift.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from schemas.alert import Alert
+from schemas.codec import SCHEMA_HEADER, SCHEMA_VERSIONS
+from schemas.event import Event
+from schemas.mrz import MrzResult
+from schemas.notification import Acknowledgement, AuditRecord, Escalation, Notification
+from schemas.watchlist import WatchlistEntry
+from services.common.topics import Catalogue, load_catalogue
+
+SCHEMAS_DIR = Path(__file__).resolve().parent
+JSON_DIR = SCHEMAS_DIR / "json"
+ASYNCAPI_PATH = SCHEMAS_DIR / "asyncapi.yaml"
+BASE_ID = "https://notice-relay.example/schemas/"
+
+MODELS: dict[str, type[BaseModel]] = {
+    "event": Event,
+    "alert": Alert,
+    "watchlist_entry": WatchlistEntry,
+    "notification": Notification,
+    "acknowledgement": Acknowledgement,
+    "escalation": Escalation,
+    "audit_record": AuditRecord,
+    "mrz_result": MrzResult,
+}
+
+DLQ_HEADERS: dict[str, str] = {
+    "relay-dlq-reason": "Why the record was dead-lettered, naming the field and rule.",
+    "relay-dlq-field": "The field path at fault, when there is one (traveller.surname).",
+    "relay-dlq-service": "The service that dead-lettered it (ingest, matcher, notifier).",
+    "relay-original-topic": "The topic the record was read from.",
+    "relay-original-partition": "Its partition (decimal text).",
+    "relay-original-offset": "Its offset (decimal text).",
+}
+
+# topic -> (message, key description, producers, consumers). A topic missing here fails
+# generation, so a new catalogue topic cannot go undocumented.
+TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
+    "ingest.raw": ("raw_event", "the agency's event id", ["border-agency"], ["ingest"]),
+    "events.border_crossing": ("event", "traveller key", ["ingest"], ["matcher"]),
+    "events.document_check": ("event", "traveller key", ["ingest"], ["matcher"]),
+    "watchlist.entries": ("watchlist_entry", "entry_id", ["watchlist-importer"], ["matcher"]),
+    "alerts": ("alert", "alert_id", ["matcher"], ["notifier"]),
+    "notifications.deliveries": ("notification", "notification_id", ["notifier"], ["notifier"]),
+    "notifications.acks": ("acknowledgement", "alert_id", ["notifier"], ["notifier"]),
+    "notifications.audit": ("audit_record", "alert_id", ["notifier"], ["operator"]),
+}
+DLQ_PRODUCERS = {
+    "ingest.raw.dlq": "ingest",
+    "events.dlq": "matcher",
+    "watchlist.entries.dlq": "matcher",
+    "alerts.dlq": "notifier",
+}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema (draft 2020-12) of what a producer must send."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, model in MODELS.items():
+        schema = model.model_json_schema(mode="validation")
+        out[f"{name}.json"] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{BASE_ID}{name}.json",
+            **schema,
+        }
+    return out
+
+
+def _message(name: str, model: type[BaseModel] | None, key: str) -> dict[str, Any]:
+    version = SCHEMA_VERSIONS.get(model) if model else None
+    headers: dict[str, Any] = {"type": "object", "properties": {}}
+    if version:
+        headers["properties"][SCHEMA_HEADER] = {
+            "type": "string",
+            "description": "Schema version <message>/<major>; see schemas/README.md.",
+            "examples": [version],
+        }
+    message: dict[str, Any] = {
+        "name": name,
+        "contentType": "application/json",
+        "headers": headers,
+        "bindings": {"kafka": {"key": {"type": "string", "description": key}}},
+    }
+    message["payload"] = {"$ref": f"json/{_file_for(model)}"} if model else {}
+    return message
+
+
+def _file_for(model: type[BaseModel]) -> str:
+    return next(f"{name}.json" for name, m in MODELS.items() if m is model)
+
+
+def _dead_letter() -> dict[str, Any]:
+    message = _message("dead_letter", None, "the original record's key, unchanged")
+    message["summary"] = "The original record's value, byte for byte (may be unreadable)."
+    message["headers"]["properties"].update(
+        {name: {"type": "string", "description": text} for name, text in DLQ_HEADERS.items()}
+    )
+    message["headers"]["required"] = ["relay-dlq-reason", "relay-dlq-service"]
+    return message
+
+
+def _channel(spec: Any, message: str, producers: list[str], consumers: list[str]) -> Any:
+    config: dict[str, Any] = {
+        "cleanup.policy": spec.config["cleanup.policy"].split(","),
+        "retention.ms": int(spec.config["retention.ms"]),
+    }
+    return {
+        "address": spec.name,
+        "description": spec.description,
+        "messages": {message: {"$ref": f"#/components/messages/{message}"}},
+        "bindings": {
+            "kafka": {
+                "topic": spec.name,
+                "partitions": spec.partitions,
+                "replicas": spec.replication_factor,
+                "topicConfiguration": config,
+                "bindingVersion": "0.5.0",
+            }
+        },
+        "x-producers": producers,
+        "x-consumers": consumers,
+    }
+
+
+def _topic_roles(name: str) -> tuple[str, list[str], list[str]]:
+    if name in DLQ_PRODUCERS:
+        return "dead_letter", [DLQ_PRODUCERS[name]], ["operator"]
+    if name not in TOPICS:
+        raise KeyError(f"topic {name!r} is in deploy/topics.yaml but not in schemas/generate.py")
+    message, _key, producers, consumers = TOPICS[name]
+    return message, producers, consumers
+
+
+def asyncapi(catalogue: Catalogue) -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for spec in catalogue.topics:
+        message, producers, consumers = _topic_roles(spec.name)
+        channels[spec.name] = _channel(spec, message, producers, consumers)
+        ref = {"$ref": f"#/channels/{spec.name}"}
+        msg_ref = [{"$ref": f"#/channels/{spec.name}/messages/{message}"}]
+        for action, services in (("send", producers), ("receive", consumers)):
+            for service in services:
+                operations[f"{service}.{action}.{spec.name}"] = {
+                    "action": action,
+                    "channel": ref,
+                    "messages": msg_ref,
+                }
+    messages = {"dead_letter": _dead_letter()}
+    for message, key, _p, _c in TOPICS.values():
+        model = Event if message == "raw_event" else MODELS[message]
+        messages.setdefault(message, _message(message, model, key))
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "notice-relay",
+            "version": "1.0.0",
+            "description": "Topics, keys, messages and headers of notice-relay (generated by "
+            "`make schemas` from schemas/ and deploy/topics.yaml; do not edit).",
+        },
+        "defaultContentType": "application/json",
+        "servers": {"local": {"host": "localhost:9092", "protocol": "kafka"}},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+def render() -> dict[Path, str]:
+    """Every generated file and its exact text."""
+    files = {
+        JSON_DIR / name: json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        for name, schema in json_schemas().items()
+    }
+    text = yaml.safe_dump(asyncapi(load_catalogue()), sort_keys=False, allow_unicode=True)
+    files[ASYNCAPI_PATH] = "# Generated by `make schemas`; do not edit.\n" + text
+    return files
+
+
+def main() -> None:
+    JSON_DIR.mkdir(exist_ok=True)
+    for path, text in render().items():
+        path.write_text(text, encoding="utf-8")
+        print(path.relative_to(SCHEMAS_DIR.parent))
+
+
+if __name__ == "__main__":
+    main()
