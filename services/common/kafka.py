@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.common.settings import CommonSettings, SecurityProtocol
@@ -93,3 +93,15 @@ async def admin_client(
         yield admin
     finally:
         await admin.close()
+
+
+async def partitions_of(settings: CommonSettings, *topics: str) -> list[TopicPartition]:
+    """Every partition of the given topics (for consumers that assign instead of joining)."""
+    async with admin_client(settings) as admin:
+        described = await admin.describe_topics(list(topics))
+    found: list[TopicPartition] = []
+    for topic in described:
+        if topic.get("error_code"):
+            raise LookupError(f"topic {topic['topic']} cannot be described: {topic['error_code']}")
+        found.extend(TopicPartition(topic["topic"], p["partition"]) for p in topic["partitions"])
+    return sorted(found)
