@@ -1,0 +1,171 @@
+"""FollowTheMoney / OpenSanctions entities, one JSON object a line (``followthemoney`` parses).
+
+Mapping decisions:
+
+- Only entities whose schema is (or descends from) ``Person`` become entries; any other schema
+  (Company, Address, Sanction...) in an export is reported as ignored, not as a bad record.
+- Values are cleaned by the FtM model (``get_proxy(..., cleaned=False)`` runs each property's
+  type cleaning): a value it cannot read (a date like ``02.03.1985``) is dropped with a warning
+  naming the property; unknown properties are ignored.
+- ``id`` -> ``entry_id`` unchanged, so an entry can be traced back to the OpenSanctions entity;
+  an id outside the entry-id pattern makes the record bad.
+- list: ``--list`` (default ``diffusion``); issuer: ``--issuer`` (required: FtM has no issuer);
+  action: ``--action``, else the list's default (diffusion -> ``locate``). Status ``active``.
+- names: ``lastName`` + ``firstName`` (+ ``middleName``) + ``fatherName`` (as patronymic) make a
+  structured name. Each ``name`` and ``alias`` is a whole name without parts: its last word is
+  taken as the surname, the rest as given names (the matcher tries both orders anyway). A whole
+  name equal to the structured one is not repeated. At most 50 names.
+- ``birthDate``: the first value, cut to ``YYYY-MM-DD``/``YYYY-MM``/``YYYY``; when there are
+  several, a warning says one was kept (an entry holds one date of birth).
+- ``nationality`` then ``citizenship``: FtM's lower-case alpha-2 -> alpha-3. FtM also knows
+  historic and regional codes (``suhh``, ``zr``...) that are not ISO alpha-3: these are dropped
+  with a warning rather than rejecting a wanted person.
+- ``gender``: ``male`` -> M, ``female`` -> F, ``other`` -> X.
+- ``passportNumber`` -> documents of type ``P``; ``idNumber`` -> documents without a type. FtM does
+  not say which state issued them: the first nationality is used; with no nationality the
+  numbers are dropped with a warning (an entry document needs an issuing state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from followthemoney import model
+from followthemoney.exc import InvalidData
+from followthemoney.proxy import EntityProxy
+
+from schemas.common import to_alpha3
+from schemas.watchlist import ListKind
+from services.watchlist.records import LoadOptions, ParsedRecord, build_entry, error
+
+MAX_NAMES = 50
+_SEX = {"male": "M", "female": "F", "other": "X"}
+_USED_PROPERTIES = (
+    "name", "alias", "firstName", "lastName", "middleName", "fatherName", "birthDate",
+    "nationality", "citizenship", "gender", "passportNumber", "idNumber",
+)  # fmt: skip
+
+
+def parse(text: str, options: LoadOptions) -> Iterator[ParsedRecord]:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            yield _parse_line(number, line, options)
+
+
+def _parse_line(number: int, line: str, options: LoadOptions) -> ParsedRecord:
+    where = f"line {number}"
+    loaded = _load(number, line)
+    if isinstance(loaded, ParsedRecord):
+        return loaded
+    data, proxy = loaded
+    if not proxy.schema.is_a("Person"):
+        return ParsedRecord(number, where, ignored=f"schema {proxy.schema.name} is not a Person")
+    if proxy.id is None:
+        return ParsedRecord(number, where, errors=[error("id", "missing", "an entity needs an id")])
+    warnings = _dropped_values(data, proxy)
+    person = _person(proxy, warnings)
+    if not person["names"]:
+        msg = "a Person needs a name, alias or lastName"
+        return ParsedRecord(number, where, errors=[error("name", "missing", msg)])
+    kind = options.list_kind or ListKind.DIFFUSION
+    raw = {
+        "entry_id": proxy.id,
+        "list": kind,
+        "status": "active",
+        "issuer": options.issuer,
+        "action": options.action_for(kind),
+        "person": person,
+    }
+    return build_entry(number, where, raw, warnings)
+
+
+def _load(number: int, line: str) -> tuple[dict[str, Any], EntityProxy] | ParsedRecord:
+    where = f"line {number}"
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        return ParsedRecord(number, where, errors=[error("(entity)", "json_invalid", str(exc))])
+    if not isinstance(data, dict):
+        msg = "an entity is a JSON object"
+        return ParsedRecord(number, where, errors=[error("(entity)", "ftm_invalid", msg)])
+    try:
+        return data, model.get_proxy(data, cleaned=False)
+    except InvalidData as exc:
+        return ParsedRecord(number, where, errors=[error("(entity)", "ftm_invalid", str(exc))])
+
+
+def _dropped_values(data: dict[str, Any], proxy: EntityProxy) -> list[str]:
+    """One warning per property whose values the FtM type cleaning could not read."""
+    raw_properties = data.get("properties")
+    if not isinstance(raw_properties, dict):
+        return []
+    warnings = []
+    for prop in _USED_PROPERTIES:
+        given = raw_properties.get(prop)
+        count = len(given) if isinstance(given, list) else int(given is not None)
+        kept = len(proxy.get(prop))
+        if kept < count:
+            warnings.append(f"{prop}: {count - kept} value(s) not readable, ignored")
+    return warnings
+
+
+def _person(proxy: EntityProxy, warnings: list[str]) -> dict[str, Any]:
+    nationalities = _countries(proxy.get("nationality") + proxy.get("citizenship"), warnings)
+    births = proxy.get("birthDate")
+    if len(set(births)) > 1:
+        warnings.append(f"birthDate: {len(set(births))} values; the first is kept")
+    genders = [_SEX[g] for g in proxy.get("gender") if g in _SEX]
+    return {
+        "names": _names(proxy),
+        "date_of_birth": births[0][:10] if births else None,
+        "sex": genders[0] if genders else None,
+        "nationalities": nationalities,
+        "documents": _documents(proxy, nationalities, warnings),
+    }
+
+
+def _countries(codes: list[str], warnings: list[str]) -> list[str]:
+    found: list[str] = []
+    for code in codes:
+        try:
+            alpha3 = to_alpha3(code)
+        except ValueError:
+            warnings.append(f"country code {code!r} has no ISO alpha-3 form; dropped")
+            continue
+        if alpha3 not in found:
+            found.append(alpha3)
+    return found
+
+
+def _names(proxy: EntityProxy) -> list[dict[str, Any]]:
+    names: list[dict[str, Any]] = []
+    given = " ".join(proxy.get("firstName")[:1] + proxy.get("middleName")[:1]) or None
+    fathers = proxy.get("fatherName")
+    patronymic = fathers[0] if fathers else None
+    for surname in proxy.get("lastName"):
+        names.append({"surname": surname, "given_names": given, "patronymic": patronymic})
+    seen = {_whole(n, with_patronymic).casefold() for n in names for with_patronymic in (0, 1)}
+    for full in proxy.get("name") + proxy.get("alias"):
+        if full.casefold() in seen:
+            continue
+        seen.add(full.casefold())
+        *first, last = full.split()
+        names.append({"surname": last, "given_names": " ".join(first) or None})
+    return names[:MAX_NAMES]
+
+
+def _whole(name: dict[str, Any], with_patronymic: int) -> str:
+    patronymic = name.get("patronymic") if with_patronymic else None
+    parts = (name.get("given_names"), patronymic, name.get("surname"))
+    return " ".join(p for p in parts if p)
+
+
+def _documents(proxy: EntityProxy, states: list[str], warnings: list[str]) -> list[dict[str, Any]]:
+    numbers: list[tuple[str, str | None]] = [(n, "P") for n in proxy.get("passportNumber")]
+    numbers += [(n, None) for n in proxy.get("idNumber")]
+    if numbers and not states:
+        warnings.append(f"{len(numbers)} document number(s) without a known state; dropped")
+        return []
+    return [{"number": n, "issuing_state": states[0], "type": t} for n, t in numbers][:50]

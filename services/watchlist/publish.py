@@ -1,0 +1,121 @@
+"""Publish entries to ``watchlist.entries`` (key = entry_id), and read the current one back.
+
+Every record is handed to one idempotent acks=all producer first, then every delivery is awaited,
+so a load runs at batch speed and the result counts exactly what the broker stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import TopicPartition
+from pydantic import BaseModel, Field
+
+from schemas.codec import decode_entry, encode, schema_header
+from schemas.watchlist import WatchlistEntry
+from services.common.kafka import make_consumer, make_producer
+from services.common.logging import get_logger
+from services.common.ops.reader import partitions as topic_partitions
+from services.common.settings import CommonSettings
+
+TOPIC = "watchlist.entries"
+HEADERS = [schema_header(WatchlistEntry)]
+log = get_logger(__name__)
+
+
+class PublishResult(BaseModel):
+    topic: str
+    attempted: int = 0
+    stored: int = 0
+    failures: dict[str, int] = Field(default_factory=dict)  # error class -> how many
+
+    @property
+    def failed(self) -> int:
+        return self.attempted - self.stored
+
+
+async def publish_entries(
+    settings: CommonSettings, entries: Sequence[WatchlistEntry]
+) -> PublishResult:
+    records = [(e.entry_id.encode(), encode(e)) for e in entries]
+    return await _publish(settings, records)
+
+
+async def publish_tombstones(settings: CommonSettings, entry_ids: Iterable[str]) -> PublishResult:
+    """A null value under the key: the matcher forgets the entry, compaction later removes it."""
+    return await _publish(settings, [(entry_id.encode(), None) for entry_id in entry_ids])
+
+
+async def _publish(
+    settings: CommonSettings, records: Sequence[tuple[bytes, bytes | None]]
+) -> PublishResult:
+    topic = settings.topic(TOPIC)
+    result = PublishResult(topic=topic, attempted=len(records))
+    failures: Counter[str] = Counter()
+    async with make_producer(settings) as producer:
+        pending: list[asyncio.Future[object]] = []
+        for key, value in records:
+            try:
+                pending.append(await producer.send(topic, value, key=key, headers=HEADERS))
+            except KafkaError as exc:  # refused before sending (too large, closed...)
+                failures[type(exc).__name__] += 1
+        outcomes = await asyncio.gather(*pending, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            failures[type(outcome).__name__] += 1
+    result.failures = dict(failures)
+    result.stored = result.attempted - sum(failures.values())
+    log.info("watchlist.published", topic=topic, stored=result.stored, failed=result.failed)
+    return result
+
+
+async def current_entries(
+    settings: CommonSettings, entry_ids: Sequence[str], timeout_s: float = 60.0
+) -> dict[str, WatchlistEntry | None]:
+    """The latest value of each key on the topic (None: tombstoned); absent keys are left out.
+
+    Reads only the partitions the keys hash to (the producer's default partitioner), from the
+    beginning to the end offsets taken at the start.
+    """
+    topic = settings.topic(TOPIC)
+    wanted = {entry_id.encode() for entry_id in entry_ids}
+    latest: dict[str, WatchlistEntry | None] = {}
+    partitions = [tp.partition for tp in await topic_partitions(settings, topic)]
+    consumer = make_consumer(settings, group_id=None)
+    await consumer.start()
+    try:
+        chosen = {DefaultPartitioner()(key, partitions, partitions) for key in wanted}
+        assigned = [TopicPartition(topic, p) for p in sorted(chosen)]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        await asyncio.wait_for(_read_until(consumer, ends, wanted, latest), timeout_s)
+    finally:
+        await consumer.stop()
+    return latest
+
+
+async def _read_until(
+    consumer: AIOKafkaConsumer,
+    ends: dict[TopicPartition, int],
+    wanted: set[bytes],
+    latest: dict[str, WatchlistEntry | None],
+) -> None:
+    remaining = {tp for tp, end in ends.items() if end > 0}
+    while remaining:
+        batches = await consumer.getmany(*remaining, timeout_ms=1000)
+        for tp, messages in batches.items():
+            for message in messages:
+                if message.key in wanted:
+                    value = message.value
+                    latest[message.key.decode()] = None if value is None else decode_entry(value)
+            if messages and messages[-1].offset + 1 >= ends[tp]:
+                remaining.discard(tp)
+        for tp in list(remaining):
+            if await consumer.position(tp) >= ends[tp]:
+                remaining.discard(tp)
