@@ -1,0 +1,195 @@
+"""`relay screen` at scale: load a 100,000-person + 1,000,000-document watchlist, then screen.
+
+Generates a synthetic watchlist and events into a temporary folder (nothing is committed),
+loads it through the same path as ``relay screen`` (schema validation -> compact records ->
+index), and screens the events on one core. Prints one JSON object as its last line:
+load seconds, peak RSS (ru_maxrss) and events/s end to end (decode, screen, encode alerts)
+and for the engine alone.
+
+    python bench/bench_screen.py [--people 100000] [--documents 1000000] [--events 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from schemas.codec import decode_event
+from services.cli.screen_cmd import ScreenReport, load_watchlist, screen_events
+from services.matcher.domain import Screener, event_record
+
+_ONSETS = [
+    "b",
+    "d",
+    "g",
+    "k",
+    "kh",
+    "m",
+    "n",
+    "r",
+    "s",
+    "sh",
+    "t",
+    "z",
+    "zh",
+    "ch",
+    "l",
+    "v",
+    "y",
+    "",
+]
+_VOWELS = ["a", "e", "i", "o", "u", "y"]
+_SUFFIXES = ["ov", "ev", "in", "enko", "uk", "bekov", "ulin", "aev", "ovich", "zoda", ""]
+_STATES = ["UZB", "KAZ", "KGZ", "TJK", "TKM", "RUS"]
+_LISTS = [("red_notice", "arrest"), ("yellow_notice", "protect"), ("diffusion", "locate")]
+
+
+def _word(rng: random.Random, syllables: int) -> str:
+    return "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(syllables)).upper()
+
+
+def _pools(rng: random.Random) -> tuple[list[str], list[str]]:
+    surnames = {
+        _word(rng, rng.randint(2, 3)) + rng.choice(_SUFFIXES).upper() for _ in range(40_000)
+    }
+    return sorted(surnames), sorted({_word(rng, rng.randint(2, 3)) for _ in range(4_000)})
+
+
+def _dob(rng: random.Random) -> str:
+    return f"{rng.randint(1950, 2015)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+
+
+def _person(rng: random.Random, n: int, pools: tuple[list[str], list[str]]) -> dict[str, Any]:
+    kind, action = _LISTS[n % 3]
+    state = rng.choice(_STATES)
+    return {
+        "entry_id": f"P-{n:07d}", "list": kind, "status": "active", "issuer": state,
+        "action": action,
+        "person": {
+            "names": [{"surname": rng.choice(pools[0]), "given_names": rng.choice(pools[1])}],
+            "date_of_birth": _dob(rng), "sex": "M", "nationalities": [state],
+            "documents": [{"number": f"PP{n:07d}", "issuing_state": state, "type": "P"}],
+        },
+    }  # fmt: skip
+
+
+def _document(n: int, state: str) -> dict[str, Any]:
+    return {
+        "entry_id": f"D-{n:07d}", "list": "sltd", "status": "active", "issuer": state,
+        "action": "seize_document",
+        "document": {
+            "number": f"S{n:08d}", "issuing_state": state, "type": "P", "status": "stolen",
+        },
+    }  # fmt: skip
+
+
+def _events(
+    rng: random.Random,
+    people: list[dict[str, Any]],
+    pools: tuple[list[str], list[str]],
+    sizes: tuple[int, int],
+) -> Iterator[dict[str, Any]]:
+    count, documents = sizes
+    for n in range(count):
+        roll = rng.random()
+        if roll < 0.1:  # a listed person
+            person = rng.choice(people)["person"]
+            name = person["names"][0]
+            traveller = {
+                "surname": name["surname"],
+                "given_names": name["given_names"],
+                "date_of_birth": person["date_of_birth"],
+            }
+        else:
+            traveller = {
+                "surname": rng.choice(pools[0]),
+                "given_names": rng.choice(pools[1]),
+                "date_of_birth": _dob(rng),
+            }
+        state = rng.choice(_STATES)
+        number = (
+            f"S{rng.randrange(documents):08d}" if roll > 0.95 else f"N{rng.randrange(10**8):08d}"
+        )
+        yield {
+            "event_id": f"00000000-0000-4000-8000-{n:012d}", "type": "document_check",
+            "occurred_at": "2026-11-22T08:15:30Z", "reported_by": "KAZ-POLICE", "country": "KAZ",
+            "traveller": {**traveller, "sex": "M", "nationality": state},
+            "document": {"number": number, "issuing_state": state, "type": "P"},
+        }  # fmt: skip
+
+
+def generate(folder: Path, people: int, documents: int, events: int) -> None:
+    rng = random.Random(20261122)  # noqa: S311 - synthetic test data, not secrets
+    pools = _pools(rng)
+    sample: list[dict[str, Any]] = []
+    with (folder / "watchlist.jsonl").open("wb") as out:
+        for n in range(people):
+            entry = _person(rng, n, pools)
+            if n % 50 == 0:
+                sample.append(entry)
+            out.write(orjson.dumps(entry) + b"\n")
+        for n in range(documents):
+            out.write(orjson.dumps(_document(n, _STATES[n % len(_STATES)])) + b"\n")
+    with (folder / "events.jsonl").open("wb") as out:
+        for event in _events(rng, sample, pools, (events, documents)):
+            out.write(orjson.dumps(event) + b"\n")
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def run(people: int, documents: int, events: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="relay-bench-screen-") as tmp:
+        folder = Path(tmp)
+        generate(folder, people, documents, events)
+        rss_before = _rss_mb()
+        report = ScreenReport()
+        index = load_watchlist(folder / "watchlist.jsonl", sys.stderr, report)
+        rss_loaded = _rss_mb()
+        screen_events(index, folder / "events.jsonl", io.BytesIO(), sys.stderr, report)
+        records = [
+            event_record(decode_event(line)) for line in (folder / "events.jsonl").open("rb")
+        ]
+    screener = Screener(index)
+    started = time.perf_counter()
+    matched = sum(len(screener.screen(r)) for r in records)
+    engine_seconds = time.perf_counter() - started
+    return {
+        "bench": "screen",
+        "people": people,
+        "documents": documents,
+        "entries_loaded": report.entries,
+        "load_seconds": round(report.load_seconds, 2),
+        "peak_rss_mb_before_load": round(rss_before, 1),
+        "peak_rss_mb_after_load": round(rss_loaded, 1),
+        "events": report.events,
+        "alerts": report.alerts,
+        "screen_events_per_s": round(report.events / report.screen_seconds),
+        "engine_events_per_s": round(len(records) / engine_seconds),
+        "engine_matches": matched,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--documents", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=50_000)
+    args = parser.parse_args()
+    print(json.dumps(run(args.people, args.documents, args.events)))
+
+
+if __name__ == "__main__":
+    main()

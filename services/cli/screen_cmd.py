@@ -1,0 +1,120 @@
+"""``relay screen``: offline screening of an events file against a watchlist file.
+
+One alert a line (the Alert format of DESIGN.md) goes to ``--out`` or standard output and
+nothing else does; progress, the summary and bad lines (file:line: reason) go to standard
+error. The matching code is the streaming matcher's (``services.matcher.domain``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+import typer
+from pydantic import ValidationError
+
+from schemas.codec import decode_entry, decode_event, encode
+from schemas.errors import summarise_errors
+from services.matcher.domain import Screener, WatchlistIndex, entry_record, event_record, to_alert
+
+
+@dataclass
+class ScreenReport:
+    entries: int = 0
+    events: int = 0
+    alerts: int = 0
+    bad_lines: int = 0
+    load_seconds: float = 0.0
+    screen_seconds: float = 0.0
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line
+
+
+def _reason(exc: Exception) -> str:
+    return summarise_errors(exc) if isinstance(exc, ValidationError) else str(exc)
+
+
+def load_watchlist(path: Path, err: TextIO, report: ScreenReport) -> WatchlistIndex:
+    """Every valid line of the file in a new index; bad lines are reported and skipped."""
+    index = WatchlistIndex()
+    started = time.perf_counter()
+    for number, line in _lines(path):
+        try:
+            index.upsert(entry_record(decode_entry(line)))
+        except (ValidationError, ValueError) as exc:
+            report.bad_lines += 1
+            print(f"{path}:{number}: {_reason(exc)}", file=err)
+    report.entries = len(index)
+    report.load_seconds = time.perf_counter() - started
+    return index
+
+
+def screen_events(
+    index: WatchlistIndex, path: Path, out: BinaryIO, err: TextIO, report: ScreenReport
+) -> None:
+    screener = Screener(index)
+    started = time.perf_counter()
+    for number, line in _lines(path):
+        try:
+            event = event_record(decode_event(line))
+        except (ValidationError, ValueError) as exc:
+            report.bad_lines += 1
+            print(f"{path}:{number}: {_reason(exc)}", file=err)
+            continue
+        report.events += 1
+        matches = screener.screen(event)
+        if matches:
+            created_at = dt.datetime.now(dt.UTC)
+            for match in matches:
+                out.write(encode(to_alert(match, created_at)) + b"\n")
+            report.alerts += len(matches)
+    report.screen_seconds = time.perf_counter() - started
+
+
+def screen_files(watchlist: Path, events: Path, out: BinaryIO, err: TextIO) -> ScreenReport:
+    report = ScreenReport()
+    index = load_watchlist(watchlist, err, report)
+    print(f"watchlist: {report.entries} active entries in {report.load_seconds:.1f} s", file=err)
+    screen_events(index, events, out, err, report)
+    return report
+
+
+def screen(
+    watchlist: Path = typer.Option(
+        ..., "--watchlist", exists=True, dir_okay=False, help="Watchlist entries, JSON lines."
+    ),
+    events: Path = typer.Option(
+        ..., "--events", exists=True, dir_okay=False, help="Events, JSON lines."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", dir_okay=False, help="Alerts file (default: standard output)."
+    ),
+) -> None:
+    """Screen EVENTS against WATCHLIST and write one alert a line."""
+    err = sys.stderr
+    if out is None:
+        report = screen_files(watchlist, events, sys.stdout.buffer, err)
+        sys.stdout.buffer.flush()
+    else:
+        with out.open("wb") as handle:
+            report = screen_files(watchlist, events, handle, err)
+    rate = report.events / report.screen_seconds if report.screen_seconds else 0.0
+    print(
+        f"screened {report.events} events in {report.screen_seconds:.2f} s ({rate:.0f}/s): "
+        f"{report.alerts} alerts, {report.bad_lines} bad lines",
+        file=err,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("screen")(screen)

@@ -1,0 +1,1 @@
+"""matcher: screens events against the watchlist and publishes alerts (engine in ``domain``)."""

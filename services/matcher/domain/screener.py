@@ -1,0 +1,191 @@
+"""Screening one event against the index: document hits first, then name candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from services.matcher.domain import dates
+from services.matcher.domain.documents import normalise_number
+from services.matcher.domain.explain import Evidence
+from services.matcher.domain.index import DocumentHolder, WatchlistIndex, name_tokens
+from services.matcher.domain.names import (
+    GIVEN,
+    PATRONYMIC,
+    SURNAME,
+    NameMatch,
+    Token,
+    compare_names,
+    tokenise,
+)
+from services.matcher.domain.records import DocumentRef, EventRecord, PersonRecord, event_record
+from services.matcher.domain.score import (
+    DOCUMENT,
+    PERSON,
+    STRONG,
+    Match,
+    PersonEvidence,
+    agreement,
+    day_of,
+    person_band,
+    urgency,
+)
+
+_OTHER_TYPE_SCORE = 0.95
+
+
+class Screener:
+    """Screens events against a ``WatchlistIndex``; holds no state of its own."""
+
+    def __init__(self, index: WatchlistIndex) -> None:
+        self.index = index
+
+    def screen(self, event: EventRecord | Mapping[str, Any] | Any) -> list[Match]:
+        """Every entry the event matches, best first; at most one match per entry."""
+        record = event if isinstance(event, EventRecord) else event_record(event)
+        tokens = (
+            tokenise(record.surname, SURNAME)
+            + tokenise(record.given_names, GIVEN)
+            + tokenise(record.patronymic, PATRONYMIC)
+        )
+        found: dict[str, Match] = {}
+        for holder in self.index.by_document(record.document):
+            found[holder.entry_id] = self._document_match(record, tokens, holder)
+        for person in self.index.candidates(tokens):
+            if person.entry_id not in found:
+                match = self._person_match(record, tokens, person)
+                if match is not None:
+                    found[person.entry_id] = match
+        return sorted(found.values(), key=lambda m: (-m.score, m.entry_id))
+
+    def _person_match(
+        self, event: EventRecord, tokens: tuple[Token, ...], person: PersonRecord
+    ) -> Match | None:
+        name = best_name(tokens, person)
+        if name is None:
+            return None
+        dob = dates.compare(event.date_of_birth, person.date_of_birth)
+        nationality = agreement(event.nationality, person.nationalities)
+        sex = agreement(event.sex, (person.sex,) if person.sex else ())
+        score, band = person_band(
+            PersonEvidence(
+                name.score, dob, nationality[0], sex[0], name.fuzzy, name.weakest, name.gender_form
+            )
+        )
+        if band is None:
+            return None
+        evidence = (
+            *name.evidence,
+            Evidence(
+                "date_of_birth", event.date_of_birth, person.date_of_birth, dob.how, dob.score
+            ),
+            Evidence(
+                "nationality",
+                event.nationality,
+                _join(person.nationalities),
+                nationality[1],
+                nationality[0],
+            ),
+            Evidence("sex", event.sex, person.sex, sex[1], sex[0]),
+        )
+        return _match(event, person, (PERSON, band, score), evidence)
+
+    def _document_match(
+        self, event: EventRecord, tokens: tuple[Token, ...], holder: DocumentHolder
+    ) -> Match:
+        """A listed document presented: strong whatever the name says."""
+        assert event.document is not None  # a holder was found by it
+        listed = _listed_document(holder, event.document)
+        same_type = not (event.document.type and listed.type) or event.document.type == listed.type
+        evidence = [
+            Evidence(
+                "document_number",
+                event.document.number,
+                listed.number,
+                _number_how(event.document, listed),
+                1.0,
+            ),
+            Evidence(
+                "issuing_state", event.document.issuing_state, listed.issuing_state, "exact", 1.0
+            ),
+            Evidence(
+                "document_type",
+                event.document.type,
+                listed.type,
+                "same" if same_type else "different",
+                1.0 if same_type else 0.0,
+            ),
+        ]
+        if isinstance(holder, PersonRecord):
+            evidence += _name_note(tokens, holder)
+        score = 1.0 if same_type else _OTHER_TYPE_SCORE
+        return _match(event, holder, (DOCUMENT, STRONG, score), tuple(evidence))
+
+
+def best_name(tokens: tuple[Token, ...], person: PersonRecord) -> NameMatch | None:
+    best: NameMatch | None = None
+    for form in person.names:
+        match = compare_names(tokens, name_tokens(form))
+        if match is not None and (best is None or match.score > best.score):
+            best = match
+    return best
+
+
+def _name_note(tokens: tuple[Token, ...], person: PersonRecord) -> list[Evidence]:
+    name = best_name(tokens, person)
+    if name is not None:
+        return list(name.evidence)
+    event_name = " ".join(t.raw for t in tokens) or None
+    entry = person.names[0] if person.names else None
+    entry_name = " ".join(p for p in (entry.surname, entry.given_names) if p) if entry else None
+    return [Evidence("name", event_name, entry_name, "different", 0.0)]
+
+
+def _listed_document(holder: DocumentHolder, presented: DocumentRef) -> DocumentRef:
+    if isinstance(holder, PersonRecord):
+        wanted = normalise_number(presented.number)
+        for document in holder.documents:
+            if normalise_number(document.number) == wanted:
+                return document
+    else:
+        return holder.document
+    return presented
+
+
+def _number_how(event_document: DocumentRef, listed: DocumentRef) -> str:
+    return "exact" if event_document.number == listed.number else "same_number_other_format"
+
+
+def _match(
+    event: EventRecord,
+    holder: DocumentHolder,
+    verdict: tuple[str, str, float],
+    evidence: tuple[Evidence, ...],
+) -> Match:
+    kind, band, score = verdict
+    dob = (
+        holder.date_of_birth if isinstance(holder, PersonRecord) else None
+    ) or event.date_of_birth
+    minor = (
+        dates.is_minor(dob, day_of(event.occurred_at)) if holder.list == "yellow_notice" else None
+    )
+    return Match(
+        event_id=event.event_id,
+        entry_id=holder.entry_id,
+        list=holder.list,
+        kind=kind,
+        band=band,
+        score=score,
+        action=holder.action,
+        urgency=urgency(holder.list, band, bool(minor)),
+        country=event.country,
+        issuer=holder.issuer,
+        occurred_at=event.occurred_at,
+        evidence=evidence,
+        restricted_to=holder.restricted_to,
+        subject_minor=minor,
+    )
+
+
+def _join(values: tuple[str, ...]) -> str | None:
+    return ", ".join(values) or None

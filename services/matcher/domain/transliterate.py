@@ -1,0 +1,150 @@
+"""Names in any script -> canonical Latin "skeleton" keys, by rule.
+
+Two spellings of one name (Холматов, KHOLMATOV, XOLMATOV, HOLMATOV; Ёкубов, YOQUBOV, EKUBOV)
+reduce to the same skeleton because each step removes a difference that transliteration
+standards (ICAO 9303, MVD, BGN/PCGN, GOST 52535, ISO 9) and national Latin alphabets (Uzbek,
+Kazakh 2018/2021, Turkmen, Azerbaijani) make, never a difference between names:
+
+1. Cyrillic (Russian, Kazakh, Uzbek, Tajik, Kyrgyz, Turkmen, Ukrainian letters) -> Latin.
+2. Latin letters with diacritics -> their plain Latin spelling (ş -> sh, ž -> zh, ǵ -> g ...).
+3. Consonant digraphs collapse to one symbol each: sh/sch/shch -> S, ch/ts/tc/c -> C,
+   zh/dzh/dj/j -> J, kh/x/h -> H, q -> k, w -> v, ng -> n.
+4. Glides and vowels: y -> i, then yo/io -> e, ye/ie -> e, doubled letters once.
+
+The letters j and x are ambiguous (j is Ж in Uzbek and Turkmen but Й in GOST 16876 and
+German; x is Х in Uzbek but KS in "Alexander"), so a token yields up to four skeletons.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
+    "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts",
+    "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+    "я": "ya",
+    # Kazakh, Kyrgyz, Uzbek, Tajik, Turkmen, Bashkir/Tatar, Ukrainian, Belarusian letters
+    "ә": "a", "ғ": "g", "қ": "q", "ң": "ng", "ө": "o", "ұ": "u", "ү": "u", "һ": "h",
+    "і": "i", "ў": "o", "ҳ": "h", "ҷ": "j", "ӣ": "i", "ӯ": "u", "җ": "zh", "ӊ": "ng",
+    "ї": "yi", "є": "ye", "ґ": "g", "ҙ": "z", "ҫ": "s", "ӑ": "a", "ӗ": "e", "ҡ": "q",
+    "ӧ": "o", "ӱ": "u", "ӓ": "a", "ӹ": "y",
+}  # fmt: skip
+
+# Latin letters whose plain spelling is more than dropping the accent.
+_LATIN_SPECIAL = {
+    "ş": "sh", "š": "sh", "ș": "sh", "ś": "sh", "ç": "ch", "č": "ch", "ć": "ch",
+    "ž": "zh", "ź": "zh", "ż": "zh", "ı": "i", "ł": "l", "đ": "dj", "ə": "a", "ß": "ss",
+    "ø": "o", "æ": "ae", "œ": "oe", "ŋ": "ng",
+}  # fmt: skip
+
+_APOSTROPHES = re.compile("['`ʻʼʹ‘’´ʽ]")
+_NON_LETTERS = re.compile("[^a-z]")
+
+# Order matters: longer digraphs first. Upper-case letters are skeleton symbols.
+_DIGRAPHS = (
+    ("schtsch", "S"), ("shch", "S"), ("tsch", "C"), ("dsch", "J"), ("sch", "S"),
+    ("dzh", "J"), ("tch", "C"), ("tsj", "C"), ("tx", "C"), ("sz", "S"), ("cz", "C"),
+    ("sj", "S"), ("zh", "J"), ("dj", "J"),
+    ("sh", "S"), ("ch", "C"), ("ts", "C"), ("tc", "C"), ("tz", "C"), ("kh", "H"),
+    ("x", "H"), ("gh", "g"), ("ph", "f"), ("ck", "k"), ("ng", "n"), ("h", "H"), ("q", "k"),
+    ("w", "v"), ("c", "C"), ("j", "J"),
+)  # fmt: skip
+_GLIDES = (("io", "e"), ("ie", "e"))
+# Each pattern present adds a reading: Central Asian vs German, French, Polish, Dutch and
+# Baltic habits (Chadschijew, Polouchine, Moechina, Frolovs are all Russian names).
+_SECOND_READINGS = (
+    ("j", "y"), ("x", "ks"), ("sh", "skh"), ("sc", "shch"), ("ch", "kh"), ("ch", "sh"),
+    ("oe", "u"), ("ou", "u"), ("w", "u"), ("rz", "zh"), ("gui", "gi"), ("gue", "ge"),
+)  # fmt: skip
+_BALTIC_ENDING = re.compile("(?<=[a-z]{4})a?s$")
+_FRENCH_ENDING = re.compile("(?<=[a-z]{3})(?:ine|off|ff|f)$")
+_DOUBLED = re.compile(r"(.)\1+")
+_VOWELS = re.compile("[aeiou]")
+_CYRILLIC_RANGE = re.compile("[\u0400-\u04ff]")
+
+
+def is_cyrillic(text: str) -> bool:
+    return _CYRILLIC_RANGE.search(text) is not None
+
+
+def to_latin(token: str) -> str:
+    """Lower-case plain Latin letters (a-z) for a token in any supported script."""
+    out = []
+    for char in token.lower():
+        if char in _CYRILLIC:
+            out.append(_CYRILLIC[char])
+        elif char in _LATIN_SPECIAL:
+            out.append(_LATIN_SPECIAL[char])
+        else:
+            out.append(char)
+    text = _APOSTROPHES.sub("", "".join(out))
+    decomposed = unicodedata.normalize("NFKD", text)
+    return _NON_LETTERS.sub("", decomposed)
+
+
+def _collapse(latin: str) -> str:
+    text = _FRENCH_ENDING.sub(_french_ending, latin)
+    for old, new in _DIGRAPHS:
+        text = text.replace(old, new)
+    text = _DOUBLED.sub(r"\1", text.replace("y", "i"))
+    for old, new in _GLIDES:
+        text = text.replace(old, new)
+    return _DOUBLED.sub(r"\1", text)
+
+
+def _french_ending(found: re.Match[str]) -> str:
+    return "in" if found.group() == "ine" else "v"
+
+
+@lru_cache(maxsize=200_000)
+def skeletons(token: str) -> tuple[str, ...]:
+    """Every skeleton of one name token; the first is the most likely reading.
+
+    ``j`` is read as Ж (Central Asian alphabets) and as Й (GOST 16876, German); ``x`` as Х
+    (Uzbek) and as KS; ``sh`` as Ш and as С+Х (Askhat written Ashat); ``sc`` as Щ (šč with
+    its accents lost).
+    """
+    latin = to_latin(token)
+    if not latin:
+        return ()
+    readings = [latin]
+    for ambiguous, alternative in _SECOND_READINGS:
+        if ambiguous in latin:
+            readings += [r.replace(ambiguous, alternative) for r in readings]
+    if _BALTIC_ENDING.search(latin):
+        readings += [_BALTIC_ENDING.sub("", r) for r in readings]
+    out: list[str] = []
+    for reading in readings:
+        key = _collapse(reading)
+        if key not in out:
+            out.append(key)
+    return tuple(out)
+
+
+_SOUND_CLASSES = str.maketrans("bpfvgkdtzsJCSH", "BBBBGGDDZZZZZG", "aeiou")
+
+
+def sound_key(skeleton: str) -> str:
+    """Consonants by sound class (b/p/f/v, g/k/h, d/t, z/s/zh/ch/sh): Abrosimov ~ Ovrosimov."""
+    return _DOUBLED.sub(r"\1", skeleton.translate(_SOUND_CLASSES))
+
+
+def consonants(skeleton: str) -> str:
+    """The skeleton without vowels: Qobulov and Kabulov share ``kblv``."""
+    return _VOWELS.sub("", skeleton)
+
+
+_FEMININE = (("skaia", "ski"), ("tskaia", "tski"), ("ova", "ov"), ("eva", "ev"), ("ina", "in"))
+
+
+@lru_cache(maxsize=400_000)
+def masculine(skeleton: str) -> str | None:
+    """The masculine form of a feminine Slavic surname skeleton (``ivanova`` -> ``ivanov``)."""
+    for suffix, replacement in _FEMININE:
+        if skeleton.endswith(suffix) and len(skeleton) > len(suffix) + 1:
+            return skeleton[: -len(suffix)] + replacement
+    return None
