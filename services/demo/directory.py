@@ -1,0 +1,184 @@
+"""The demo run directory: contact points, agencies with their API keys, and the watchlist.
+
+The contact-point directory is the notifier's format (``services.notifier.domain.directory``)
+and the agencies file is ingest's (``services.ingest.domain.agencies``); both are validated
+with those services' own models before they are written, so a format change shows up here.
+Every contact point's webhook goes to the demo receiver at ``/hooks/<COUNTRY>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from services.demo.posts import COUNTRIES, Kind, Post
+from services.demo.simulate import reporter
+from services.demo.watchlist_gen import WatchlistSpec, generate
+from services.ingest.domain.agencies import AgencyDirectory, hash_key, new_key
+from services.notifier.domain.directory import Directory
+
+DEFAULT_DIR = Path(".relay/demo")
+WATCHLIST_FILE = "demo-watchlist.jsonl"
+CONTACT_POINTS_FILE = "contact-points.yaml"
+AGENCIES_FILE = "agencies.yaml"
+API_KEYS_FILE = "api-keys.json"
+COORDINATION = "CC"  # path segment of the coordination centre
+DEMO_RATE_PER_S = 50_000.0  # the demo agencies are not what a benchmark should be limited by
+
+# contact-point countries: the region, Russia, and the coordination centre (INTERPOL's code)
+CONTACT_COUNTRIES = ("UZB", "KAZ", "KGZ", "TJK", "TKM", "RUS")
+_NCB_CITIES = {
+    "UZB": "Tashkent",
+    "KAZ": "Astana",
+    "KGZ": "Bishkek",
+    "TJK": "Dushanbe",
+    "TKM": "Ashgabat",
+    "RUS": "Moscow",
+}
+
+
+@dataclass(frozen=True)
+class DemoPaths:
+    root: Path
+
+    @property
+    def watchlist(self) -> Path:
+        return self.root / WATCHLIST_FILE
+
+    @property
+    def contact_points(self) -> Path:
+        return self.root / CONTACT_POINTS_FILE
+
+    @property
+    def agencies(self) -> Path:
+        return self.root / AGENCIES_FILE
+
+    @property
+    def api_keys(self) -> Path:
+        return self.root / API_KEYS_FILE
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def _webhook(receiver_url: str, segment: str) -> dict[str, Any]:
+    return {"url": f"{receiver_url.rstrip('/')}/hooks/{segment}", "secrets": [new_secret()]}
+
+
+def build_directory(receiver_url: str) -> dict[str, Any]:
+    """The notifier's contact-point directory for the demo, with fresh secrets."""
+    points: list[dict[str, Any]] = [
+        {
+            "id": f"ncb-{c.lower()}",
+            "country": c,
+            "name": f"NCB {_NCB_CITIES[c]} (demo)",
+            "webhook": _webhook(receiver_url, c),
+            "console": True,
+        }
+        for c in CONTACT_COUNTRIES
+    ]
+    points.append(
+        {
+            "id": "coordination-centre",
+            "country": "XPO",
+            "name": "Regional coordination centre (demo, 24/7)",
+            "webhook": _webhook(receiver_url, COORDINATION),
+            "console": True,
+        }
+    )
+    raw = {
+        "contact_points": points,
+        "countries": {c: {"primary": f"ncb-{c.lower()}"} for c in CONTACT_COUNTRIES},
+        "coordination_centre": "coordination-centre",
+    }
+    Directory.parse(raw)
+    return raw
+
+
+def agency_ids() -> dict[str, str]:
+    """Every demo agency id -> the country it reports for (border guard and police)."""
+    ids: dict[str, str] = {}
+    for country in COUNTRIES:
+        for kind in (Kind.AIR, Kind.INLAND):
+            ids[reporter(Post("", "", country, kind, 1, 0, ()))] = country
+    return ids
+
+
+def build_agencies(keys: dict[str, str]) -> dict[str, Any]:
+    """Ingest's agencies file for the demo keys (agency id -> plaintext key)."""
+    countries = agency_ids()
+    raw = {
+        "agencies": [
+            {
+                "id": agency,
+                "countries": [countries[agency]],
+                "key_sha256": [hash_key(key)],
+                "rate_per_s": DEMO_RATE_PER_S,
+                "burst": DEMO_RATE_PER_S * 2,
+            }
+            for agency, key in sorted(keys.items())
+        ]
+    }
+    AgencyDirectory.model_validate(raw)
+    return raw
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.chmod(path, 0o600)  # an existing file keeps its mode under O_CREAT
+
+
+@dataclass(frozen=True)
+class InitSummary:
+    root: str
+    watchlist_entries: int
+    contact_points: int
+    agencies: int
+    api_keys_file: str
+
+
+def init_demo(root: Path, receiver_url: str, spec: WatchlistSpec) -> InitSummary:
+    """Write the whole demo directory; keys and secrets are new each time."""
+    paths = DemoPaths(root)
+    root.mkdir(parents=True, exist_ok=True)
+    entries = generate(spec)
+    with paths.watchlist.open("wb") as out:
+        out.writelines(orjson.dumps(entry) + b"\n" for entry in entries)
+    directory = build_directory(receiver_url)
+    _write_private(paths.contact_points, yaml.safe_dump(directory, sort_keys=False))
+    keys = {agency: new_key() for agency in agency_ids()}
+    paths.agencies.write_text(yaml.safe_dump(build_agencies(keys), sort_keys=False), "utf-8")
+    _write_private(paths.api_keys, json.dumps(keys, indent=2) + "\n")
+    return InitSummary(
+        str(root), len(entries), len(directory["contact_points"]), len(keys), str(paths.api_keys)
+    )
+
+
+def load_api_keys(path: Path) -> dict[str, str]:
+    """agency id -> plaintext key, as ``init_demo`` wrote them."""
+    raw = json.loads(path.read_text("utf-8"))
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ValueError(f"{path}: expected a JSON object of agency id -> key")
+    return {str(k): v for k, v in raw.items()}
+
+
+def receiver_secrets(path: Path) -> dict[str, tuple[str, ...]]:
+    """Path segment after /hooks/ -> the secrets its contact point signs with."""
+    directory = Directory.parse(yaml.safe_load(path.read_text("utf-8")))
+    out: dict[str, tuple[str, ...]] = {}
+    for point in directory.contact_points:
+        if point.webhook is not None and "/hooks/" in point.webhook.url:
+            segment = point.webhook.url.rsplit("/hooks/", 1)[1].strip("/")
+            out[segment] = out.get(segment, ()) + point.webhook.secrets
+    return out
