@@ -23,9 +23,11 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.common.fate import FateWrapper
+from schemas.alert import Alert
+from services.common.fate import Fate, FateWrapper
 from services.common.kafka import make_producer
 from services.common.logging import get_logger
+from services.common.metrics import Metrics
 from services.common.settings import SecurityProtocol
 from services.matcher.domain import WatchlistIndex
 from services.matcher.handlers import AlertPublisher, EventScreening
@@ -35,6 +37,9 @@ from services.matcher.settings import MatcherSettings
 from services.matcher.watchlist_state import WatchlistState
 
 log = get_logger(__name__)
+
+# Events whose alerts are sent but not yet confirmed; beyond this the agent waits.
+MAX_IN_FLIGHT = 1000
 
 
 def _credentials(settings: MatcherSettings) -> Any:
@@ -65,7 +70,10 @@ class Matcher:
         self.state = WatchlistState(settings, self.index)
         self.started = asyncio.Event()
         self.app = self._build_app()
-        self.screening: EventScreening | None = None
+        self.metrics = Metrics(service="matcher")
+        self.screening: EventScreening
+        self.publisher: AlertPublisher
+        self.fate: FateWrapper
         self.retro: RetroScreener | None = None
 
     def _build_app(self) -> faust.App:
@@ -108,7 +116,9 @@ class Matcher:
             return view.json(body, status=200 if ready else 503)
 
         async def metrics(view: Any, request: Any) -> Any:
-            return view.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+            return view.bytes(
+                generate_latest(self.metrics.registry), content_type=CONTENT_TYPE_LATEST
+            )
 
         app.page("/healthz")(healthz)
         app.page("/readyz")(readyz)
@@ -118,7 +128,8 @@ class Matcher:
         producer = make_producer(self.settings)
         async with producer:
             publisher = AlertPublisher(producer, self.settings.topic("alerts"))
-            self.screening = EventScreening(self.index, publisher)
+            self.publisher = publisher
+            self.screening = EventScreening(self.index, self.metrics)
             self.fate = FateWrapper(
                 service="matcher",
                 producer=producer,
@@ -137,16 +148,46 @@ class Matcher:
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _screen_agent(self, stream: Any) -> None:
+        """Screen each event; ack it (let faust commit it) only once its alerts are stored.
+
+        Alerts are confirmed in background tasks so the next events are screened meanwhile;
+        at most ``MAX_IN_FLIGHT`` events wait for confirmation at a time (back-pressure).
+        """
         await self.started.wait()
         await self.state.ready.wait()
-        assert self.screening is not None
-        async for event in stream.events():
-            record = FaustRecord.of(event.message)
-            await self.fate.run(record, _bind(self.screening, record.value))
+        manual = stream.noack()
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            async for event in manual.events():
+                record = FaustRecord.of(event.message)
+                self.metrics.events_in.labels(service="matcher", topic=record.topic).inc()
+                found: list[Alert] = []
+                fate = await self.fate.run(record, _bind(self.screening, record.value, found))
+                if fate is Fate.DEAD_LETTERED:
+                    self.metrics.dead_lettered(self.settings.topic("events.dlq"))
+                if not found:
+                    await manual.ack(event)
+                    continue
+                futures = await self.publisher.send(found)
+                task = asyncio.create_task(self._ack_when_stored(manual, event, found, futures))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+                if len(in_flight) >= MAX_IN_FLIGHT:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in in_flight:
+                task.cancel()
+
+    async def _ack_when_stored(
+        self, stream: Any, event: Any, alerts: list[Alert], futures: list[Any]
+    ) -> None:
+        await self.publisher.confirm(alerts, futures)
+        self.metrics.event_out(self.settings.topic("alerts"), len(alerts))
+        await stream.ack(event)
 
 
-def _bind(screening: EventScreening, value: bytes | None) -> Any:
+def _bind(screening: EventScreening, value: bytes | None, found: list[Alert]) -> Any:
     async def call() -> None:
-        await screening.handle(value)
+        found.extend(screening.handle(value))
 
     return call

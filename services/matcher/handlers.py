@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
@@ -23,6 +24,7 @@ from schemas.errors import describe_errors, summarise_errors
 from schemas.event import Event
 from services.common.fate import RetryPolicy
 from services.common.logging import get_logger
+from services.common.metrics import Metrics
 from services.matcher.domain import Screener, WatchlistIndex, to_alert
 from services.matcher.errors import UnreadableEvent
 
@@ -60,25 +62,27 @@ def screen_event(index: WatchlistIndex, event: Event, *, retro: bool = False) ->
 
 
 class AlertPublisher:
-    """Sends alerts and waits until the broker has stored every one of them."""
+    """Sends alerts; ``confirm`` returns once the broker has stored every one of them."""
 
     def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
         self.producer = producer
         self.topic = topic
         self.published = 0
 
-    async def publish(self, alerts: Sequence[Alert]) -> None:
-        if not alerts:
-            return
+    async def send(self, alerts: Sequence[Alert]) -> list[asyncio.Future[Any]]:
+        """Hand the alerts to the producer; the futures resolve when they are stored."""
+        return [
+            await self.producer.send(
+                self.topic, encode(a), key=a.alert_id.encode(), headers=[ALERT_HEADER]
+            )
+            for a in alerts
+        ]
+
+    async def confirm(self, alerts: Sequence[Alert], futures: Sequence[Awaitable[Any]]) -> None:
+        """Wait for the first attempt; re-send (same ids) until the broker stores them all."""
         attempt = 0
         while True:
             try:
-                futures = [
-                    await self.producer.send(
-                        self.topic, encode(a), key=a.alert_id.encode(), headers=[ALERT_HEADER]
-                    )
-                    for a in alerts
-                ]
                 await asyncio.gather(*futures)
             except KafkaError as exc:
                 attempt += 1
@@ -86,29 +90,41 @@ class AlertPublisher:
                     "alerts.send_failed_retrying", error=type(exc).__name__, attempt=attempt
                 )
                 await asyncio.sleep(SEND_RETRY.delay(min(attempt, 6)))
+                try:
+                    futures = await self.send(alerts)
+                except KafkaError:
+                    futures = [_failed()]
             else:
                 self.published += len(alerts)
                 return
+
+    async def publish(self, alerts: Sequence[Alert]) -> None:
+        if alerts:
+            await self.confirm(alerts, await self.send(alerts))
+
+
+def _failed() -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    future.set_exception(KafkaError("send failed"))
+    return future
 
 
 class EventScreening:
     """Screens one event record; raises a PermanentError for a record that is not an event."""
 
-    def __init__(self, index: WatchlistIndex, publisher: AlertPublisher) -> None:
+    def __init__(self, index: WatchlistIndex, metrics: Metrics) -> None:
         self.index = index
-        self.publisher = publisher
+        self.metrics = metrics
         self.screened = 0
-        self.latencies: list[float] = []
 
-    async def handle(self, value: bytes | None) -> list[Alert]:
+    def handle(self, value: bytes | None) -> list[Alert]:
         started = time.perf_counter()
         event = read_event(value)
         alerts = screen_event(self.index, event)
         self.screened += 1
-        await self.publisher.publish(alerts)
+        self.metrics.match_latency.observe(time.perf_counter() - started)
+        for alert in alerts:
+            self.metrics.alerts.labels(list=alert.list.value, band=alert.band.value).inc()
         if alerts:
-            log.info(
-                "event.alerted", event_id=event.event_id, alerts=len(alerts),
-                seconds=round(time.perf_counter() - started, 6),
-            )  # fmt: skip
+            log.info("event.alerted", event_id=event.event_id, alerts=len(alerts))
         return alerts
