@@ -148,8 +148,13 @@ class LocalBroker:
         return pid
 
     def _write_properties(self) -> None:
+        text = "".join(f"{key}={value}\n" for key, value in self._properties().items())
+        self.properties_file.write_text(text, encoding="utf-8")
+
+    def _properties(self) -> dict[str, str]:
+        """The broker's configuration; a secured broker (``kafka_security``) extends it."""
         logs = self.data_dir / "logs"
-        lines = {
+        return {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
@@ -174,8 +179,6 @@ class LocalBroker:
             "auto.create.topics.enable": "false",
             "log.retention.check.interval.ms": "60000",
         }
-        text = "".join(f"{key}={value}\n" for key, value in lines.items())
-        self.properties_file.write_text(text, encoding="utf-8")
 
     def _java(self, *args: str, classpath: str | None = None) -> list[str]:
         return ["java", "-cp", classpath or f"{self.lib_dir}/*", *args]
@@ -190,12 +193,16 @@ class LocalBroker:
         result = subprocess.run(
             self._java(
                 "kafka.tools.StorageTool", "format", "-t", cluster_id,
-                "-c", str(self.properties_file),
+                "-c", str(self.properties_file), *self._format_options(),
             ),
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if result.returncode != 0:
             raise BrokerError(f"formatting KRaft storage failed:\n{result.stdout}{result.stderr}")
+
+    def _format_options(self) -> list[str]:
+        """Extra ``StorageTool format`` options (a secured broker adds its SCRAM admin)."""
+        return []
 
     def start(self) -> int:
         """Start the broker (fetching it if needed) and wait until it serves groups."""
