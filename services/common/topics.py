@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 import yaml
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from pydantic import BaseModel, Field
 
 from services.common.settings import REPO_ROOT
@@ -94,10 +96,33 @@ async def _create(admin: AIOKafkaAdminClient, spec: TopicSpec, name: str) -> Top
         topic_configs=spec.config,
     )
     try:
-        await admin.create_topics([topic])
+        response = await admin.create_topics([topic])
     except TopicAlreadyExistsError:  # created concurrently by another applier
         return await _reconcile(admin, spec, name)
+    # aiokafka reports per-topic errors in the response instead of raising them.
+    for error in response.topic_errors:
+        code = error[1]
+        if code == TopicAlreadyExistsError.errno:
+            return await _reconcile(admin, spec, name)
+        if code:
+            raise for_code(code)(f"creating topic {name}")
+    await _wait_until_served(admin, name, spec.partitions)
     return TopicReport(topic=name, changes=[Change.CREATED])
+
+
+async def _wait_until_served(
+    admin: AIOKafkaAdminClient, name: str, partitions: int, timeout_s: float = 15.0
+) -> None:
+    """KRaft brokers learn of a new topic shortly after the controller created it; apply
+    returns only once every partition has a leader, so the topic is usable at once."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        [described] = await admin.describe_topics([name])
+        served = [p for p in described.get("partitions", []) if p.get("leader", -1) >= 0]
+        if not described.get("error_code") and len(served) >= partitions:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"topic {name} not served with {partitions} partitions after {timeout_s}s")
 
 
 async def _reconcile(admin: AIOKafkaAdminClient, spec: TopicSpec, name: str) -> TopicReport:
