@@ -83,7 +83,7 @@ class Notification(Model):
     escalation_level: Annotated[StrictInt, Field(ge=0)] = 0
     # Optional, added by the notifier (all additive): what kind of notice this is, the entry it
     # is about (for cancellations), the de-dup key (a hash, no personal data) and the alert to
-    # send, kept so that a restarted notifier can resend; cleared once the job is final.
+    # send, kept so that a restarted notifier can resend, escalate and cancel.
     notice: Annotated[NoticeKind, Field(strict=False)] = NoticeKind.ALERT
     entry_id: Identifier | None = None
     dedup_key: Identifier | None = None

@@ -1,0 +1,160 @@
+"""Notifier benchmark: alert -> signed webhook latency at a steady rate, and isolation.
+
+Runs the real notifier as a child process (``python -m services.notifier``) against a broker
+(RELAY_KAFKA_BOOTSTRAP or a fresh local one) and a real signature-verifying receiver in this
+process. Phase 1: every endpoint healthy. Phase 2: the coordination centre's endpoint answers
+in 5 s; we measure the other (healthy) endpoints. Latency = receiver arrival - alert
+``created_at`` (same machine clock). Prints one JSON object as its last line.
+
+    python bench/bench_notifier.py [--rate 200] [--seconds 15] [--slow-s 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.support import bench_broker, create_topics, free_port, percentile
+from schemas.alert import Alert
+from schemas.codec import encode, schema_header
+from services.common.kafka import make_producer
+from services.common.settings import CommonSettings
+from tests.peers.notifier_data import make_alert, secret_for, standard_directory
+from tests.peers.notifier_harness import write_directory
+from tests.peers.webhook_receiver import Delivery, WebhookReceiver
+
+HEALTHY = ("KAZ-NCB", "UZB-NCB")
+SLOW = "XPO-CC"
+
+
+async def produce_steady(settings: CommonSettings, rate: int, seconds: float) -> list[Alert]:
+    """``rate`` alerts a second for ``seconds``, each stamped with its send time."""
+    sent: list[Alert] = []
+    tick = 0.02
+    per_tick = rate * tick
+    async with make_producer(settings, linger_ms=0) as producer:
+        start = time.monotonic()
+        owed = 0.0
+        while time.monotonic() - start < seconds:
+            owed += per_tick
+            while owed >= 1:
+                owed -= 1
+                alert = make_alert(created_at=datetime.now(UTC))
+                await producer.send(
+                    settings.topic("alerts"), encode(alert), key=alert.alert_id.encode(),
+                    headers=[schema_header(Alert)],
+                )  # fmt: skip
+                sent.append(alert)
+            await asyncio.sleep(max(0.0, start + (len(sent) / rate) - time.monotonic()))
+        await producer.flush()
+    return sent
+
+
+def latencies(
+    deliveries: list[Delivery], alerts: list[Alert], endpoints: tuple[str, ...]
+) -> list[float]:
+    created = {a.alert_id: a.created_at.timestamp() for a in alerts}
+    return [
+        (d.received_at - created[d.body["data"]["alert"]["alert_id"]]) * 1000
+        for d in deliveries
+        if d.endpoint in endpoints and d.body["data"]["alert"]["alert_id"] in created
+    ]
+
+
+async def phase(
+    settings: CommonSettings, receiver: WebhookReceiver, args: argparse.Namespace
+) -> dict[str, float]:
+    alerts = await produce_steady(settings, args.rate, args.seconds)
+    ids = {a.alert_id for a in alerts}
+
+    def arrived() -> int:
+        return sum(
+            1 for d in receiver.deliveries
+            if d.endpoint in HEALTHY and d.body["data"]["alert"]["alert_id"] in ids
+        )  # fmt: skip
+
+    await receiver.wait_for(lambda: arrived() >= len(alerts) * len(HEALTHY), 120)
+    values = latencies(receiver.deliveries, alerts, HEALTHY)
+    return {
+        "alerts": len(alerts),
+        "deliveries": len(values),
+        "p50_ms": round(percentile(values, 50), 2),
+        "p99_ms": round(percentile(values, 99), 2),
+        "max_ms": round(max(values), 2),
+    }
+
+
+def start_notifier(settings: CommonSettings, directory: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "RELAY_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "RELAY_TOPIC_PREFIX": settings.topic_prefix,
+        "RELAY_NOTIFIER_HTTP_PORT": str(free_port()),
+        "RELAY_NOTIFIER_DIRECTORY_PATH": str(directory),
+        "RELAY_NOTIFIER_WEBHOOK_TIMEOUT_S": "10",
+        "RELAY_LOG_LEVEL": "warning",
+    }
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.notifier"], env=env, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+
+
+async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = CommonSettings(
+            kafka_bootstrap=bootstrap, topic_prefix=f"b-{uuid.uuid4().hex[:8]}."
+        )
+        await create_topics(settings)
+        receiver = WebhookReceiver(secrets={n: secret_for(n) for n in (*HEALTHY, SLOW)})
+        await receiver.start()
+        directory = write_directory(Path(tmp) / "cp.yaml", standard_directory(receiver.url))
+        child = start_notifier(settings, directory, Path(tmp) / "notifier.log")
+        try:
+            # Warm-up: the first alert pays for connections, JIT-free imports and metadata.
+            warm = await produce_steady(settings, 20, 1)
+            await receiver.wait_for(lambda: len(receiver.ids("KAZ-NCB")) >= len(warm), 120)
+            healthy = await phase(settings, receiver, args)
+            receiver.slow(SLOW, args.slow_s)
+            with_slow = await phase(settings, receiver, args)
+        finally:
+            os.kill(child.pid, signal.SIGTERM)
+            child.wait(30)
+            await receiver.stop()
+    delta = with_slow["p99_ms"] - healthy["p99_ms"]
+    return {
+        "bench": "notifier",
+        "rate_per_s": args.rate,
+        "seconds_per_phase": args.seconds,
+        "healthy": healthy,
+        "one_endpoint_slow": {**with_slow, "slow_endpoint_answers_in_s": args.slow_s},
+        "p50_ms": healthy["p50_ms"],
+        "p99_ms": healthy["p99_ms"],
+        "p99_with_slow_endpoint_ms": with_slow["p99_ms"],
+        "p99_delta_ms": round(delta, 2),
+        "target_p99_ms": 50,
+        "target_delta_ms": 50,
+        "meets_targets": healthy["p99_ms"] <= 50 and delta <= 50,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--slow-s", type=float, default=5)
+    with bench_broker() as bootstrap:  # started outside the event loop (it runs its own)
+        result = asyncio.run(main(bootstrap, parser.parse_args()))
+    print(json.dumps(result))

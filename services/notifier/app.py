@@ -1,0 +1,147 @@
+"""Wiring only: clients, engine, consumers, HTTP server, and their orderly shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import AsyncExitStack
+from datetime import timedelta
+
+import httpx
+import uvicorn
+
+from schemas.notification import Channel
+from services.common.consume import ConsumeLoop
+from services.common.fate import FateWrapper
+from services.common.kafka import make_consumer, make_producer
+from services.common.logging import get_logger
+from services.notifier.api import Readiness, create_api
+from services.notifier.channels.base import ChannelSender
+from services.notifier.channels.console import ConsoleChannel
+from services.notifier.channels.email import EmailChannel, SmtpConfig
+from services.notifier.channels.webhook import WebhookChannel
+from services.notifier.directory_file import DirectoryFile
+from services.notifier.domain.backoff import Backoff
+from services.notifier.engine import Engine, EngineConfig
+from services.notifier.handlers import AlertHandler, EntryHandler
+from services.notifier.scheduler import Scheduler
+from services.notifier.settings import NotifierSettings
+from services.notifier.store import rebuild
+from services.notifier.writer import Writer
+
+log = get_logger(__name__)
+
+
+def engine_config(s: NotifierSettings) -> EngineConfig:
+    return EngineConfig(
+        ack_delay=timedelta(seconds=s.notifier_escalation_delay_s),
+        dedup_window=timedelta(seconds=s.notifier_dedup_window_s),
+        backoff=Backoff(s.notifier_retry_base_s, s.notifier_retry_max_s, s.notifier_max_attempts),
+        breaker_failures=s.notifier_breaker_failures,
+        breaker_open_s=s.notifier_breaker_open_s,
+        link_key=s.notifier_link_secret.get_secret_value().encode(),
+        link_ttl_s=s.notifier_link_ttl_s,
+        public_url=s.notifier_public_url.rstrip("/"),
+    )
+
+
+def smtp_config(s: NotifierSettings) -> SmtpConfig:
+    return SmtpConfig(
+        host=s.notifier_smtp_host,
+        port=s.notifier_smtp_port,
+        sender=s.notifier_smtp_from,
+        starttls=s.notifier_smtp_starttls,
+        username=s.notifier_smtp_username,
+        password=s.notifier_smtp_password.get_secret_value() if s.notifier_smtp_password else None,
+        timeout_s=s.notifier_smtp_timeout_s,
+    )
+
+
+class NotifierApp:
+    """The running notifier; ``async with NotifierApp(settings) as app`` (tests use it too)."""
+
+    def __init__(self, settings: NotifierSettings) -> None:
+        self.settings = settings
+        self.directory = DirectoryFile(settings.notifier_directory_path)
+        self.readiness = Readiness()
+        self.port = settings.notifier_http_port
+        self._stack = AsyncExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.engine: Engine
+
+    async def __aenter__(self) -> NotifierApp:
+        s = self.settings
+        stack = self._stack
+        producer = make_producer(s, client_id=f"{s.kafka_client_id}-notifier")
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
+        stack.push_async_callback(client.aclose)
+        scheduler = Scheduler(concurrency=s.notifier_lane_concurrency)
+        stack.push_async_callback(scheduler.stop)
+        channels: dict[Channel, ChannelSender] = {
+            Channel.WEBHOOK: WebhookChannel(client, s.notifier_webhook_timeout_s),
+            Channel.EMAIL: EmailChannel(smtp_config(s)),
+            Channel.CONSOLE: ConsoleChannel(),
+        }
+        writer = Writer(producer, s)
+        self.engine = Engine(engine_config(s), writer, self.directory, channels, scheduler)
+        await self._start_http()
+        await rebuild(self.engine, s)
+        scheduler.start()
+        resumed = self.engine.resume()
+        fate = FateWrapper("notifier", producer, s.topic("alerts.dlq"))
+        await self._consume(s.topic("alerts"), s.notifier_group_id, AlertHandler(self.engine), fate)
+        entries_dlq = FateWrapper("notifier", producer, s.topic("watchlist.entries.dlq"))
+        await self._consume(
+            s.topic("watchlist.entries"), f"{s.notifier_group_id}-entries",
+            EntryHandler(self.engine), entries_dlq,
+        )  # fmt: skip
+        self._spawn(self.directory.watch(s.notifier_directory_poll_s), "directory-watch")
+        self.readiness.ready = True
+        log.info("notifier.started", port=self.port, resumed=resumed)
+        return self
+
+    async def _consume(
+        self, topic: str, group: str, handler: AlertHandler | EntryHandler, fate: FateWrapper
+    ) -> None:
+        consumer = make_consumer(self.settings, topic, group_id=group)
+        await consumer.start()
+        self._stack.push_async_callback(consumer.stop)
+        loop = ConsumeLoop(consumer, fate, handler)
+        self._spawn(loop.run(), f"consume:{topic}")
+
+    async def _start_http(self) -> None:
+        api = create_api(self.engine, self.readiness)
+        config = uvicorn.Config(
+            api, host=self.settings.notifier_http_host, port=self.settings.notifier_http_port,
+            log_config=None, lifespan="off", access_log=False,
+        )  # fmt: skip
+        server = uvicorn.Server(config)
+        self._spawn(server.serve(), "http")
+        while not server.started:  # noqa: ASYNC110 - uvicorn exposes no event for "bound"
+            await asyncio.sleep(0.01)
+        self.port = server.servers[0].sockets[0].getsockname()[1]
+
+        async def stop_http() -> None:
+            server.should_exit = True
+
+        self._stack.push_async_callback(stop_http)
+
+    def _spawn(self, coro: object, name: str) -> None:
+        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        self._tasks.append(task)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.readiness.ready = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self._stack.aclose()
+
+
+async def run(settings: NotifierSettings) -> None:
+    async with NotifierApp(settings):
+        await asyncio.Event().wait()  # until cancelled (SIGTERM/SIGINT via asyncio.run)

@@ -1,0 +1,73 @@
+"""E-mail channel: plain text + HTML over SMTP (aiosmtplib), with a signed ack link."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import aiosmtplib
+
+from services.notifier.channels.base import SendJob
+from services.notifier.domain import render
+from services.notifier.domain.backoff import Outcome, Verdict
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    sender: str
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    timeout_s: float = 10.0
+
+
+class EmailChannel:
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+
+    def lane(self, job: SendJob) -> str:
+        return f"smtp:{self.config.host}:{self.config.port}"
+
+    def message(self, job: SendJob) -> EmailMessage:
+        content = render.email(job.notification, job.alert, job.ack_url)
+        message = EmailMessage()
+        message["From"] = self.config.sender
+        message["To"] = ", ".join(job.contact_point.email)
+        message["Subject"] = content.subject
+        # Lets a mail client thread retries; the same id on a resend marks it as a duplicate.
+        message["Message-ID"] = f"<{job.notification.notification_id}@notice-relay>"
+        message["X-Relay-Notification-Id"] = job.notification.notification_id
+        message.set_content(content.text)
+        message.add_alternative(content.html, subtype="html")
+        return message
+
+    async def send(self, job: SendJob) -> Outcome:
+        if not job.contact_point.email:
+            return Outcome(Verdict.PERMANENT, error="contact point has no e-mail any more")
+        started = time.perf_counter()
+        c = self.config
+        try:
+            await aiosmtplib.send(
+                self.message(job),
+                hostname=c.host,
+                port=c.port,
+                start_tls=c.starttls,
+                username=c.username,
+                password=c.password,
+                timeout=c.timeout_s,
+            )
+        except aiosmtplib.SMTPResponseException as exc:
+            verdict = Verdict.PERMANENT if 500 <= exc.code < 600 else Verdict.RETRY
+            return Outcome(verdict, exc.code, f"SMTP {exc.code}", duration_ms=_ms(started))
+        except aiosmtplib.SMTPRecipientsRefused:
+            return Outcome(Verdict.PERMANENT, error="recipients refused", duration_ms=_ms(started))
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            return Outcome(Verdict.RETRY, error=type(exc).__name__, duration_ms=_ms(started))
+        return Outcome(Verdict.DELIVERED, 250, duration_ms=_ms(started))
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)

@@ -1,0 +1,264 @@
+"""The notifier's core: route alerts into jobs, deliver each over its lane, record every step.
+
+State lives in ``Inbox`` (memory) and ``notifications.deliveries`` (Kafka, the durable copy).
+Each change is applied to the inbox and written with its audit record; a restart rebuilds the
+inbox from the topic and re-sends what is not final (same webhook-id).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from schemas.alert import Alert
+from schemas.notification import (
+    AuditAction,
+    Channel,
+    DeliveryAttempt,
+    NoticeKind,
+    Notification,
+    NotificationState,
+)
+from services.common.errors import PermanentError
+from services.common.logging import get_logger
+from services.notifier import metrics
+from services.notifier.channels.base import ChannelSender, SendJob
+from services.notifier.domain.backoff import Backoff, Outcome, Verdict
+from services.notifier.domain.breaker import Breaker
+from services.notifier.domain.dedup import DedupWindow, dedup_key
+from services.notifier.domain.directory import ContactPoint, Directory
+from services.notifier.domain.inbox import FINAL_STATES, Inbox
+from services.notifier.domain.routing import Plan, is_urgent, may_send, priority_of, route
+from services.notifier.domain.signing import LinkClaim, link_token
+from services.notifier.scheduler import Scheduler
+from services.notifier.writer import Future, Writer
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    ack_delay: timedelta = timedelta(minutes=5)
+    dedup_window: timedelta = timedelta(hours=1)
+    backoff: Backoff = field(default_factory=Backoff)
+    breaker_failures: int = 5
+    breaker_open_s: float = 10.0
+    link_key: bytes = b"change-me"
+    link_ttl_s: int = 7 * 86400
+    public_url: str = "http://127.0.0.1:8081"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Engine:
+    def __init__(
+        self,
+        config: EngineConfig,
+        writer: Writer,
+        directory: Callable[[], Directory],
+        channels: dict[Channel, ChannelSender],
+        scheduler: Scheduler,
+    ) -> None:
+        self.config = config
+        self.writer = writer
+        self.directory = directory
+        self.channels = channels
+        self.scheduler = scheduler
+        self.inbox = Inbox()
+        self.dedup = DedupWindow(config.dedup_window)
+        self.breakers: dict[str, Breaker] = {}
+        self.rng = random.Random()  # noqa: S311 - jitter, not cryptography
+
+    # --- routing ---------------------------------------------------------------------------
+
+    async def on_alert(self, alert: Alert) -> list[Future]:
+        """Route one alert; the returned writes must be stored before its offset is committed."""
+        key = dedup_key(alert)
+        notice = self.dedup.decide(key, alert.alert_id, alert.occurred_at)
+        urgent = is_urgent(alert) and notice is NoticeKind.ALERT
+        plan = Plan(
+            alert=alert,
+            now=now(),
+            notice=notice,
+            ack_delay=self.config.ack_delay if urgent else None,
+            dedup_key=key,
+        )
+        jobs = route(plan, self.directory())
+        if not jobs:
+            raise PermanentError("no contact point may receive this alert", field="country")
+        fresh = [j for j in jobs if self.inbox.notification(j.notification_id, j.alert_id) is None]
+        writes = await self.record(fresh, AuditAction.ROUTED, notice=notice.value)
+        for job in fresh:
+            self.schedule(job)
+        if urgent and fresh and plan.ack_delay is not None:
+            self.schedule_escalation(alert.alert_id, plan.ack_delay.total_seconds())
+        metrics.ROUTED.inc(len(fresh))
+        return writes
+
+    async def record(
+        self, jobs: list[Notification], action: AuditAction, **details: Any
+    ) -> list[Future]:
+        """Apply each job to the inbox and write it with its audit record."""
+        writes: list[Future] = []
+        for job in jobs:
+            self.inbox.apply(job)
+            writes.append(await self.writer.state(job))
+            writes.append(await self.writer.audit(job, action, **details))
+        return writes
+
+    # --- delivery --------------------------------------------------------------------------
+
+    def schedule(self, job: Notification, delay_s: float = 0.0) -> None:
+        cp = self.directory().get(job.recipient)
+        lane = f"orphan:{job.recipient}"
+        if cp is not None and job.alert is not None:
+            lane = self.channels[job.channel].lane(self._job(job, job.alert, cp))
+        alert_id, nid = job.alert_id, job.notification_id
+
+        async def work() -> None:
+            await self.attempt(alert_id, nid)
+
+        priority = priority_of(job)
+        if delay_s <= 0:
+            self.scheduler.enqueue(lane, priority, work)
+        else:
+            self.scheduler.at(delay_s, lambda: self.scheduler.enqueue(lane, priority, work))
+
+    def _job(self, n: Notification, alert: Alert, cp: ContactPoint) -> SendJob:
+        return SendJob(notification=n, alert=alert, contact_point=cp, ack_url=self.ack_url(n))
+
+    def ack_url(self, n: Notification) -> str:
+        claim = LinkClaim(n.alert_id, n.recipient, int(time.time()) + self.config.link_ttl_s)
+        token = link_token(claim, self.config.link_key)
+        return f"{self.config.public_url}/v1/alerts/{n.alert_id}/ack?token={token}"
+
+    async def attempt(self, alert_id: str, notification_id: str) -> None:
+        n = self.inbox.notification(notification_id, alert_id)
+        if n is None or n.state in FINAL_STATES:
+            return  # delivered, acknowledged or cancelled meanwhile
+        cp = self.directory().get(n.recipient)
+        # Checked again right before sending: the directory may have changed since routing.
+        if cp is None or cp.country != n.country or not may_send(n) or n.alert is None:
+            await self._dead(n, "recipient not allowed or no longer in the directory")
+            return
+        channel = self.channels[n.channel]
+        job = self._job(n, n.alert, cp)
+        breaker = self._breaker(channel.lane(job))
+        if not breaker.allow(time.monotonic()):
+            self.schedule(n, breaker.retry_in(time.monotonic()) + self.rng.uniform(0, 0.5))
+            return
+        outcome = await channel.send(job)
+        await self._settle(n, outcome, breaker)
+
+    def _breaker(self, lane: str) -> Breaker:
+        found = self.breakers.get(lane)
+        if found is None:
+            found = self.breakers[lane] = Breaker(
+                self.config.breaker_failures, self.config.breaker_open_s
+            )
+        return found
+
+    async def _settle(self, n: Notification, outcome: Outcome, breaker: Breaker) -> None:
+        at = now()
+        number = len(n.attempts) + 1
+        attempt = DeliveryAttempt(
+            attempt=number,
+            at=at,
+            ok=outcome.verdict is Verdict.DELIVERED,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            duration_ms=outcome.duration_ms,
+        )
+        attempts = [*n.attempts, attempt][-20:]  # the record stays small on long outages
+        sent = {"attempt": number, "status": outcome.status_code, "error": outcome.error}
+        metrics.ATTEMPTS.labels(n.channel.value, outcome.verdict.value).inc()
+        if outcome.verdict is Verdict.DELIVERED:
+            breaker.success()
+            done = n.model_copy(
+                update={"state": NotificationState.DELIVERED, "updated_at": at,
+                        "attempts": attempts, "next_attempt_at": None}
+            )  # fmt: skip
+            await self._write(done, (AuditAction.SENT, sent), (AuditAction.DELIVERED, {}))
+            return
+        if outcome.verdict is Verdict.PERMANENT or self.config.backoff.exhausted(number):
+            await self._dead(n.model_copy(update={"attempts": attempts}), outcome.error or "failed")
+            return
+        breaker.failure(time.monotonic())
+        delay = self.config.backoff.delay(number, outcome, self.rng)
+        retry = n.model_copy(
+            update={"state": NotificationState.FAILED, "updated_at": at, "attempts": attempts,
+                    "next_attempt_at": at + timedelta(seconds=delay)}
+        )  # fmt: skip
+        retried = {"next_attempt_in_s": round(delay, 3), **sent}
+        await self._write(retry, (AuditAction.SENT, sent), (AuditAction.RETRIED, retried))
+        self.schedule(retry, delay)
+
+    async def _dead(self, n: Notification, reason: str) -> None:
+        dead = n.model_copy(update={"state": NotificationState.DEAD_LETTERED, "updated_at": now()})
+        details = {"reason": reason}
+        writes = [await self.writer.dead_letter(dead, reason, len(n.attempts))]
+        await self._write(
+            dead, (AuditAction.FAILED, details), (AuditAction.DEAD_LETTERED, details), writes=writes
+        )
+        log.warning("notification.dead_lettered", notification_id=n.notification_id, reason=reason)
+
+    async def _write(
+        self,
+        n: Notification,
+        *audits: tuple[AuditAction, dict[str, Any]],
+        writes: list[Future] | None = None,
+    ) -> None:
+        self.inbox.apply(n)
+        pending = list(writes or [])
+        pending.append(await self.writer.state(n))
+        for action, details in audits:
+            pending.append(await self.writer.audit(n, action, **details))
+        # The lane moves on while the broker confirms: a lost write only means the same
+        # webhook-id is sent again after a restart. Failures are logged, never silent.
+        for future in pending:
+            future.add_done_callback(_log_write_failure)
+
+    # --- restart ---------------------------------------------------------------------------
+
+    def restore(self, n: Notification) -> None:
+        """One record of the deliveries topic, read at start (latest wins)."""
+        self.inbox.apply(n)
+        if n.dedup_key and n.notice is NoticeKind.ALERT:
+            self.dedup.remember(
+                n.dedup_key, n.alert_id, n.alert.occurred_at if n.alert else n.created_at
+            )
+
+    def resume(self) -> int:
+        """After restore: re-send unfinished jobs, re-arm escalations. Returns jobs resumed."""
+        jobs = self.inbox.pending()
+        for job in jobs:
+            wait = (job.next_attempt_at - now()).total_seconds() if job.next_attempt_at else 0
+            self.schedule(job, wait)
+        for view in self.inbox.alerts.values():
+            if view.escalation_due and not view.acknowledged and not view.cancelled:
+                self.schedule_escalation(
+                    view.alert_id, (view.escalation_due - now()).total_seconds()
+                )
+        return len(jobs)
+
+    def schedule_escalation(self, alert_id: str, delay_s: float) -> None:
+        def fire() -> None:
+            self.scheduler.enqueue("escalation", 0, lambda: self.escalate(alert_id))
+
+        self.scheduler.at(delay_s, fire)
+
+    async def escalate(self, alert_id: str) -> None:
+        from services.notifier.followup import escalate  # noqa: PLC0415 - avoids an import cycle
+
+        await escalate(self, alert_id)
+
+
+def _log_write_failure(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("notification.state_write_failed", error=type(future.exception()).__name__)

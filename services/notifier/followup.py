@@ -1,0 +1,123 @@
+"""What happens after the first page: escalation, acknowledgement, cancellation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from schemas.notification import (
+    AckKind,
+    Acknowledgement,
+    AuditAction,
+    NoticeKind,
+    NotificationState,
+)
+from services.common.logging import get_logger
+from services.notifier import metrics
+from services.notifier.domain.escalation import next_step
+from services.notifier.domain.inbox import FINAL_STATES
+from services.notifier.domain.routing import Plan, notifications_for
+from services.notifier.writer import Future
+
+if TYPE_CHECKING:
+    from services.notifier.engine import Engine
+
+log = get_logger(__name__)
+
+PAGES = (NoticeKind.ALERT, NoticeKind.UPDATE, NoticeKind.ESCALATION)
+
+
+async def escalate(engine: Engine, alert_id: str) -> None:
+    """The deadline passed: page the next step of the chain, unless somebody took the alert."""
+    view = engine.inbox.alerts.get(alert_id)
+    if view is None or view.acknowledged or view.cancelled or view.alert is None:
+        return
+    if view.escalation_due is None:
+        return
+    wait = (view.escalation_due - _now()).total_seconds()
+    if wait > 0.05:  # a stale timer (the deadline moved): fire at the real one
+        engine.schedule_escalation(alert_id, wait)
+        return
+    step = next_step(view.alert, engine.directory(), view.escalation_level)
+    if step is None:
+        view.escalation_due = None
+        log.warning("escalation.chain_exhausted", alert_id=alert_id)
+        return
+    level, cp = step
+    plan = Plan(
+        alert=view.alert,
+        now=_now(),
+        notice=NoticeKind.ESCALATION,
+        ack_delay=engine.config.ack_delay,
+        level=level,
+    )
+    jobs = notifications_for(plan, [cp])  # checks dissemination again
+    view.escalation_level = level
+    view.escalation_due = plan.now + engine.config.ack_delay
+    writes = await engine.record(jobs, AuditAction.ESCALATED, level=level, to=cp.id)
+    await _stored(writes)
+    for job in jobs:
+        engine.schedule(job)
+    metrics.ESCALATIONS.inc()
+    log.warning("alert.escalated", alert_id=alert_id, level=level, to=cp.id)
+    engine.schedule_escalation(alert_id, engine.config.ack_delay.total_seconds())
+
+
+async def acknowledge(engine: Engine, ack: Acknowledgement) -> None:
+    """Store the reply, close the recipient's jobs, stop (or, for cannot-act, hurry) escalation."""
+    view = engine.inbox.apply_ack(ack)
+    writes = [await engine.writer.ack(ack)]
+    for n in list(view.notifications.values()):
+        if n.recipient != ack.contact_point or n.state is NotificationState.ACKNOWLEDGED:
+            continue
+        if ack.kind is AckKind.CANNOT_ACT:
+            continue
+        if n.state in FINAL_STATES and n.state is not NotificationState.DELIVERED:
+            continue
+        done = n.model_copy(update={"state": NotificationState.ACKNOWLEDGED, "updated_at": ack.at})
+        writes += await engine.record(
+            [done], AuditAction.ACKNOWLEDGED, actor=ack.contact_point, kind=ack.kind.value
+        )
+    await _stored(writes)
+    metrics.ACKS.labels(ack.kind.value).inc()
+    if ack.kind is AckKind.CANNOT_ACT and view.escalation_due is not None:
+        view.escalation_due = ack.at  # the next in line is paged now
+        await escalate(engine, ack.alert_id)
+
+
+async def cancel_entry(engine: Engine, entry_id: str) -> list[Future]:
+    """The entry was cancelled: stop its pages, tell everyone who was paged."""
+    writes: list[Future] = []
+    for view in engine.inbox.by_entry(entry_id):
+        if view.cancelled or view.alert is None:
+            continue
+        paged: list[str] = []
+        stopped = []
+        for n in view.notifications.values():
+            if n.notice not in PAGES:
+                continue
+            if n.state in (NotificationState.DELIVERED, NotificationState.ACKNOWLEDGED):
+                if n.recipient not in paged:
+                    paged.append(n.recipient)
+            elif n.state not in FINAL_STATES:
+                stopped.append(n.model_copy(update={"state": NotificationState.CANCELLED}))
+        writes += await engine.record(stopped, AuditAction.CANCELLED, reason="entry cancelled")
+        directory = engine.directory()
+        targets = [cp for cp in (directory.get(r) for r in paged) if cp is not None]
+        plan = Plan(alert=view.alert, now=_now(), notice=NoticeKind.CANCELLATION)
+        jobs = notifications_for(plan, targets)
+        writes += await engine.record(jobs, AuditAction.CANCELLED, notice="cancellation")
+        view.cancelled = True
+        view.escalation_due = None
+        for job in jobs:
+            engine.schedule(job)
+    return writes
+
+
+async def _stored(writes: list[Future]) -> None:
+    for write in writes:
+        await write
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

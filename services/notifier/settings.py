@@ -1,0 +1,43 @@
+"""The notifier's settings (env prefix RELAY_, e.g. RELAY_NOTIFIER_HTTP_PORT)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+
+from services.common.settings import REPO_ROOT, CommonSettings
+
+EXAMPLE_DIRECTORY = REPO_ROOT / "deploy" / "notifier" / "contact-points.example.yaml"
+
+
+class NotifierSettings(CommonSettings):
+    notifier_http_host: str = Field("127.0.0.1", description="Ack API / health bind address")
+    notifier_http_port: int = Field(8081, description="Ack API / health port (0 = any free)")
+    notifier_public_url: str = Field(
+        "http://127.0.0.1:8081", description="Base URL of the ack API used in signed links"
+    )
+    notifier_directory_path: Path = Field(EXAMPLE_DIRECTORY, description="Contact-point YAML")
+    notifier_directory_poll_s: float = Field(2.0, description="How often to check the file")
+    notifier_group_id: str = Field("notifier", description="Consumer group for alerts/entries")
+    notifier_escalation_delay_s: float = Field(300.0, description="Ack deadline per level")
+    notifier_dedup_window_s: float = Field(3600.0, description="Same person+entry window")
+    notifier_webhook_timeout_s: float = Field(5.0, description="Per-request timeout")
+    notifier_retry_base_s: float = Field(1.0, description="First retry delay")
+    notifier_retry_max_s: float = Field(300.0, description="Longest retry delay")
+    notifier_max_attempts: int = Field(50, description="Attempts before dead-lettering")
+    notifier_breaker_failures: int = Field(5, description="Failures in a row that open it")
+    notifier_breaker_open_s: float = Field(10.0, description="Cool-down before a probe")
+    notifier_lane_concurrency: int = Field(32, description="Requests in flight per endpoint")
+    notifier_max_pending: int = Field(100_000, description="Jobs in memory before back-pressure")
+    notifier_link_secret: SecretStr = Field(
+        SecretStr("change-me-notifier-link-secret"), description="HMAC key for ack links"
+    )
+    notifier_link_ttl_s: int = Field(7 * 86400, description="Ack links stay valid this long")
+    notifier_smtp_host: str = Field("127.0.0.1", description="SMTP relay host")
+    notifier_smtp_port: int = Field(25, description="SMTP relay port")
+    notifier_smtp_starttls: bool = Field(False, description="Use STARTTLS")
+    notifier_smtp_username: str | None = Field(None, description="SMTP user")
+    notifier_smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    notifier_smtp_from: str = Field("notice-relay@localhost", description="Envelope sender")
+    notifier_smtp_timeout_s: float = Field(10.0, description="SMTP timeout")

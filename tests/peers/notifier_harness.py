@@ -1,0 +1,84 @@
+"""Helpers for notifier integration tests: settings, directory files, producing and reading."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiokafka import ConsumerRecord, TopicPartition
+
+from schemas.alert import Alert
+from schemas.codec import encode, schema_header
+from services.common.kafka import make_consumer, make_producer
+from services.common.settings import CommonSettings
+from services.notifier.settings import NotifierSettings
+
+
+def notifier_settings(base: CommonSettings, directory: Path, **extra: Any) -> NotifierSettings:
+    values: dict[str, Any] = {
+        "kafka_bootstrap": base.kafka_bootstrap,
+        "topic_prefix": base.topic_prefix,
+        "notifier_http_port": 0,
+        "notifier_directory_path": directory,
+        "notifier_directory_poll_s": 0.2,
+        "notifier_group_id": f"notifier-{base.topic_prefix}",
+        "notifier_retry_base_s": 0.2,
+        "notifier_retry_max_s": 2.0,
+        "notifier_breaker_open_s": 1.0,
+        "notifier_webhook_timeout_s": 2.0,
+        "notifier_link_secret": "test-link-secret",
+        **extra,
+    }
+    return NotifierSettings.model_validate(values)
+
+
+def write_directory(path: Path, directory: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(directory), encoding="utf-8")
+    return path
+
+
+async def produce_alerts(settings: CommonSettings, alerts: list[Alert]) -> None:
+    async with make_producer(settings) as producer:
+        for alert in alerts:
+            await producer.send(
+                settings.topic("alerts"), encode(alert), key=alert.alert_id.encode(),
+                headers=[schema_header(Alert)],
+            )  # fmt: skip
+        await producer.flush()
+
+
+async def produce(settings: CommonSettings, topic: str, key: bytes, value: bytes | None) -> None:
+    async with make_producer(settings) as producer:
+        await producer.send_and_wait(settings.topic(topic), value, key=key)
+
+
+async def read_until(
+    settings: CommonSettings,
+    topic: str,
+    done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    within_s: float = 30,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Read a topic from the beginning until ``done(records)``; TimeoutError otherwise."""
+    name = settings.topic(topic)
+    consumer = make_consumer(settings, group_id=None)
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        known = await consumer._client._wait_on_metadata(name)
+        parts = [TopicPartition(name, p) for p in sorted(known)]
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+
+        async def loop() -> None:
+            while not done(records):
+                batch = await consumer.getmany(timeout_ms=200)
+                for items in batch.values():
+                    records.extend(items)
+
+        await asyncio.wait_for(loop(), within_s)
+    finally:
+        await consumer.stop()
+    return records
