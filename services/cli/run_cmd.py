@@ -1,7 +1,10 @@
-"""``relay run``: the whole system on this machine: broker, topics, every service, Ctrl-C stops all.
+"""``relay run``: the whole relay on this machine, for ``make run``. Ctrl-C stops everything.
 
-Services run as child processes in their own process groups, so stopping them leaves nothing
-behind; the broker is stopped last (unless ``--keep-broker``).
+Order: broker -> topics -> demo files (once) -> matcher, ingest, notifier, demo receiver ->
+the matcher's index is ready -> demo watchlist loaded -> simulator at a gentle rate. Every
+child runs in its own process group and writes its log under ``.relay/run/``; stopping sends
+SIGTERM to each group (SIGKILL after a grace period) so no process is left behind, and the
+broker is stopped last (unless ``--keep-broker``).
 """
 
 from __future__ import annotations
@@ -12,45 +15,149 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 
+import httpx
 import typer
 from rich.console import Console
 
 from services.cli.topics_cmd import _apply
 from services.common.kafka_local import BrokerError, LocalBroker, LocalBrokerSettings
+from services.common.settings import REPO_ROOT
 
 console = Console(stderr=True)
+RUN_DIR = REPO_ROOT / ".relay" / "run"
+DEMO_DIR = REPO_ROOT / ".relay" / "demo"
+RELAY = [sys.executable, "-m", "services.cli.main"]
 
-# name -> command; each service's __main__ starts it with settings from the environment.
-SERVICES: dict[str, list[str]] = {}
+# name -> command of each long-running service; settings come from the environment.
+SERVICES: dict[str, list[str]] = {
+    "matcher": [sys.executable, "-m", "services.matcher"],
+    "ingest": [sys.executable, "-m", "services.ingest"],
+    "notifier": [sys.executable, "-m", "services.notifier"],
+}
 
 
-def _start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    console.print(f"starting {name}: {' '.join(command)}")
-    return subprocess.Popen(command, env=env, start_new_session=True)
+@dataclass
+class Supervisor:
+    env: dict[str, str]
+    children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, name: str, command: list[str]) -> None:
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
+        with (RUN_DIR / f"{name}.log").open("ab") as log:
+            self.children[name] = subprocess.Popen(
+                command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+
+    def run_once(self, name: str, command: list[str], timeout_s: float = 300) -> None:
+        with (RUN_DIR / f"{name}.log").open("ab") as log:
+            subprocess.run(
+                command, env=self.env, stdout=log, stderr=subprocess.STDOUT, check=True,
+                timeout=timeout_s,
+            )  # fmt: skip
+
+    def dead(self) -> list[tuple[str, int]]:
+        return [(n, p.returncode) for n, p in self.children.items() if p.poll() is not None]
+
+    def stop_all(self, timeout_s: float = 20) -> None:
+        for process in self.children.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        for name, process in self.children.items():
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                console.print(f"{name} did not stop in time; killing it")
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
-def _stop_all(children: dict[str, subprocess.Popen[bytes]], timeout_s: float = 15) -> None:
-    for process in children.values():
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+def wait_http(url: str, supervisor: Supervisor, timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
-    for name, process in children.items():
+    while time.monotonic() < deadline:
+        if supervisor.dead():
+            raise RuntimeError(f"a service exited: {supervisor.dead()} (logs in {RUN_DIR})")
         try:
-            process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            console.print(f"{name} did not stop in time; killing it")
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} not ready after {timeout_s:.0f}s (logs in {RUN_DIR})")
+
+
+def _ports() -> dict[str, int]:
+    return {"ingest": 8080, "notifier": 8081, "matcher": 9101, "receiver": 8099}
+
+
+def _environment(bootstrap: str) -> dict[str, str]:
+    ports = _ports()
+    return {
+        **os.environ,
+        "RELAY_KAFKA_BOOTSTRAP": bootstrap,
+        "RELAY_INGEST_AGENCIES_FILE": str(DEMO_DIR / "agencies.yaml"),
+        "RELAY_NOTIFIER_DIRECTORY_PATH": str(DEMO_DIR / "contact-points.yaml"),
+        "RELAY_INGEST_HTTP_PORT": str(ports["ingest"]),
+        "RELAY_NOTIFIER_HTTP_PORT": str(ports["notifier"]),
+        "RELAY_MATCHER_HTTP_PORT": str(ports["matcher"]),
+        "RELAY_LOG_FORMAT": "json",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _start_system(supervisor: Supervisor, rate: float) -> None:
+    ports = _ports()
+    if not (DEMO_DIR / "api-keys.json").exists():
+        console.print("writing demo watchlist, contact points and agency keys (once)")
+        supervisor.run_once("demo-init", [*RELAY, "demo", "init", "--dir", str(DEMO_DIR)])
+    supervisor.start(
+        "receiver",
+        [*RELAY, "demo", "receiver", "--port", str(ports["receiver"]), "--dir", str(DEMO_DIR)],
+    )
+    for name, command in SERVICES.items():
+        supervisor.start(name, command)
+    wait_http(f"http://127.0.0.1:{ports['matcher']}/readyz", supervisor)
+    console.print("loading the demo watchlist")
+    supervisor.run_once(
+        "watchlist-load",
+        [*RELAY, "watchlist", "load", str(DEMO_DIR / "demo-watchlist.jsonl"), "--format", "jsonl"],
+    )
+    wait_http(f"http://127.0.0.1:{ports['ingest']}/readyz", supervisor)
+    wait_http(f"http://127.0.0.1:{ports['notifier']}/readyz", supervisor)
+    supervisor.start(
+        "simulator",
+        [*RELAY, "simulate", "--rate", str(rate), "--duration", str(7 * 86400),
+         "--listed-share", "0.03", "--broken-share", "0.02",
+         "--url", f"http://127.0.0.1:{ports['ingest']}",
+         "--keys", str(DEMO_DIR / "api-keys.json"),
+         "--watchlist", str(DEMO_DIR / "demo-watchlist.jsonl")],
+    )  # fmt: skip
+
+
+def _where_to_look() -> None:
+    ports = _ports()
+    console.print("[green]notice-relay is running[/green]; Ctrl-C stops everything\n")
+    console.print(f"  ingest API (OpenAPI)  http://127.0.0.1:{ports['ingest']}/docs")
+    console.print(f"  duty-officer console  http://127.0.0.1:{ports['notifier']}/console")
+    console.print(f"  demo receiver         http://127.0.0.1:{ports['receiver']}/received")
+    console.print(f"  matcher readiness     http://127.0.0.1:{ports['matcher']}/readyz")
+    console.print(f"  metrics               :{ports['ingest']}/metrics :{ports['matcher']}/metrics")
+    console.print(f"  logs                  {RUN_DIR}/*.log (receiver: {RUN_DIR}/receiver.log)")
+    console.print(f"  demo API keys         {DEMO_DIR}/api-keys.json")
+    console.print("  operator view         .venv/bin/relay status\n")
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def run(
         keep_broker: bool = typer.Option(False, help="Leave the broker running on exit"),
-        extra: list[str] = typer.Option([], "--with", help="Extra relay subcommand to supervise"),
+        rate: float = typer.Option(20.0, help="Simulated events per second"),
+        demo: bool = typer.Option(True, help="Demo data, receiver and simulator"),
     ) -> None:
-        """Start the broker, apply topics, run every service until Ctrl-C."""
+        """Start the broker, apply topics and run the whole relay until Ctrl-C."""
         settings = LocalBrokerSettings()
         broker = LocalBroker(settings)
         try:
@@ -59,35 +166,42 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from exc
         console.print(f"Kafka {broker.version()} ready on {broker.bootstrap}")
-        env = {**os.environ, "RELAY_KAFKA_BOOTSTRAP": broker.bootstrap}
         asyncio.run(_apply(settings.model_copy(update={"kafka_bootstrap": broker.bootstrap}), None))
         console.print("topics applied")
-        children: dict[str, subprocess.Popen[bytes]] = {}
-        commands = dict(SERVICES)
-        for index, item in enumerate(extra):
-            commands[f"extra-{index}"] = [sys.executable, "-m", "services.cli.main", *item.split()]
+        supervisor = Supervisor(_environment(broker.bootstrap))
+        signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
-            for name, command in commands.items():
-                children[name] = _start(name, command, env)
-            console.print("[green]running[/green]; press Ctrl-C to stop everything")
-            _wait_for_children(children)
+            if demo:
+                _start_system(supervisor, rate)
+            else:
+                for name, command in SERVICES.items():
+                    supervisor.start(name, command)
+            _where_to_look()
+            _watch(supervisor)
         except KeyboardInterrupt:
             console.print("stopping")
+        except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
         finally:
-            _stop_all(children)
+            supervisor.stop_all()
             if not keep_broker:
                 broker.stop()
                 console.print("broker stopped")
 
 
-def _wait_for_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    """Block until Ctrl-C (or SIGTERM); a service that dies is reported, not restarted."""
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _watch(supervisor: Supervisor) -> None:
+    """Until Ctrl-C; a service that dies is reported once (its log says why)."""
     reported: set[str] = set()
     while True:
-        for name, process in children.items():
-            code = process.poll()
-            if code is not None and name not in reported:
+        for name, code in supervisor.dead():
+            if name not in reported:
                 reported.add(name)
-                console.print(f"[red]{name} exited with {code}[/red]")
+                console.print(
+                    f"[red]{name} exited with {code}; see {RUN_DIR / (name + '.log')}[/red]"
+                )
         time.sleep(0.5)
