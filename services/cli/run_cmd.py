@@ -52,6 +52,7 @@ class Supervisor:
             )  # fmt: skip
 
     def run_once(self, name: str, command: list[str], timeout_s: float = 300) -> None:
+        RUN_DIR.mkdir(parents=True, exist_ok=True)
         with (RUN_DIR / f"{name}.log").open("ab") as log:
             subprocess.run(
                 command, env=self.env, stdout=log, stderr=subprocess.STDOUT, check=True,
@@ -169,7 +170,9 @@ def register(app: typer.Typer) -> None:
         asyncio.run(_apply(settings.model_copy(update={"kafka_bootstrap": broker.bootstrap}), None))
         console.print("topics applied")
         supervisor = Supervisor(_environment(broker.bootstrap))
+        # Explicit: a shell that starts us in the background makes us inherit SIGINT ignored.
         signal.signal(signal.SIGTERM, _raise_interrupt)
+        signal.signal(signal.SIGINT, _raise_interrupt)
         try:
             if demo:
                 _start_system(supervisor, rate)
