@@ -1,0 +1,92 @@
+"""The console's HTTP rules without a browser: sessions, CSRF, origin, key rotation, headers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+
+from services.common.settings import CommonSettings
+from services.notifier.app import NotifierApp
+from tests.peers.console_data import console_directory
+from tests.peers.notifier_data import key_hash, make_alert
+from tests.peers.notifier_harness import notifier_settings, produce_alerts, write_directory
+
+
+async def sign_in(client: httpx.AsyncClient, key: str) -> httpx.Response:
+    return await client.post("/console/api/session", json={"key": key})
+
+
+async def wait_in_stream(client: httpx.AsyncClient, alert_id: str) -> dict[str, object]:
+    """Read the live stream until the alert shows up; returns that snapshot."""
+    async with client.stream("GET", "/console/api/stream") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        event = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "inbox":
+                snapshot: dict[str, object] = json.loads(line[6:])
+                if alert_id in {a["alert_id"] for a in snapshot["alerts"]}:  # type: ignore[attr-defined]
+                    return snapshot
+    raise AssertionError("stream ended")
+
+
+async def test_sessions_csrf_and_key_rotation(topics: CommonSettings, tmp_path: Path) -> None:
+    raw = console_directory()
+    path = write_directory(tmp_path / "cp.yaml", raw)
+    settings = notifier_settings(topics, path)
+    alert = make_alert()
+    async with NotifierApp(settings) as app:
+        base = f"http://127.0.0.1:{app.port}"
+        async with httpx.AsyncClient(base_url=base) as client:
+            page = await client.get("/console/")
+            assert "script-src 'self'" in page.headers["content-security-policy"]
+            assert page.headers["x-frame-options"] == "DENY"
+            for url in ("/console/api/alerts", f"/console/api/alerts/{alert.alert_id}",
+                        "/console/api/stream", "/console/api/session"):  # fmt: skip
+                assert (await client.get(url)).status_code == 401, url
+            assert (await sign_in(client, "key-nobody")).status_code == 401
+            signed = await sign_in(client, "key-KAZ-NCB")
+            assert signed.status_code == 200
+            cookie = signed.headers["set-cookie"].lower()
+            assert "httponly" in cookie
+            assert "samesite=strict" in cookie
+            assert "path=/console" in cookie
+            csrf = signed.json()["csrf"]
+
+            await produce_alerts(topics, [alert])
+            snapshot = await asyncio.wait_for(wait_in_stream(client, alert.alert_id), 10)
+            assert snapshot["country"] == "KAZ"
+
+            url = f"/console/api/alerts/{alert.alert_id}/ack"
+            good = {"X-CSRF-Token": csrf}
+            no_token = await client.post(url, json={"comment": "x"})
+            foreign = await client.post(
+                url, json={"comment": "x"}, headers={**good, "Origin": "http://evil.example"}
+            )
+            form = await client.post(url, data={"comment": "x"}, headers=good)
+            blank = await client.post(url, json={"comment": "   "}, headers=good)
+            unknown = await client.post(
+                f"/console/api/alerts/{alert.alert_id}/delete", json={"comment": "x"}, headers=good
+            )
+            assert (no_token.status_code, foreign.status_code) == (403, 403)
+            assert (form.status_code, blank.status_code, unknown.status_code) == (415, 422, 404)
+            assert (await client.get(f"/console/api/alerts/{alert.alert_id}")).json()["acks"] == []
+
+            resolved = await client.post(
+                f"/console/api/alerts/{alert.alert_id}/resolved",
+                json={"comment": "person detained"}, headers=good,
+            )  # fmt: skip
+            assert resolved.status_code == 200
+            assert resolved.json()["state"] == "resolved"
+
+            # Rotating the contact point's key ends the sessions opened with the old one.
+            app.directory.changed.clear()
+            raw["contact_points"][0]["api_key_sha256"] = key_hash("new-key-KAZ-NCB")
+            write_directory(path, raw)
+            await asyncio.wait_for(app.directory.changed.wait(), 10)
+            assert (await client.get("/console/api/alerts")).status_code == 401
+            assert (await sign_in(client, "new-key-KAZ-NCB")).status_code == 200

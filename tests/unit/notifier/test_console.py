@@ -1,0 +1,120 @@
+"""Console sessions and what a country may see of the inbox (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from schemas.notification import AckKind, Acknowledgement, Notification
+from services.notifier.console import session as sessions
+from services.notifier.console import views
+from services.notifier.domain.directory import ContactPoint
+from services.notifier.domain.inbox import Inbox
+from services.notifier.domain.routing import Plan, notifications_for
+from tests.peers.notifier_data import key_hash, make_alert
+
+KEY = sessions.session_key(b"secret")
+NOW = 1_800_000_000
+
+
+def test_session_round_trip_and_tampering() -> None:
+    cookie = sessions.issue(KEY, "KAZ-NCB", key_hash("k"), NOW)
+    found = sessions.read(KEY, cookie, NOW + 60)
+    assert found is not None
+    assert found.contact_point == "KAZ-NCB"
+    assert sessions.read(KEY, cookie, NOW + sessions.SESSION_TTL_S + 1) is None  # expired
+    assert sessions.read(sessions.session_key(b"other"), cookie, NOW) is None
+    _body, mac = cookie.split(".")
+    forged = sessions.issue(KEY, "TJK-NCB", key_hash("k"), NOW).split(".")[0]
+    assert sessions.read(KEY, f"{forged}.{mac}", NOW) is None
+    assert sessions.read(KEY, "garbage", NOW) is None
+    assert sessions.read(KEY, None, NOW) is None
+
+
+def test_csrf_token_is_bound_to_its_session() -> None:
+    one = sessions.read(KEY, sessions.issue(KEY, "KAZ-NCB", None, NOW), NOW)
+    two = sessions.read(KEY, sessions.issue(KEY, "KAZ-NCB", None, NOW), NOW)
+    assert one is not None
+    assert two is not None
+    assert sessions.csrf_ok(KEY, one, sessions.csrf_token(KEY, one))
+    assert not sessions.csrf_ok(KEY, one, sessions.csrf_token(KEY, two))
+    assert not sessions.csrf_ok(KEY, one, None)
+
+
+def test_key_rotation_changes_the_fingerprint() -> None:
+    assert sessions.key_fingerprint(key_hash("a")) != sessions.key_fingerprint(key_hash("b"))
+
+
+def _cp(cp_id: str, country: str) -> ContactPoint:
+    return ContactPoint(id=cp_id, country=country, console=True)
+
+
+def _inbox(*jobs: Notification) -> Inbox:
+    inbox = Inbox()
+    for job in jobs:
+        inbox.apply(job)
+    return inbox
+
+
+def test_only_recipient_countries_within_dissemination_see_an_alert() -> None:
+    alert = make_alert(dissemination={"restricted_to": ["KAZ"]})
+    plan = Plan(alert=alert, now=datetime.now(UTC), ack_delay=timedelta(minutes=5))
+    inbox = _inbox(*notifications_for(plan, [_cp("KAZ-NCB", "KAZ"), _cp("TJK-NCB", "TJK")]))
+    view = inbox.alerts[alert.alert_id]
+    assert views.visible(view, "KAZ")
+    assert not views.visible(view, "TJK")  # never routed there: restricted
+    assert not views.visible(view, "KGZ")
+    # A job that reached a country the alert does not allow (an old directory) stays hidden.
+    leaked = notifications_for(Plan(alert=make_alert(), now=plan.now), [_cp("TJK-NCB", "TJK")])
+    inbox.apply(leaked[0].model_copy(update={"alert_id": alert.alert_id, "alert": alert}))
+    assert views.visible(view, "KAZ")
+    assert not views.visible(view, "TJK")
+
+
+def test_rows_put_open_urgent_first_and_hide_other_countries_comments() -> None:
+    now = datetime.now(UTC)
+    urgent, low = make_alert(entry_id="E-1"), make_alert(entry_id="E-2", urgency="low")
+    done = make_alert(entry_id="E-3")
+    kaz, uzb = _cp("KAZ-NCB", "KAZ"), _cp("UZB-NCB", "UZB")
+    jobs = [
+        *notifications_for(Plan(alert=low, now=now), [kaz]),
+        *notifications_for(Plan(alert=done, now=now, ack_delay=timedelta(minutes=5)), [kaz, uzb]),
+        *notifications_for(Plan(alert=urgent, now=now - timedelta(seconds=1)), [kaz]),
+    ]
+    inbox = _inbox(*jobs)
+    inbox.apply_ack(
+        Acknowledgement(alert_id=done.alert_id, kind=AckKind.ACKNOWLEDGED,
+                        contact_point="UZB-NCB", at=now, comment="secret words")
+    )  # fmt: skip
+    shown = views.rows(inbox.for_country("KAZ"), "KAZ-NCB", "KAZ")
+    assert [r["alert_id"] for r in shown] == [urgent.alert_id, low.alert_id, done.alert_id]
+    assert shown[2]["state"] == "acknowledged"
+    assert shown[2]["escalation_due"] is None  # the clock stops once somebody took it
+    detail = views.detail(inbox.alerts[done.alert_id], "KAZ-NCB", "KAZ")
+    assert detail["acks"] == [
+        {"kind": "acknowledged", "contact_point": "UZB-NCB", "at": now.isoformat(),
+         "comment": None, "own": False}
+    ]  # fmt: skip
+    assert {d["recipient"] for d in detail["deliveries"]} == {"KAZ-NCB"}
+
+
+def test_fingerprint_moves_with_every_visible_change() -> None:
+    alert = make_alert()
+    jobs = notifications_for(Plan(alert=alert, now=datetime.now(UTC)), [_cp("KAZ-NCB", "KAZ")])
+    inbox = _inbox(*jobs)
+    before = views.fingerprint(inbox.for_country("KAZ"), "KAZ")
+    inbox.apply_ack(
+        Acknowledgement(alert_id=alert.alert_id, kind=AckKind.RESOLVED,
+                        contact_point="KAZ-NCB", at=datetime.now(UTC), comment="done")
+    )  # fmt: skip
+    assert views.fingerprint(inbox.for_country("KAZ"), "KAZ") != before
+    assert views.state_of(inbox.alerts[alert.alert_id], "KAZ") == "resolved"
+
+
+def test_sign_in_throttle_blocks_guessing_per_client_for_a_window() -> None:
+    throttle = sessions.SignInThrottle(limit=3, window_s=60)
+    for _ in range(3):
+        assert not throttle.blocked("10.0.0.1", 100.0)
+        throttle.failed("10.0.0.1", 100.0)
+    assert throttle.blocked("10.0.0.1", 120.0)
+    assert not throttle.blocked("10.0.0.2", 120.0)
+    assert not throttle.blocked("10.0.0.1", 161.0)
