@@ -116,9 +116,9 @@ class Matcher:
             return view.json(body, status=200 if ready else 503)
 
         async def metrics(view: Any, request: Any) -> Any:
-            return view.bytes(
-                generate_latest(self.metrics.registry), content_type=CONTENT_TYPE_LATEST
-            )
+            # aiohttp refuses a charset inside content_type; Prometheus needs only the version.
+            content_type = CONTENT_TYPE_LATEST.split(";")[0] + "; version=0.0.4"
+            return view.bytes(generate_latest(self.metrics.registry), content_type=content_type)
 
         app.page("/healthz")(healthz)
         app.page("/readyz")(readyz)

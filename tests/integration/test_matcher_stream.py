@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -133,6 +134,11 @@ async def test_alerts_dead_letters_and_cancellation(
         assert not any(
             event_id == again["event_id"] for event_id, _ in alert_entries(alerts.records)
         )
+    async with httpx.AsyncClient() as client:
+        metrics = await client.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert metrics.status_code == 200
+    assert 'relay_alerts_total{band="strong",list="red_notice"}' in metrics.text
+    assert "relay_match_latency_seconds_count" in metrics.text
 
 
 async def test_retro_screening_and_reprocessing_adds_no_alert_ids(
