@@ -1,0 +1,118 @@
+"""Wiring only: the producer, the raw intake task, the HTTP app and its lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.common.consume import ConsumeLoop
+from services.common.fate import FateWrapper
+from services.common.kafka import make_consumer, make_producer
+from services.common.logging import get_logger
+from services.ingest.agencies import AgenciesFile
+from services.ingest.api_models import event_input_schemas
+from services.ingest.domain.recent import RecentIds
+from services.ingest.handlers import HttpProblem, router
+from services.ingest.middleware import RequestMetrics
+from services.ingest.publisher import Publisher
+from services.ingest.raw import RawIntake
+from services.ingest.runtime import Limiter, Readiness, Runtime
+from services.ingest.settings import IngestSettings
+
+log = get_logger(__name__)
+
+DESCRIPTION = """Border agencies report border crossings and document checks here.
+
+Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`. An event is answered
+202 only once Kafka has stored it; 503 means it may not be stored, so send it again with the
+same `event_id` (a resend never produces a second alert). 429 and 503 carry Retry-After.
+"""
+
+
+async def _run_raw_intake(settings: IngestSettings, intake: RawIntake) -> None:
+    consumer = make_consumer(
+        settings, settings.topic("ingest.raw"), group_id=settings.ingest_raw_group
+    )
+    await consumer.start()
+    try:
+        fate = FateWrapper("ingest", intake.publisher.producer, settings.topic("ingest.raw.dlq"))
+        await ConsumeLoop(consumer, fate, intake.handle).run()
+    finally:
+        await consumer.stop()
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: IngestSettings = app.state.settings
+    agencies = AgenciesFile.open(settings.ingest_agencies_file)
+    # The delivery timeout matches the send timeout: a 503'd event is not retried for long.
+    # No linger: a sender waits for the ack, and concurrent requests batch up anyway while
+    # the previous produce request is in flight.
+    producer = make_producer(
+        settings, request_timeout_ms=int(settings.ingest_send_timeout_s * 1000), linger_ms=0
+    )
+    await producer.start()
+    publisher = Publisher(producer, settings, RecentIds(settings.ingest_recent_ids))
+    rt = Runtime(
+        settings=settings,
+        agencies=agencies,
+        limiter=Limiter(settings),
+        publisher=publisher,
+        readiness=Readiness(producer, settings.ingest_ready_cache_s),
+    )
+    if settings.ingest_raw_enabled:
+        rt.raw_task = asyncio.create_task(_run_raw_intake(settings, RawIntake(agencies, publisher)))
+    app.state.runtime = rt
+    log.info("ingest.started", agencies=len(agencies.directory.agencies))
+    try:
+        yield
+    finally:
+        if rt.raw_task is not None:
+            rt.raw_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await rt.raw_task
+        await producer.stop()  # flushes: what was acknowledged stays acknowledged
+        log.info("ingest.stopped")
+
+
+def _openapi(app: FastAPI, settings: IngestSettings) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(event_input_schemas(settings.ingest_batch_max))
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(settings: IngestSettings) -> FastAPI:
+    app = FastAPI(
+        title="notice-relay ingest", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.settings = settings
+    app.include_router(router)
+    app.add_middleware(RequestMetrics)
+
+    async def problem(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HttpProblem)
+        return exc.response()
+
+    app.add_exception_handler(HttpProblem, problem)
+
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
+    return app

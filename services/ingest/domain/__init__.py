@@ -1,0 +1,1 @@
+"""Ingest's pure logic: authorisation, normalisation, partition keys, rate-limit maths."""

@@ -1,0 +1,279 @@
+"""HTTP handlers: thin. Read the body (bounded), authenticate, then domain -> publish -> answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from services.common.logging import get_logger
+from services.ingest.api_models import (
+    Accepted,
+    BatchResult,
+    Health,
+    ItemResult,
+    Problem,
+    request_body,
+)
+from services.ingest.domain.agencies import Agency
+from services.ingest.domain.intake import Prepared, Rejection, accept, event_id_of
+from services.ingest.domain.ratelimit import retry_after_header
+from services.ingest.metrics import EVENTS, FLAGS
+from services.ingest.publisher import Outcome
+from services.ingest.runtime import Runtime
+
+log = get_logger(__name__)
+router = APIRouter()
+JSON = "application/json"
+
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="The agency's API key")
+
+
+class HttpProblem(Exception):
+    """Raised by handlers; rendered as a ``Problem`` body by the app's exception handler."""
+
+    def __init__(
+        self, status: int, title: str, *, errors: list[Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(title)
+        self.problem = Problem(status=status, title=title, errors=errors or [])
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        body = orjson.dumps(self.problem.model_dump(exclude_none=True))
+        return Response(body, self.problem.status, self.headers, media_type=JSON)
+
+
+def runtime(request: Request) -> Runtime:
+    found: Runtime = request.app.state.runtime
+    return found
+
+
+def _key(request: Request, api_key: str | None) -> str | None:
+    """The key of ``Authorization: Bearer`` or else ``X-API-Key``.
+
+    An Authorization header that is present but not a bearer key is an authentication
+    failure, even next to a good X-API-Key: two credentials that disagree are refused.
+    """
+    authorization = request.headers.get("authorization")
+    if authorization is None:
+        return api_key
+    scheme, _, credentials = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    if api_key and api_key != credentials.strip():
+        return None
+    return credentials.strip()
+
+
+def authenticate(
+    request: Request,
+    _bearer_doc: HTTPAuthorizationCredentials | None = Depends(_bearer),
+    api_key: str | None = Depends(_api_key),
+) -> Agency:
+    """401 unless the request carries a known key (the Depends above document both ways)."""
+    agency = runtime(request).agencies.current().authenticate(_key(request, api_key))
+    if agency is None:
+        raise HttpProblem(401, "missing or unknown API key", headers={"WWW-Authenticate": "Bearer"})
+    return agency
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The parsed body; 413 past ``limit`` bytes (declared or actually sent), 422 if not JSON."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HttpProblem(413, f"body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpProblem(413, f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    try:
+        return orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError as exc:
+        error = {"field": "(body)", "rule": "json_invalid", "message": str(exc)[:200]}
+        raise HttpProblem(422, "body is not valid JSON", errors=[error]) from None
+
+
+def _rate_limit(rt: Runtime, agency: Agency, count: int) -> None:
+    wait = rt.limiter.take(agency, count)
+    if wait > 0:
+        EVENTS.labels("http", "rate_limited").inc(count)
+        raise HttpProblem(
+            429, "rate limit exceeded", headers={"Retry-After": retry_after_header(wait)}
+        )
+
+
+def _unavailable(rt: Runtime, title: str) -> HttpProblem:
+    return HttpProblem(503, title, headers={"Retry-After": str(rt.settings.ingest_retry_after_s)})
+
+
+def _count_flags(item: Prepared) -> None:
+    for flag in item.event.flags:
+        FLAGS.labels(flag.field).inc()
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No or unknown API key"},
+    413: {"model": Problem, "description": "Body over the size limit"},
+    422: {"model": Problem, "description": "Invalid: every field at fault is named"},
+    429: {"model": Problem, "description": "Rate limit of the agency exceeded (see Retry-After)"},
+    503: {"model": Problem, "description": "Not stored (broker unavailable or overloaded); retry"},
+}
+
+
+@router.post(
+    "/v1/events",
+    status_code=202,
+    response_model=Accepted,
+    responses={**_RESPONSES, 403: {"model": Problem, "description": "Agency may not report this"}},
+    openapi_extra=request_body("EventIn", "One event"),
+    summary="Report one event",
+    description="Validates, authorises and normalises one event and answers 202 only once the "
+    "broker has stored it. Any 503 means the event may not be stored: send it again with the "
+    "same event_id (resends never produce a second alert).",
+)
+async def post_event(request: Request, agency: Agency = Depends(authenticate)) -> Response:
+    rt = runtime(request)
+    _rate_limit(rt, agency, 1)
+    raw = await read_json(request, rt.settings.ingest_max_event_bytes)
+    result = accept(raw, agency, dt.datetime.now(dt.UTC))
+    if isinstance(result, Rejection):
+        EVENTS.labels("http", "rejected" if result.status == 422 else "forbidden").inc()
+        title = "invalid event" if result.status == 422 else "forbidden"
+        raise HttpProblem(result.status, title, errors=list(result.errors))
+    if not rt.publisher.reserve(1):
+        EVENTS.labels("http", "unavailable").inc()
+        raise _unavailable(rt, "too many events in flight")
+    [outcome] = await rt.publisher.publish([result], agency.id)
+    EVENTS.labels("http", outcome.value).inc()
+    if outcome is Outcome.UNAVAILABLE:
+        raise _unavailable(rt, "event not stored: broker unavailable")
+    _count_flags(result)
+    body = Accepted(event_id=result.event.event_id, outcome=outcome.value, flags=result.event.flags)
+    return Response(body.__pydantic_serializer__.to_json(body), 202, media_type=JSON)
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "Kafka unreachable"}},
+    summary="Readiness: the broker answers a metadata request (checked at most once a second)",
+)
+async def readyz(request: Request) -> Response:
+    rt = runtime(request)
+    ready = await rt.readiness.check()
+    body = Health(status="ready" if ready else "not_ready", kafka=ready, raw_intake=rt.raw_state())
+    return Response(body.model_dump_json(), 200 if ready else 503, media_type=JSON)
+
+
+def _batch_items(raw: Any, batch_max: int) -> list[Any]:
+    if not isinstance(raw, dict) or not isinstance(raw.get("events"), list):
+        error = {"field": "events", "rule": "missing", "message": 'send {"events": [...]}'}
+        raise HttpProblem(422, "invalid batch", errors=[error])
+    extra = [key for key in raw if key != "events"]
+    if extra:
+        errors = [
+            {"field": k, "rule": "extra_forbidden", "message": "unknown field"} for k in extra
+        ]
+        raise HttpProblem(422, "invalid batch", errors=errors)
+    items: list[Any] = raw["events"]
+    if not 1 <= len(items) <= batch_max:
+        message = f"a batch holds 1 to {batch_max} events, not {len(items)}"
+        error = {"field": "events", "rule": "batch_size", "message": message}
+        raise HttpProblem(422, "invalid batch", errors=[error])
+    return items
+
+
+def _rejected(index: int, raw: Any, rejection: Rejection) -> ItemResult:
+    outcome = "rejected" if rejection.status == 422 else "forbidden"
+    EVENTS.labels("http", outcome).inc()
+    return ItemResult.model_validate(
+        {"index": index, "event_id": event_id_of(raw), "status": rejection.status,
+         "outcome": outcome, "errors": rejection.errors}
+    )  # fmt: skip
+
+
+def _published(index: int, item: Prepared, outcome: Outcome) -> ItemResult:
+    EVENTS.labels("http", outcome.value).inc()
+    if outcome is Outcome.UNAVAILABLE:
+        return ItemResult(
+            index=index, event_id=item.event.event_id, status=503, outcome="unavailable"
+        )
+    _count_flags(item)
+    return ItemResult(
+        index=index, event_id=item.event.event_id, status=202, outcome=outcome.value,
+        flags=item.event.flags,
+    )  # fmt: skip
+
+
+def _batch_status(results: list[ItemResult]) -> int:
+    """503 if any may not be stored; 202 if all were; 207 if some; else 422 (or 403)."""
+    statuses = {r.status for r in results}
+    if 503 in statuses:
+        return 503  # never a 2xx while an event of the batch may not be stored
+    if statuses == {202}:
+        return 202
+    if 202 in statuses:
+        return 207
+    return 422 if 422 in statuses else 403
+
+
+@router.post(
+    "/v1/events:batch",
+    status_code=202,
+    response_model=BatchResult,
+    responses={
+        **_RESPONSES,
+        207: {"model": BatchResult, "description": "Some events rejected: see each result"},
+        403: {"model": BatchResult, "description": "Every event forbidden for this agency"},
+        422: {"model": BatchResult | Problem, "description": "Invalid batch, or every event"},
+        503: {"model": BatchResult, "description": "Some events not stored: resend those"},
+    },
+    openapi_extra=request_body("EventBatch", "Up to RELAY_INGEST_BATCH_MAX events"),
+    summary="Report many events at once",
+    description="One result per event, in order. 202: all stored. 207: some rejected (403/422 "
+    "per item), the rest stored. 422/403: none stored, all rejected. 503: some could not be "
+    "stored (status 503 per item, with Retry-After); resend those. Each event counts against "
+    "the agency's rate limit.",
+)
+async def post_batch(request: Request, agency: Agency = Depends(authenticate)) -> Response:
+    rt = runtime(request)
+    raw = await read_json(request, rt.settings.ingest_max_batch_bytes)
+    items = _batch_items(raw, rt.settings.ingest_batch_max)
+    _rate_limit(rt, agency, len(items))
+    now = dt.datetime.now(dt.UTC)
+    results: dict[int, ItemResult] = {}
+    ready: list[tuple[int, Prepared]] = []
+    for index, item in enumerate(items):
+        result = accept(item, agency, now)
+        if isinstance(result, Rejection):
+            results[index] = _rejected(index, item, result)
+        else:
+            ready.append((index, result))
+    if ready:
+        prepared = [item for _, item in ready]
+        if rt.publisher.reserve(len(prepared)):
+            outcomes = await rt.publisher.publish(prepared, agency.id)
+        else:
+            outcomes = [Outcome.UNAVAILABLE] * len(prepared)
+        for (index, item), outcome in zip(ready, outcomes, strict=True):
+            results[index] = _published(index, item, outcome)
+    ordered = [results[i] for i in range(len(items))]
+    accepted = sum(1 for r in ordered if r.status == 202)
+    body = BatchResult(accepted=accepted, rejected=len(ordered) - accepted, results=ordered)
+    status = _batch_status(ordered)
+    headers = {"Retry-After": str(rt.settings.ingest_retry_after_s)} if status == 503 else None
+    return Response(body.__pydantic_serializer__.to_json(body), status, headers, media_type=JSON)

@@ -1,0 +1,121 @@
+"""Publishing canonical events: acknowledged by the broker, bounded in flight, resends skipped.
+
+An event counts as accepted only when the broker acknowledged it (idempotent producer,
+acks=all). Everything else - a timeout, a broker error, no room - is ``UNAVAILABLE``, and the
+caller answers 503: the event may or may not have been stored, and the sender must resend it
+(the same ``event_id``, which downstream de-duplication makes harmless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from schemas.codec import schema_header
+from schemas.event import Event
+from services.common.logging import get_logger
+from services.ingest.domain.intake import Prepared
+from services.ingest.domain.recent import RecentIds
+from services.ingest.metrics import IN_FLIGHT
+from services.ingest.settings import IngestSettings
+
+log = get_logger(__name__)
+
+H_AGENCY = "relay-agency"
+H_EVENT_ID = "relay-event-id"
+
+
+class Outcome(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # published before (recently): not sent again
+    UNAVAILABLE = "unavailable"
+
+
+@dataclass
+class Publisher:
+    producer: AIOKafkaProducer
+    settings: IngestSettings
+    recent: RecentIds
+    in_flight: int = 0
+    _schema: tuple[str, bytes] = field(default_factory=lambda: schema_header(Event))
+
+    def reserve(self, count: int) -> bool:
+        """Claim room for ``count`` events; False when that would exceed the bound."""
+        if self.in_flight + count > self.settings.ingest_max_in_flight:
+            return False
+        self.in_flight += count
+        IN_FLIGHT.set(self.in_flight)
+        return True
+
+    def claim(self, count: int = 1) -> None:
+        """Count events in flight without a bound (the raw consumer bounds itself by poll size)."""
+        self.in_flight += count
+        IN_FLIGHT.set(self.in_flight)
+
+    def release(self, count: int = 1) -> None:
+        self.in_flight -= count
+        IN_FLIGHT.set(self.in_flight)
+
+    def _settled(self, future: asyncio.Future[Any], event_id: str) -> None:
+        self.release()
+        if future.cancelled():
+            return
+        if future.exception() is None:  # also marks a late failure as retrieved
+            self.recent.add(event_id)
+
+    async def send(self, item: Prepared, agency_id: str) -> asyncio.Future[Any]:
+        """Enqueue one event (room already reserved); the future settles on the broker's ack."""
+        headers = [
+            self._schema,
+            (H_AGENCY, agency_id.encode()),
+            (H_EVENT_ID, item.event.event_id.encode()),
+        ]
+        try:
+            future: asyncio.Future[Any] = await self.producer.send(
+                self.settings.topic(item.topic), item.value, key=item.key, headers=headers
+            )
+        except BaseException:
+            self.release()
+            raise
+        future.add_done_callback(lambda f: self._settled(f, item.event.event_id))
+        return future
+
+    async def publish(self, items: Sequence[Prepared], agency_id: str) -> list[Outcome]:
+        """Send all, then wait for all: one outcome per item. Room for all must be reserved."""
+        outcomes = [Outcome.UNAVAILABLE] * len(items)
+        futures: dict[int, asyncio.Future[Any]] = {}
+        first: dict[str, int] = {}
+        unsent = len(items)
+        try:
+            async with asyncio.timeout(self.settings.ingest_send_timeout_s):
+                for index, item in enumerate(items):
+                    event_id = item.event.event_id
+                    if event_id in self.recent:
+                        outcomes[index] = Outcome.DUPLICATE
+                        continue
+                    if event_id in first:
+                        continue
+                    first[event_id] = index
+                    unsent -= 1  # send() releases its own slot, whatever happens
+                    futures[index] = await self.send(item, agency_id)
+                if futures:
+                    await asyncio.wait(futures.values())
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("publish.unavailable", error=type(exc).__name__, events=len(items))
+        self.release(unsent)
+        for index, future in futures.items():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                outcomes[index] = Outcome.ACCEPTED
+        for index, item in enumerate(items):
+            origin = first.get(item.event.event_id)
+            # The same id twice in one batch: the later ones share the first one's fate.
+            if origin is not None and origin != index:
+                accepted = outcomes[origin] is Outcome.ACCEPTED
+                outcomes[index] = Outcome.DUPLICATE if accepted else Outcome.UNAVAILABLE
+        return outcomes
