@@ -6,7 +6,7 @@ RELAY := $(VENV)/bin/relay
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv broker run test test-unit test-integration check lint format typecheck schemas clean-broker
+.PHONY: help venv broker run test test-unit test-integration check lint format typecheck schemas bench-schemas clean-broker bench-screen
 
 help:
 	@echo "make run    - start the broker and the whole system (Ctrl-C stops everything)"
@@ -27,13 +27,13 @@ broker: venv
 run: broker
 	$(RELAY) run
 
-test: broker
+test: broker prometheus chromium kcat
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: venv
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
-test-integration: broker
+test-integration: broker prometheus chromium kcat
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 lint: venv
@@ -49,6 +49,66 @@ typecheck: venv
 
 check: lint typecheck test
 
+schemas: venv
+	$(PY) -m schemas.generate
+
+bench-schemas: venv
+	mkdir -p bench/results
+	$(PY) bench/bench_schemas.py | tee /dev/stderr | tail -n 1 > bench/results/schemas.json
+
 clean-broker:
 	-$(RELAY) kafka down
 	rm -rf .relay/kafka
+
+# Prometheus and promtool from Debian (for the scrape test and `promtool check rules`).
+.PHONY: prometheus check-rules
+prometheus:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus)
+	-systemctl disable --now prometheus 2>/dev/null; true
+
+check-rules: prometheus
+	promtool check rules deploy/prometheus/rules.yml
+	promtool test rules deploy/prometheus/rules_test.yml
+	promtool check config deploy/prometheus/prometheus.yml
+
+bench-screen: venv
+	mkdir -p bench/results
+	$(PY) bench/bench_screen.py | tee /dev/stderr | tail -n 1 > bench/results/screen.json
+
+.PHONY: bench-notifier
+bench-notifier: broker
+	mkdir -p bench/results
+	$(PY) -m bench.bench_notifier | tee /dev/stderr | tail -n 1 > bench/results/notifier.json
+
+.PHONY: test-security
+# A second broker with SASL_SSL (SCRAM-SHA-512) and deploy/acls.yaml; certificates made at test time.
+test-security: broker
+	$(PY) -m pytest tests/unit/test_kafka_access_policy.py tests/integration/test_kafka_security.py $(PYTEST_ARGS)
+
+.PHONY: bench
+# End to end (ingest -> matcher -> notifier -> webhook) beside the broker's passthrough limit.
+# Earlier benches' saved summaries are shown first; the last line is the e2e summary JSON.
+bench: broker
+	mkdir -p bench/results
+	@for f in bench/results/*.json; do case "$$f" in */e2e.json) ;; \
+	  *) echo "$$(basename $$f .json): $$(tr -d '\n ' < $$f | cut -c1-300)" >&2 ;; esac; done
+	$(PY) -m bench.bench_e2e
+
+.PHONY: chromium
+# Debian's Chromium for the console's browser tests (Playwright drives it; it never downloads one).
+chromium:
+	@test -x /usr/bin/chromium || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium)
+
+# kcat: Debian's Kafka CLI, a client that is not ours (ingest's raw-intake test)
+kcat:
+	@command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat; }
+
+# Ingest throughput and latency; the last line is one JSON object (also bench/results/ingest.json)
+bench-ingest: venv
+	$(PY) -m bench.bench_ingest
+
+.PHONY: kcat bench-ingest
