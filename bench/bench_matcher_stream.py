@@ -83,6 +83,11 @@ def start_matcher(settings: CommonSettings, port: int, log: Path) -> subprocess.
         )
 
 
+def _profile_args() -> list[str]:
+    target = os.environ.get("BENCH_PROFILE")
+    return ["-m", "cProfile", "-o", target] if target else []
+
+
 async def wait_ready(port: int, timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     async with httpx.AsyncClient() as client:

@@ -9,6 +9,7 @@ API::
     len(index)                           # active entries
     matches = Screener(index).screen(event)   # event: schemas Event, mapping or EventRecord
     alerts = [to_alert(m, created_at) for m in matches]   # schemas.alert.Alert
+    lines = [to_alert_json(m, created_at) for m in matches]  # the same, as encoded bytes
 
 ``screen`` returns at most one ``Match`` per entry, best first: document hits (state + number,
 strong whatever the name says) and person hits (names across scripts and transliterations,
@@ -16,7 +17,7 @@ date of birth, nationality, sex), each with a band, a score, an urgency and a fi
 explanation. Every match is an alert: ``strong`` (act now) and ``possible`` (a human looks).
 """
 
-from services.matcher.domain.alerts import to_alert
+from services.matcher.domain.alerts import to_alert, to_alert_json
 from services.matcher.domain.index import WatchlistIndex
 from services.matcher.domain.records import EventRecord, entry_record, event_record
 from services.matcher.domain.score import Match
@@ -30,4 +31,5 @@ __all__ = [
     "entry_record",
     "event_record",
     "to_alert",
+    "to_alert_json",
 ]

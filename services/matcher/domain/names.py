@@ -107,10 +107,10 @@ def _key_similarity(ka: str, kb: str, surname: bool) -> tuple[float, str]:
     distance = OSA.distance(ka, kb, score_cutoff=2)
     if distance == 1:
         return 0.9, "one_edit"
-    return _two_edits(ka, kb) if distance == 2 else (0.0, "different")
+    return two_edits(ka, kb) if distance == 2 else (0.0, "different")
 
 
-def _two_edits(ka: str, kb: str) -> tuple[float, str]:
+def two_edits(ka: str, kb: str) -> tuple[float, str]:
     """Two edits are the same name only if vowels alone, or like-sounding letters, differ."""
     if consonants(ka) == consonants(kb):
         return 0.85, "spelling_variant"

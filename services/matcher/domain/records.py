@@ -12,6 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
+from schemas.event import Event
+from services.matcher.domain.documents import document_key
+
 PERSON_LISTS = frozenset(
     {"red_notice", "yellow_notice", "diffusion", "blue_notice", "green_notice"}
 )
@@ -48,16 +53,35 @@ class PersonRecord:
 
 @dataclass(frozen=True, slots=True)
 class SltdRecord:
+    """One stolen or lost document, flat (10^6 of these).
+
+    ``key`` (issuing state + normalised number) is the very string the index files it under;
+    the number as listed is kept apart only when it differs from the normalised one.
+    """
+
     entry_id: str
     issuer: str | None
     action: str | None
-    document: DocumentRef
+    key: str | None
+    listed_number: str | None
+    issuing_state: str | None
+    type: str | None
     status: str | None
     restricted_to: tuple[str, ...] | None = None
 
     @property
     def list(self) -> str:
         return SLTD
+
+    @property
+    def number(self) -> str:
+        if self.listed_number is not None or self.key is None:
+            return self.listed_number or ""
+        return self.key.partition(":")[2]
+
+    @property
+    def document(self) -> DocumentRef:
+        return DocumentRef(self.number, self.issuing_state, self.type)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +110,8 @@ class EventRecord:
 
 def _field(source: Any, name: str) -> Any:
     """A field of a decoded JSON mapping or of a schemas model (read as an attribute)."""
+    if isinstance(source, BaseModel):  # checked first: a Mapping check is an ABC lookup
+        return getattr(source, name, None)
     if isinstance(source, Mapping):
         return source.get(name)
     return getattr(source, name, None)
@@ -138,11 +164,17 @@ def _sltd(entry_id: str, raw: Any) -> SltdRecord:
     if document is None:
         raise ValueError("an sltd entry needs document.number")
     status = _field(_field(raw, "document"), "status")
+    key = document_key(document.issuing_state, document.number)
     return SltdRecord(
         entry_id=entry_id,
         issuer=_code(_field(raw, "issuer")),
         action=_code(_field(raw, "action")),
-        document=document,
+        key=key,
+        listed_number=None
+        if key is not None and key.endswith(":" + document.number)
+        else document.number,
+        issuing_state=document.issuing_state,
+        type=document.type,
         status=_code(status),
         restricted_to=_restricted(raw),
     )
@@ -179,6 +211,8 @@ def _person(entry_id: str, kind: str, raw: Any) -> PersonRecord:
 
 def event_record(source: Mapping[str, Any] | Any) -> EventRecord:
     """Compact view of one event. Raises ValueError naming what is missing."""
+    if isinstance(source, Event):
+        return _event_from_model(source)
     raw = source
     event_id = _field(raw, "event_id")
     if not isinstance(event_id, str) or not event_id:
@@ -195,6 +229,26 @@ def event_record(source: Mapping[str, Any] | Any) -> EventRecord:
         nationality=_code(_field(traveller, "nationality")),
         document=_document(_field(raw, "document")),
         patronymic=_text(_field(traveller, "patronymic")),
+    )
+
+
+def _event_from_model(event: Event) -> EventRecord:
+    """The hot path: a validated ``schemas`` Event, read by attribute (no per-field checks)."""
+    traveller = event.traveller
+    document = event.document
+    return EventRecord(
+        event_id=event.event_id,
+        occurred_at=_timestamp(event.occurred_at),
+        country=sys.intern(event.country),
+        surname=traveller.surname or None,
+        given_names=traveller.given_names or None,
+        date_of_birth=traveller.date_of_birth or None,
+        sex=traveller.sex,
+        nationality=traveller.nationality,
+        document=None
+        if document is None
+        else DocumentRef(document.number, document.issuing_state, document.type),
+        patronymic=traveller.patronymic or None,
     )
 
 

@@ -128,11 +128,13 @@ def skeletons(token: str) -> tuple[str, ...]:
 _SOUND_CLASSES = str.maketrans("bpfvgkdtzsJCSH", "BBBBGGDDZZZZZG", "aeiou")
 
 
+@lru_cache(maxsize=200_000)
 def sound_key(skeleton: str) -> str:
     """Consonants by sound class (b/p/f/v, g/k/h, d/t, z/s/zh/ch/sh): Abrosimov ~ Ovrosimov."""
     return _DOUBLED.sub(r"\1", skeleton.translate(_SOUND_CLASSES))
 
 
+@lru_cache(maxsize=200_000)
 def consonants(skeleton: str) -> str:
     """The skeleton without vowels: Qobulov and Kabulov share ``kblv``."""
     return _VOWELS.sub("", skeleton)
@@ -148,3 +150,13 @@ def masculine(skeleton: str) -> str | None:
         if skeleton.endswith(suffix) and len(skeleton) > len(suffix) + 1:
             return skeleton[: -len(suffix)] + replacement
     return None
+
+
+def feminine_forms(skeleton: str) -> tuple[str, ...]:
+    """Skeletons whose masculine form is this one (``ivanov`` -> ``ivanova``)."""
+    forms = (
+        skeleton[: -len(male)] + female
+        for female, male in _FEMININE
+        if skeleton.endswith(male) and len(skeleton) > len(male)
+    )
+    return tuple(form for form in forms if masculine(form) == skeleton)

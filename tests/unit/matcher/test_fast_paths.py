@@ -1,0 +1,191 @@
+"""The engine's fast paths give the same answers as the plain ones they stand in for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from schemas.codec import decode_alert, decode_event, encode
+from services.matcher.domain import (
+    Match,
+    Screener,
+    WatchlistIndex,
+    entry_record,
+    event_record,
+    to_alert,
+    to_alert_json,
+)
+from services.matcher.domain.names import GIVEN, SURNAME, tokenise
+from services.matcher.domain.vocabulary import Vocabulary, _near, _verified
+from tests.unit.matcher.helpers import event, person_entry, sltd_entry
+
+_CREATED = dt.datetime(2026, 11, 22, 8, 16, 1, 250000, tzinfo=dt.UTC)
+
+_SURNAMES = [
+    "Холматов", "KHOLMATOV", "XOLMATOV", "HOLMATOV", "Ёкубов", "YOQUBOV", "EKUBOV", "Иванова",
+    "IVANOV", "IVANOVA", "Петровская", "PETROVSKI", "ABDULLAEV", "ABDULAEV", "ABDULLAYEVA",
+    "QOBULOV", "KABULOV", "NURSULTANOV", "NURSULTANULY", "TOKTOGULOV", "RAHIMOV", "RAKHIMOV",
+    "RAXIMOV", "SHAMSIEV", "SHAMSIYEV", "ZHUMABAEV", "JUMABAYEV", "ÇARYÝEW", "CHARYYEV",
+    "KURBANOV", "GURBANOW", "ALIEV", "ALIYEV", "ALIEVA", "BEKOV", "BAKOV", "BIKOV", "BEKIROV",
+]  # fmt: skip
+_GIVEN = ["ALISHER", "ALISHIR", "JASUR", "ZHASUR", "DILNOZA", "DILNOZA", "ERBOL", "YERBOL"]
+
+
+def _index(entries: list[dict[str, Any]]) -> WatchlistIndex:
+    index = WatchlistIndex()
+    for entry in entries:
+        index.upsert(entry_record(entry))
+    return index
+
+
+def _matches() -> list[Match]:
+    entries = [
+        person_entry("RED-1", [{"surname": "Холматов", "given_names": "Алишер"}], sex="M"),
+        person_entry(
+            "YEL-1",
+            [{"surname": "ИВАНОВА", "given_names": "ДАРЬЯ"}],
+            list="yellow_notice",
+            date_of_birth="2015-04-01",
+            sex="F",
+        ),
+        {**sltd_entry("DOC-1", "AA1234567"), "dissemination": {"restricted_to": ["KAZ", "UZB"]}},
+    ]
+    screener = Screener(_index(entries))
+    events = [
+        event("KHOLMATOV", "ALISHER", sex="M"),
+        event("IVANOVA", "DARYA", date_of_birth="2015-04", occurred_at="2026-11-22T13:15:30+05:00"),
+        event(
+            "ANYONE",
+            None,
+            occurred_at="2026-11-22T08:15:30.5+00:00",
+            document={"number": "aa 123 4567", "issuing_state": "UZB", "type": "P"},
+        ),
+    ]
+    found = [match for one in events for match in screener.screen(one)]
+    assert {m.entry_id for m in found} == {"RED-1", "YEL-1", "DOC-1"}
+    return found
+
+
+def test_alert_json_is_the_encoded_alert_byte_for_byte() -> None:
+    for match in _matches():
+        line = to_alert_json(match, _CREATED)
+        assert line == encode(to_alert(match, _CREATED))
+        assert decode_alert(line).entry_id == match.entry_id
+
+
+def test_alert_json_falls_back_to_the_model_for_what_it_cannot_vouch_for() -> None:
+    match = _matches()[0]
+    with pytest.raises(ValidationError):
+        to_alert_json(_replace(match, action=None), _CREATED)
+    with pytest.raises(ValidationError):
+        to_alert_json(_replace(match, occurred_at="yesterday"), _CREATED)
+    odd = _replace(match, score=0)  # an int: the model writes 0.0
+    assert to_alert_json(odd, _CREATED) == encode(to_alert(odd, _CREATED))
+
+
+def _replace(match: Match, **changes: Any) -> Match:
+    fields = {name: getattr(match, name) for name in Match.__slots__}
+    return Match(**{**fields, **changes})
+
+
+def test_fast_verification_accepts_exactly_what_the_rules_accept() -> None:
+    vocabulary = Vocabulary()
+    for slot, name in enumerate(_SURNAMES + _GIVEN):
+        for token in tokenise(name, SURNAME):
+            for key in {*token.keys, token.latin}:
+                vocabulary.add(key, slot)
+    words = set(vocabulary.postings)
+    queries = [*_SURNAMES, *_GIVEN, "KHOLMATOVA", "IVANOVSKAYA", "ABDULLAEVA", "QOBILOV", "BOKOV"]
+    for name in queries:
+        for token in tokenise(name, SURNAME) + tokenise(name, GIVEN):
+            expected = {w for w in words if _near(token, w)}
+            assert _verified(token, words) == expected, name  # one rapidfuzz.cdist call
+            one_by_one = {w for word in words for w in _verified(token, {word})}
+            assert one_by_one == expected, name  # small pools: pair by pair
+
+
+def _bucket(vocabulary: Vocabulary, key: str) -> object:
+    return vocabulary.postings.get(key)
+
+
+def test_buckets_stay_bare_until_shared_and_shrink_back() -> None:
+    vocabulary = Vocabulary()
+    vocabulary.add("holmatov", 1)
+    assert _bucket(vocabulary, "holmatov") == 1
+    vocabulary.add("holmatov", 2)
+    assert _bucket(vocabulary, "holmatov") == {1, 2}
+    vocabulary.discard("holmatov", 1)
+    assert _bucket(vocabulary, "holmatov") == 2
+    vocabulary.discard("holmatov", 2)
+    assert vocabulary.postings == {}
+    assert vocabulary._deleted == {}
+    assert vocabulary._sounds == {}
+
+
+def test_cached_lookups_follow_upserts_and_cancellations() -> None:
+    index = _index([person_entry("RED-1", [{"surname": "KHOLMATOV", "given_names": "ALISHER"}])])
+    screener = Screener(index)
+    probe = event("XOLMATOV", "ALISHER")
+    assert [m.entry_id for m in screener.screen(probe)] == ["RED-1"]
+    index.upsert(
+        entry_record(person_entry("RED-2", [{"surname": "HOLMATOV", "given_names": "ALISHIR"}]))
+    )
+    assert sorted(m.entry_id for m in screener.screen(probe)) == ["RED-1", "RED-2"]
+    index.upsert(
+        entry_record(
+            person_entry(
+                "RED-1", [{"surname": "KHOLMATOV", "given_names": "ALISHER"}], status="cancelled"
+            )
+        )
+    )
+    assert [m.entry_id for m in screener.screen(probe)] == ["RED-2"]
+
+
+def test_an_entry_with_the_very_same_name_is_found_after_the_name_was_cached() -> None:
+    name = [{"surname": "KHOLMATOV", "given_names": "ALISHER"}]
+    index = _index([person_entry("RED-1", name)])
+    screener = Screener(index)
+    probe = event("XOLMATOV", "ALISHER")
+    assert [m.entry_id for m in screener.screen(probe)] == ["RED-1"]
+    index.upsert(entry_record(person_entry("RED-2", name)))  # no new vocabulary word
+    assert sorted(m.entry_id for m in screener.screen(probe)) == ["RED-1", "RED-2"]
+    index.remove("RED-1")
+    index.upsert(entry_record(person_entry("RED-3", name)))  # takes RED-1's free slot
+    assert sorted(m.entry_id for m in screener.screen(probe)) == ["RED-2", "RED-3"]
+
+
+def test_sltd_records_are_flat_and_still_found_and_removed() -> None:
+    index = _index([sltd_entry("DOC-1", "AA1234567"), sltd_entry("DOC-2", "AA1234567")])
+    record = entry_record(sltd_entry("DOC-1", "AA1234567"))
+    assert (record.document.number, record.document.issuing_state) == ("AA1234567", "UZB")  # type: ignore[union-attr]
+    probe = event("X", "Y", document={"number": "АА 1234567", "issuing_state": "UZB"})
+    assert sorted(m.entry_id for m in Screener(index).screen(probe)) == ["DOC-1", "DOC-2"]
+    index.remove("DOC-2")
+    assert [m.entry_id for m in Screener(index).screen(probe)] == ["DOC-1"]
+    assert len(index) == 1
+
+
+def test_a_number_listed_in_another_format_is_kept_as_listed() -> None:
+    index = _index([sltd_entry("DOC-1", "aa 123-4567")])
+    probe = event("X", "Y", document={"number": "AA1234567", "issuing_state": "UZB"})
+    [match] = Screener(index).screen(probe)
+    [number] = [item for item in match.evidence if item.field == "document_number"]
+    assert (number.entry, number.how) == ("aa 123-4567", "same_number_other_format")
+
+
+def test_event_record_of_a_model_equals_that_of_its_json() -> None:
+    raw = event(
+        "KHOLMATOV",
+        "ALISHER",
+        patronymic="RUSTAMOVICH",
+        date_of_birth="1985-03",
+        sex="M",
+        nationality="UZB",
+        document={"number": "FA 1234567", "issuing_state": "UZB", "type": "P"},
+    )
+    line = orjson.dumps(raw)
+    assert event_record(decode_event(line)) == event_record(orjson.loads(line))
