@@ -112,3 +112,10 @@ bench-ingest: venv
 	$(PY) -m bench.bench_ingest
 
 .PHONY: kcat bench-ingest
+
+.PHONY: bench-matcher
+# Load/RSS (100k people + 1M SLTD), relay screen events/s, streaming events/s vs passthrough,
+# p99 event -> alert at 1,000/s; the last line is one JSON object.
+bench-matcher: broker
+	mkdir -p bench/results
+	$(PY) -m bench.bench_matcher

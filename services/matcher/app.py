@@ -125,7 +125,8 @@ class Matcher:
         app.page("/metrics")(metrics)
 
     async def _run_state(self) -> None:
-        producer = make_producer(self.settings)
+        # A little linger batches the alerts of consecutive events into one produce request.
+        producer = make_producer(self.settings, linger_ms=5)
         async with producer:
             publisher = AlertPublisher(producer, self.settings.topic("alerts"))
             self.publisher = publisher
