@@ -37,7 +37,7 @@ same `event_id` (a resend never produces a second alert). 429 and 503 carry Retr
 
 async def _run_raw_intake(settings: IngestSettings, intake: RawIntake) -> None:
     consumer = make_consumer(
-        settings, settings.topic("ingest.raw"), group_id=settings.ingest_raw_group
+        settings, settings.topic("ingest.raw"), group_id=settings.group(settings.ingest_raw_group)
     )
     await consumer.start()
     try:
