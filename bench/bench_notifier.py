@@ -6,7 +6,8 @@ process. Phase 1: every endpoint healthy. Phase 2: the coordination centre's end
 in 5 s; we measure the other (healthy) endpoints. Latency = receiver arrival - alert
 ``created_at`` (same machine clock). Prints one JSON object as its last line.
 
-    python bench/bench_notifier.py [--rate 200] [--seconds 15] [--slow-s 5]
+    python -m bench.bench_notifier [--rate 200] [--seconds 15] [--slow-s 5] [--profile FILE]
+    RELAY_NOTIFIER_WEBHOOK_CLIENT=aiohttp python -m bench.bench_notifier   # the other client
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ HEALTHY = ("KAZ-NCB", "UZB-NCB")
 SLOW = "XPO-CC"
 
 
-async def produce_steady(settings: CommonSettings, rate: int, seconds: float) -> list[Alert]:
-    """``rate`` alerts a second for ``seconds``, each stamped with its send time."""
+async def produce_steady(
+    settings: CommonSettings, rate: int, seconds: float, ids: set[str] | None = None
+) -> list[Alert]:
+    """``rate`` alerts a second for ``seconds``, each stamped with its send time (and its id
+    added to ``ids`` before it is sent)."""
     sent: list[Alert] = []
     tick = 0.02
     per_tick = rate * tick
@@ -51,6 +55,8 @@ async def produce_steady(settings: CommonSettings, rate: int, seconds: float) ->
             while owed >= 1:
                 owed -= 1
                 alert = make_alert(created_at=datetime.now(UTC))
+                if ids is not None:
+                    ids.add(alert.alert_id)
                 await producer.send(
                     settings.topic("alerts"), encode(alert), key=alert.alert_id.encode(),
                     headers=[schema_header(Alert)],
@@ -72,19 +78,29 @@ def latencies(
     ]
 
 
+class Arrivals:
+    """Counts first arrivals of this phase's alerts at healthy endpoints as they happen. The
+    receiver re-checks the wait condition after every request, so scanning all deliveries
+    there (as before) was quadratic and stalled the receiver, inflating the latencies it
+    stamps."""
+
+    def __init__(self, receiver: WebhookReceiver) -> None:
+        self.wanted: set[str] = set()
+        self.seen: set[tuple[str, str]] = set()
+        receiver.on_delivery = self.arrived
+
+    def arrived(self, delivery: Delivery) -> None:
+        alert_id = delivery.body["data"]["alert"]["alert_id"]
+        if delivery.endpoint in HEALTHY and alert_id in self.wanted:
+            self.seen.add((delivery.endpoint, alert_id))
+
+
 async def phase(
     settings: CommonSettings, receiver: WebhookReceiver, args: argparse.Namespace
 ) -> dict[str, float]:
-    alerts = await produce_steady(settings, args.rate, args.seconds)
-    ids = {a.alert_id for a in alerts}
-
-    def arrived() -> int:
-        return sum(
-            1 for d in receiver.deliveries
-            if d.endpoint in HEALTHY and d.body["data"]["alert"]["alert_id"] in ids
-        )  # fmt: skip
-
-    await receiver.wait_for(lambda: arrived() >= len(alerts) * len(HEALTHY), 120)
+    arrivals = Arrivals(receiver)
+    alerts = await produce_steady(settings, args.rate, args.seconds, arrivals.wanted)
+    await receiver.wait_for(lambda: len(arrivals.seen) >= len(alerts) * len(HEALTHY), 120)
     values = latencies(receiver.deliveries, alerts, HEALTHY)
     return {
         "alerts": len(alerts),
@@ -95,7 +111,9 @@ async def phase(
     }
 
 
-def start_notifier(settings: CommonSettings, directory: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_notifier(
+    settings: CommonSettings, directory: Path, log: Path, profile: str | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "RELAY_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
@@ -105,9 +123,11 @@ def start_notifier(settings: CommonSettings, directory: Path, log: Path) -> subp
         "RELAY_NOTIFIER_WEBHOOK_TIMEOUT_S": "10",
         "RELAY_LOG_LEVEL": "warning",
     }
+    # --profile writes cProfile stats of the notifier (it exits cleanly on SIGTERM).
+    profiler = ["-m", "cProfile", "-o", profile] if profile else []
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "services.notifier"], env=env, stdout=out,
+            [sys.executable, *profiler, "-m", "services.notifier"], env=env, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 
@@ -121,7 +141,7 @@ async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
         receiver = WebhookReceiver(secrets={n: secret_for(n) for n in (*HEALTHY, SLOW)})
         await receiver.start()
         directory = write_directory(Path(tmp) / "cp.yaml", standard_directory(receiver.url))
-        child = start_notifier(settings, directory, Path(tmp) / "notifier.log")
+        child = start_notifier(settings, directory, Path(tmp) / "notifier.log", args.profile)
         try:
             # Warm-up: the first alert pays for connections, JIT-free imports and metadata.
             warm = await produce_steady(settings, 20, 1)
@@ -137,6 +157,8 @@ async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
     return {
         "bench": "notifier",
         "rate_per_s": args.rate,
+        # The notifier inherits RELAY_* from this environment (client, lane concurrency).
+        "webhook_client": os.environ.get("RELAY_NOTIFIER_WEBHOOK_CLIENT", "httpx"),
         "seconds_per_phase": args.seconds,
         "healthy": healthy,
         "one_endpoint_slow": {**with_slow, "slow_endpoint_answers_in_s": args.slow_s},
@@ -155,6 +177,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--slow-s", type=float, default=5)
+    parser.add_argument("--profile", help="write cProfile stats of the notifier to this file")
     with bench_broker() as bootstrap:  # started outside the event loop (it runs its own)
         result = asyncio.run(main(bootstrap, parser.parse_args()))
     print(json.dumps(result))

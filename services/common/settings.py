@@ -51,3 +51,7 @@ class CommonSettings(BaseSettings):
     def topic(self, name: str) -> str:
         """The physical topic name for a catalogue name."""
         return f"{self.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        """Group ids carry the topic prefix so parallel test runs never share a group."""
+        return f"{self.topic_prefix}{name}"

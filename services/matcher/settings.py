@@ -23,7 +23,3 @@ class MatcherSettings(CommonSettings):
         2.8, gt=0, description="How often processed offsets are committed (seconds)"
     )
     matcher_partitions_concurrency: int = Field(1, ge=1, description="Agent concurrency")
-
-    def group(self, name: str) -> str:
-        """Group ids carry the topic prefix so parallel test runs never share a group."""
-        return f"{self.topic_prefix}{name}"

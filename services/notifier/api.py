@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from schemas.notification import AckKind, Acknowledgement
 from services.notifier import metrics
+from services.notifier.console.routes import console_router
 from services.notifier.domain.inbox import AlertView
 from services.notifier.domain.signing import read_link_token
 from services.notifier.engine import Engine
@@ -142,6 +143,7 @@ def create_api(engine: Engine, readiness: Readiness) -> FastAPI:
         views = engine.inbox.for_country(cp.country)[:500]
         return {"country": cp.country, "alerts": [_view(v) for v in views]}
 
+    app.include_router(console_router(engine))
     return app
 
 

@@ -7,11 +7,9 @@ import contextlib
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
-import httpx
 import uvicorn
 
 from schemas.notification import Channel
-from services.common.consume import ConsumeLoop
 from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, make_producer
 from services.common.logging import get_logger
@@ -19,17 +17,24 @@ from services.notifier.api import Readiness, create_api
 from services.notifier.channels.base import ChannelSender
 from services.notifier.channels.console import ConsoleChannel
 from services.notifier.channels.email import EmailChannel, SmtpConfig
-from services.notifier.channels.webhook import WebhookChannel
+from services.notifier.channels.webhook import AiohttpPoster, HttpxPoster, WebhookChannel
 from services.notifier.directory_file import DirectoryFile
 from services.notifier.domain.backoff import Backoff
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.handlers import AlertHandler, EntryHandler
+from services.notifier.intake import PipelinedLoop
 from services.notifier.scheduler import Scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import rebuild
 from services.notifier.writer import Writer
 
 log = get_logger(__name__)
+
+POSTERS: dict[str, type[HttpxPoster | AiohttpPoster]] = {
+    "httpx": HttpxPoster,
+    "aiohttp": AiohttpPoster,
+}
+LANE_CONCURRENCY = {"httpx": 8, "aiohttp": 32}
 
 
 def engine_config(s: NotifierSettings) -> EngineConfig:
@@ -72,15 +77,19 @@ class NotifierApp:
     async def __aenter__(self) -> NotifierApp:
         s = self.settings
         stack = self._stack
-        producer = make_producer(s, client_id=f"{s.kafka_client_id}-notifier")
+        # Nothing on the delivery path waits for these writes (the committer does, behind it),
+        # so a longer linger only means fewer, larger produce requests: less CPU per alert.
+        producer = make_producer(s, client_id=f"{s.kafka_client_id}-notifier", linger_ms=10)
         await producer.start()
         stack.push_async_callback(producer.stop)
-        client = httpx.AsyncClient(limits=httpx.Limits(max_connections=200))
-        stack.push_async_callback(client.aclose)
-        scheduler = Scheduler(concurrency=s.notifier_lane_concurrency)
+        client = s.notifier_webhook_client
+        concurrency = s.notifier_lane_concurrency or LANE_CONCURRENCY[client]
+        webhook = WebhookChannel(POSTERS[client](s.notifier_webhook_timeout_s, concurrency))
+        stack.push_async_callback(webhook.aclose)
+        scheduler = Scheduler(concurrency=concurrency)
         stack.push_async_callback(scheduler.stop)
         channels: dict[Channel, ChannelSender] = {
-            Channel.WEBHOOK: WebhookChannel(client, s.notifier_webhook_timeout_s),
+            Channel.WEBHOOK: webhook,
             Channel.EMAIL: EmailChannel(smtp_config(s)),
             Channel.CONSOLE: ConsoleChannel(),
         }
@@ -91,13 +100,14 @@ class NotifierApp:
         scheduler.start()
         resumed = self.engine.resume()
         fate = FateWrapper("notifier", producer, s.topic("alerts.dlq"))
-        await self._consume(s.topic("alerts"), s.notifier_group_id, AlertHandler(self.engine), fate)
+        group = s.group(s.notifier_group_id)
+        await self._consume(s.topic("alerts"), group, AlertHandler(self.engine), fate)
         entries_dlq = FateWrapper("notifier", producer, s.topic("watchlist.entries.dlq"))
         await self._consume(
-            s.topic("watchlist.entries"), f"{s.notifier_group_id}-entries",
-            EntryHandler(self.engine), entries_dlq,
-        )  # fmt: skip
+            s.topic("watchlist.entries"), f"{group}-entries", EntryHandler(self.engine), entries_dlq
+        )
         self._spawn(self.directory.watch(s.notifier_directory_poll_s), "directory-watch")
+        self._spawn(self._retention(), "retention")
         self.readiness.ready = True
         log.info("notifier.started", port=self.port, resumed=resumed)
         return self
@@ -108,7 +118,7 @@ class NotifierApp:
         consumer = make_consumer(self.settings, topic, group_id=group)
         await consumer.start()
         self._stack.push_async_callback(consumer.stop)
-        loop = ConsumeLoop(consumer, fate, handler)
+        loop = PipelinedLoop(consumer, fate, handler)
         self._spawn(loop.run(), f"consume:{topic}")
 
     async def _start_http(self) -> None:
@@ -127,6 +137,13 @@ class NotifierApp:
             server.should_exit = True
 
         self._stack.push_async_callback(stop_http)
+
+    async def _retention(self) -> None:
+        """A task of its own (never the consumer loop): forget alerts closed long ago."""
+        keep = timedelta(seconds=self.settings.notifier_retention_s)
+        while True:
+            await self.engine.forget_closed(keep)
+            await asyncio.sleep(self.settings.notifier_retention_sweep_s)
 
     def _spawn(self, coro: object, name: str) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]

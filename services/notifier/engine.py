@@ -95,7 +95,7 @@ class Engine:
         fresh = [j for j in jobs if self.inbox.notification(j.notification_id, j.alert_id) is None]
         writes = await self.record(fresh, AuditAction.ROUTED, notice=notice.value)
         for job in fresh:
-            self.schedule(job)
+            self.schedule(job, alert=alert)
         if urgent and fresh and plan.ack_delay is not None:
             self.schedule_escalation(alert.alert_id, plan.ack_delay.total_seconds())
         metrics.ROUTED.inc(len(fresh))
@@ -107,24 +107,32 @@ class Engine:
         """Apply each job to the inbox and write it with its audit record."""
         writes: list[Future] = []
         for job in jobs:
-            self.inbox.apply(job)
-            writes.append(await self.writer.state(job))
+            view = self.inbox.apply(job)
+            carry = view.carrier == job.notification_id
+            writes.append(await self.writer.state(job, carry_alert=carry))
             writes.append(await self.writer.audit(job, action, **details))
         return writes
 
+    def alert_of(self, n: Notification) -> Alert | None:
+        """The job's alert: its own, or its alert view's (stored jobs are compact)."""
+        if n.alert is not None:
+            return n.alert
+        view = self.inbox.alerts.get(n.alert_id)
+        return view.alert if view is not None else None
+
     # --- delivery --------------------------------------------------------------------------
 
-    def schedule(self, job: Notification, delay_s: float = 0.0) -> None:
+    def schedule(self, job: Notification, delay_s: float = 0.0, alert: Alert | None = None) -> None:
         cp = self.directory().get(job.recipient)
         lane = f"orphan:{job.recipient}"
-        if cp is not None and job.alert is not None:
-            lane = self.channels[job.channel].lane(self._job(job, job.alert, cp))
+        if cp is not None:
+            lane = self.channels[job.channel].lane_of(job, cp)
         alert_id, nid = job.alert_id, job.notification_id
 
         async def work() -> None:
             await self.attempt(alert_id, nid)
 
-        priority = priority_of(job)
+        priority = priority_of(job, alert or self.alert_of(job))
         if delay_s <= 0:
             self.scheduler.enqueue(lane, priority, work)
         else:
@@ -143,13 +151,14 @@ class Engine:
         if n is None or n.state in FINAL_STATES:
             return  # delivered, acknowledged or cancelled meanwhile
         cp = self.directory().get(n.recipient)
+        alert = self.alert_of(n)
         # Checked again right before sending: the directory may have changed since routing.
-        if cp is None or cp.country != n.country or not may_send(n) or n.alert is None:
+        if cp is None or cp.country != n.country or alert is None or not may_send(n, alert):
             await self._dead(n, "recipient not allowed or no longer in the directory")
             return
         channel = self.channels[n.channel]
-        job = self._job(n, n.alert, cp)
-        breaker = self._breaker(channel.lane(job))
+        job = self._job(n, alert, cp)
+        breaker = self._breaker(channel.lane_of(n, cp))
         if not breaker.allow(time.monotonic()):
             self.schedule(n, breaker.retry_in(time.monotonic()) + self.rng.uniform(0, 0.5))
             return
@@ -202,7 +211,7 @@ class Engine:
     async def _dead(self, n: Notification, reason: str) -> None:
         dead = n.model_copy(update={"state": NotificationState.DEAD_LETTERED, "updated_at": now()})
         details = {"reason": reason}
-        writes = [await self.writer.dead_letter(dead, reason, len(n.attempts))]
+        writes = [await self.writer.dead_letter(dead, self.alert_of(n), reason, len(n.attempts))]
         await self._write(
             dead, (AuditAction.FAILED, details), (AuditAction.DEAD_LETTERED, details), writes=writes
         )
@@ -214,9 +223,9 @@ class Engine:
         *audits: tuple[AuditAction, dict[str, Any]],
         writes: list[Future] | None = None,
     ) -> None:
-        self.inbox.apply(n)
+        view = self.inbox.apply(n)
         pending = list(writes or [])
-        pending.append(await self.writer.state(n))
+        pending.append(await self.writer.state(n, carry_alert=view.carrier == n.notification_id))
         for action, details in audits:
             pending.append(await self.writer.audit(n, action, **details))
         # The lane moves on while the broker confirms: a lost write only means the same
@@ -224,15 +233,31 @@ class Engine:
         for future in pending:
             future.add_done_callback(_log_write_failure)
 
+    # --- retention -------------------------------------------------------------------------
+
+    async def forget_closed(self, older_than: timedelta) -> int:
+        """Tombstone the jobs of alerts closed longer than ``older_than`` ago, so compaction
+        drops them (and the copy of the alert with its personal data); the audit topic keeps
+        the history without it. A lost tombstone brings the alert back at the next restart,
+        still closed and old: the first sweep after it writes the tombstones again."""
+        at = now()
+        self.dedup.prune(at)
+        closed = self.inbox.closed_before(at - older_than)
+        for alert_id in closed:
+            for nid in self.inbox.forget(alert_id):
+                (await self.writer.tombstone(nid)).add_done_callback(_log_write_failure)
+        if closed:
+            log.info("notifier.retention_forgot", alerts=len(closed))
+        return len(closed)
+
     # --- restart ---------------------------------------------------------------------------
 
     def restore(self, n: Notification) -> None:
         """One record of the deliveries topic, read at start (latest wins)."""
-        self.inbox.apply(n)
+        view = self.inbox.apply(n)
         if n.dedup_key and n.notice is NoticeKind.ALERT:
-            self.dedup.remember(
-                n.dedup_key, n.alert_id, n.alert.occurred_at if n.alert else n.created_at
-            )
+            at = view.alert.occurred_at if view.alert else n.created_at
+            self.dedup.remember(n.dedup_key, n.alert_id, at)
 
     def resume(self) -> int:
         """After restore: re-send unfinished jobs, re-arm escalations. Returns jobs resumed."""

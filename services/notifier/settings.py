@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 
@@ -23,13 +24,24 @@ class NotifierSettings(CommonSettings):
     notifier_escalation_delay_s: float = Field(300.0, description="Ack deadline per level")
     notifier_dedup_window_s: float = Field(3600.0, description="Same person+entry window")
     notifier_webhook_timeout_s: float = Field(5.0, description="Per-request timeout")
+    notifier_webhook_client: Literal["httpx", "aiohttp"] = Field(
+        "httpx", description="HTTP client of the webhook channel (aiohttp: less CPU per request)"
+    )
     notifier_retry_base_s: float = Field(1.0, description="First retry delay")
     notifier_retry_max_s: float = Field(300.0, description="Longest retry delay")
     notifier_max_attempts: int = Field(50, description="Attempts before dead-lettering")
     notifier_breaker_failures: int = Field(5, description="Failures in a row that open it")
     notifier_breaker_open_s: float = Field(10.0, description="Cool-down before a probe")
-    notifier_lane_concurrency: int = Field(32, description="Requests in flight per endpoint")
+    notifier_lane_concurrency: int | None = Field(
+        None,
+        description="Requests in flight per endpoint (its keep-alive pool size); default 8 "
+        "with httpx (its pool's bookkeeping grows with connections), 32 with aiohttp",
+    )
     notifier_max_pending: int = Field(100_000, description="Jobs in memory before back-pressure")
+    notifier_retention_s: float = Field(
+        30 * 86400, description="Closed alerts are tombstoned (deliveries topic) after this long"
+    )
+    notifier_retention_sweep_s: float = Field(3600.0, description="How often to look for them")
     notifier_link_secret: SecretStr = Field(
         SecretStr("change-me-notifier-link-secret"), description="HMAC key for ack links"
     )

@@ -28,17 +28,22 @@ async def rebuild(engine: Engine, settings: CommonSettings) -> int:
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
         remaining = {tp for tp in assigned if ends[tp] > 0}
+        # Latest record per job first: superseded states are never decoded, and a tombstone
+        # (retention) removes its job rather than being skipped.
+        latest: dict[bytes | None, bytes | None] = {}
         while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=500, max_records=5000)
+            batch = await consumer.getmany(*remaining, timeout_ms=100, max_records=5000)
             for records in batch.values():
                 for record in records:
-                    if record.value is not None:
-                        engine.restore(decode(Notification, record.value))
-                        count += 1
+                    latest[record.key] = record.value
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
     finally:
         await consumer.stop()
+    for value in latest.values():
+        if value is not None:
+            engine.restore(decode(Notification, value))
+            count += 1
     log.info("notifier.state_rebuilt", records=count, alerts=len(engine.inbox.alerts))
     return count

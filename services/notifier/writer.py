@@ -13,6 +13,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from schemas.alert import Alert
 from schemas.codec import encode, schema_header
 from schemas.notification import (
     Acknowledgement,
@@ -25,6 +26,10 @@ from services.common.settings import CommonSettings
 
 SERVICE = "notifier"
 Future = asyncio.Future[Any]
+_SERIALIZER = Notification.__pydantic_serializer__
+_NO_ALERT = {"alert"}
+_STATE_HEADER = schema_header(Notification)
+_AUDIT_HEADER = schema_header(AuditRecord)
 
 
 class Writer:
@@ -35,12 +40,19 @@ class Writer:
         self.acks = settings.topic("notifications.acks")
         self.dlq = settings.topic("alerts.dlq")
 
-    async def state(self, n: Notification) -> Future:
+    async def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
+        """The job's latest state; the alert only in the records of its carrier job."""
+        exclude = None if carry_alert else _NO_ALERT
+        value = _SERIALIZER.to_json(n, exclude_none=True, exclude=exclude)
         future: Future = await self.producer.send(
-            self.deliveries,
-            encode(n),
-            key=n.notification_id.encode(),
-            headers=[schema_header(Notification)],
+            self.deliveries, value, key=n.notification_id.encode(), headers=[_STATE_HEADER]
+        )
+        return future
+
+    async def tombstone(self, notification_id: str) -> Future:
+        """Retention: compaction removes the job (and any copy of the alert) for good."""
+        future: Future = await self.producer.send(
+            self.deliveries, None, key=notification_id.encode()
         )
         return future
 
@@ -58,7 +70,7 @@ class Writer:
             self.audits,
             encode(record),
             key=n.alert_id.encode(),
-            headers=[schema_header(AuditRecord)],
+            headers=[_AUDIT_HEADER],
         )
         return future
 
@@ -71,9 +83,11 @@ class Writer:
         )
         return future
 
-    async def dead_letter(self, n: Notification, reason: str, attempts: int) -> Future:
+    async def dead_letter(
+        self, n: Notification, alert: Alert | None, reason: str, attempts: int
+    ) -> Future:
         """The alert (or the job, if the alert is gone) on alerts.dlq, why in the headers."""
-        value = encode(n.alert) if n.alert is not None else encode(n)
+        value = encode(alert) if alert is not None else encode(n)
         headers = [
             (fate.H_REASON, reason[:1000].encode()),
             (fate.H_FIELD, n.channel.value.encode()),

@@ -100,10 +100,13 @@ async def test_every_alert_arrives_once_per_recipient_and_restricted_never_leaks
     assert actions.count(AuditAction.DELIVERED) == 70
 
 
+@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
 async def test_outage_429_and_permanent_failure(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
+    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path, client: str
 ) -> None:
-    settings = notifier_settings(topics, directory_file(tmp_path, receiver))
+    settings = notifier_settings(
+        topics, directory_file(tmp_path, receiver), notifier_webhook_client=client
+    )
     receiver.fail("KAZ-NCB", 503, for_s=OUTAGE_S)
     receiver.fail("UZB-NCB", 429, for_s=3, retry_after="1")
     receiver.fail("XPO-CC", 400)  # a broken receiver config: permanent

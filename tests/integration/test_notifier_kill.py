@@ -70,7 +70,7 @@ def notifier(
         "RELAY_TOPIC_PREFIX": topics.topic_prefix,
         "RELAY_NOTIFIER_HTTP_PORT": str(free_port()),
         "RELAY_NOTIFIER_DIRECTORY_PATH": str(directory),
-        "RELAY_NOTIFIER_GROUP_ID": f"notifier-{topics.topic_prefix}",
+        "RELAY_NOTIFIER_GROUP_ID": "notifier",  # prefixed with RELAY_TOPIC_PREFIX by the app
         "RELAY_NOTIFIER_RETRY_BASE_S": "0.2",
         "RELAY_NOTIFIER_RETRY_MAX_S": "1",
         "RELAY_NOTIFIER_BREAKER_OPEN_S": "0.5",

@@ -24,7 +24,7 @@ def notifier_settings(base: CommonSettings, directory: Path, **extra: Any) -> No
         "notifier_http_port": 0,
         "notifier_directory_path": directory,
         "notifier_directory_poll_s": 0.2,
-        "notifier_group_id": f"notifier-{base.topic_prefix}",
+        "notifier_group_id": "notifier",  # the app prefixes it with the topic prefix
         "notifier_retry_base_s": 0.2,
         "notifier_retry_max_s": 2.0,
         "notifier_breaker_open_s": 1.0,

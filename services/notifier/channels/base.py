@@ -22,6 +22,6 @@ class SendJob:
 class ChannelSender(Protocol):
     async def send(self, job: SendJob) -> Outcome: ...
 
-    def lane(self, job: SendJob) -> str:
+    def lane_of(self, notification: Notification, contact_point: ContactPoint) -> str:
         """The endpoint this job queues behind: one slow endpoint never delays another."""
         ...

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from schemas.notification import Notification
 from services.common.logging import get_logger
 from services.notifier.channels.base import SendJob
 from services.notifier.domain.backoff import Outcome, Verdict
+from services.notifier.domain.directory import ContactPoint
 
 log = get_logger(__name__)
 
 
 class ConsoleChannel:
-    def lane(self, job: SendJob) -> str:
+    def lane_of(self, notification: Notification, contact_point: ContactPoint) -> str:
         return "console"
 
     async def send(self, job: SendJob) -> Outcome:

@@ -8,9 +8,11 @@ from email.message import EmailMessage
 
 import aiosmtplib
 
+from schemas.notification import Notification
 from services.notifier.channels.base import SendJob
 from services.notifier.domain import render
 from services.notifier.domain.backoff import Outcome, Verdict
+from services.notifier.domain.directory import ContactPoint
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ class EmailChannel:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
 
-    def lane(self, job: SendJob) -> str:
+    def lane_of(self, notification: Notification, contact_point: ContactPoint) -> str:
         return f"smtp:{self.config.host}:{self.config.port}"
 
     def message(self, job: SendJob) -> EmailMessage:

@@ -37,7 +37,10 @@ FINAL_STATES = frozenset(
 class AlertView:
     alert_id: str
     entry_id: str | None = None
-    alert: Alert | None = None  # present while some job still needs it (see Notification.alert)
+    alert: Alert | None = None
+    # The one job whose stored records carry the alert; the others are stored compact (ids and
+    # state) and take the alert from here, so each alert is written about twice, not per job.
+    carrier: str | None = None
     notifications: dict[str, Notification] = field(default_factory=dict)
     acks: list[Acknowledgement] = field(default_factory=list)
     escalation_level: int = 0
@@ -68,6 +71,7 @@ class AlertView:
 class Inbox:
     alerts: dict[str, AlertView] = field(default_factory=dict)
     entries: dict[str, set[str]] = field(default_factory=dict)  # entry_id -> alert ids
+    countries: dict[str, set[str]] = field(default_factory=dict)  # country -> alert ids
 
     def view(self, alert_id: str) -> AlertView:
         found = self.alerts.get(alert_id)
@@ -78,11 +82,14 @@ class Inbox:
     def apply(self, notification: Notification) -> AlertView:
         view = self.view(notification.alert_id)
         view.notifications[notification.notification_id] = notification
+        self.countries.setdefault(notification.country, set()).add(notification.alert_id)
         if notification.entry_id:
             view.entry_id = notification.entry_id
             self.entries.setdefault(notification.entry_id, set()).add(notification.alert_id)
         if notification.alert is not None:
             view.alert = notification.alert
+            if view.carrier is None:
+                view.carrier = notification.notification_id
         first_page = notification.notice is NoticeKind.ALERT and view.escalation_level == 0
         if first_page and notification.ack_deadline is not None and view.escalation_due is None:
             view.escalation_due = notification.ack_deadline
@@ -115,8 +122,34 @@ class Inbox:
 
     def for_country(self, country: str) -> list[AlertView]:
         """Alerts the country received (any contact point of it), newest first."""
-        found = [v for v in self.alerts.values() if country in v.countries]
+        found = [self.alerts[a] for a in self.countries.get(country, ())]
         return sorted(found, key=lambda v: v.first_seen or _EPOCH, reverse=True)
+
+    def closed_before(self, cutoff: datetime) -> list[str]:
+        """Alerts with every job final, no escalation running, untouched since ``cutoff``."""
+        return [
+            v.alert_id
+            for v in self.alerts.values()
+            if v.notifications
+            and (v.escalation_due is None or v.acknowledged or v.cancelled)
+            and all(
+                n.state in FINAL_STATES and n.updated_at < cutoff for n in v.notifications.values()
+            )
+        ]
+
+    def forget(self, alert_id: str) -> list[str]:
+        """Drop an alert from memory; returns its job ids (to tombstone)."""
+        view = self.alerts.pop(alert_id, None)
+        if view is None:
+            return []
+        if view.entry_id and (ids := self.entries.get(view.entry_id)) is not None:
+            ids.discard(alert_id)
+            if not ids:
+                del self.entries[view.entry_id]
+        for c in view.countries:
+            if (ids := self.countries.get(c)) is not None:
+                ids.discard(alert_id)
+        return list(view.notifications)
 
     def pending(self) -> list[Notification]:
         """Jobs that still have to be sent (rebuild after restart)."""

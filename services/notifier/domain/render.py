@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +37,27 @@ def webhook_body(notification: Notification, alert: Alert, ack_url: str | None) 
             "recipient": notification.recipient,
             "escalation_level": notification.escalation_level,
             "ack_url": ack_url,
-            "alert": alert.model_dump(mode="json", exclude_none=True),
+            "alert": _alert_json(alert),
         },
     }
     return orjson.dumps(payload)
+
+
+_ENCODED: OrderedDict[str, tuple[Alert, orjson.Fragment]] = OrderedDict()
+_ENCODED_MAX = 4096
+
+
+def _alert_json(alert: Alert) -> orjson.Fragment:
+    """The alert's JSON, encoded once for all its recipients (and their retries)."""
+    found = _ENCODED.get(alert.alert_id)
+    if found is not None and found[0] is alert:
+        _ENCODED.move_to_end(alert.alert_id)
+        return found[1]
+    fragment = orjson.Fragment(alert.__pydantic_serializer__.to_json(alert, exclude_none=True))
+    _ENCODED[alert.alert_id] = (alert, fragment)
+    if len(_ENCODED) > _ENCODED_MAX:
+        _ENCODED.popitem(last=False)
+    return fragment
 
 
 @dataclass(frozen=True)

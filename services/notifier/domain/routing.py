@@ -34,11 +34,13 @@ def is_urgent(alert: Alert) -> bool:
     return alert.list is ListKind.YELLOW_NOTICE and bool(alert.subject_minor)
 
 
-def priority_of(notification: Notification) -> int:
-    """0 goes first. Urgent pages, escalations and cancellations never wait behind routine."""
+def priority_of(notification: Notification, alert: Alert | None = None) -> int:
+    """0 goes first. Urgent pages, escalations and cancellations never wait behind routine.
+
+    ``alert``: the job's alert when the job record does not carry it (see ``Inbox``)."""
     if notification.notice in (NoticeKind.ESCALATION, NoticeKind.CANCELLATION):
         return 0
-    alert = notification.alert
+    alert = alert or notification.alert
     if alert is None:
         return 1
     if is_urgent(alert):
@@ -46,10 +48,12 @@ def priority_of(notification: Notification) -> int:
     return 2 if alert.urgency is Urgency.LOW or alert.band is Band.POSSIBLE else 1
 
 
-def may_send(notification: Notification) -> bool:
+def may_send(notification: Notification, alert: Alert | None = None) -> bool:
     """The last check before any byte leaves: fail closed when the alert is not at hand."""
-    alert = notification.alert
-    return alert is not None and alert.may_disseminate_to(notification.country)
+    alert = alert or notification.alert
+    if alert is None or alert.alert_id != notification.alert_id:
+        return False
+    return alert.may_disseminate_to(notification.country)
 
 
 def recipients(alert: Alert, directory: Directory) -> list[ContactPoint]:

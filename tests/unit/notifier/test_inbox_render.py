@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 
@@ -67,3 +67,47 @@ def test_webhook_body_has_standard_shape() -> None:
     assert body["type"] == "alert.created"
     assert body["data"]["alert"]["alert_id"] == alert.alert_id
     assert body["data"]["notification_id"] == job.notification_id
+
+
+def test_one_carrier_job_holds_the_alert_for_compact_siblings() -> None:
+    inbox = Inbox()
+    alert = make_alert()
+    jobs = route(Plan(alert, NOW), DIRECTORY)
+    # As rebuilt from the topic: only the carrier's record has the alert, in any order.
+    carrier, *others = jobs
+    for job in [*(j.model_copy(update={"alert": None}) for j in others), carrier]:
+        inbox.apply(job)
+    view = inbox.alerts[alert.alert_id]
+    assert view.carrier == carrier.notification_id
+    assert view.alert == alert
+
+
+def test_closed_alerts_are_forgotten_after_the_window_open_ones_never() -> None:
+    inbox = Inbox()
+    closed, open_, escalating = (
+        make_alert(urgency="normal", list="yellow_notice"),
+        make_alert(urgency="normal", list="yellow_notice"),
+        make_alert(),
+    )
+    delivered = {"state": NotificationState.DELIVERED}
+    for job in route(Plan(closed, NOW), DIRECTORY):
+        inbox.apply(job.model_copy(update=delivered))
+    for job in route(Plan(open_, NOW), DIRECTORY):
+        inbox.apply(job)  # still pending: must be sent, whatever its age
+    for job in route(Plan(escalating, NOW, ack_delay=timedelta(minutes=5)), DIRECTORY):
+        inbox.apply(job.model_copy(update=delivered))  # delivered but nobody acknowledged
+    assert inbox.closed_before(NOW) == []  # not older than the cutoff yet
+    later = NOW + timedelta(days=31)
+    assert inbox.closed_before(later) == [closed.alert_id]
+    ids = inbox.forget(closed.alert_id)
+    assert len(ids) == len(route(Plan(closed, NOW), DIRECTORY)) > 0
+    assert closed.alert_id not in inbox.alerts
+    assert [v.alert_id for v in inbox.by_entry(closed.entry_id)] == sorted(
+        [open_.alert_id, escalating.alert_id]
+    )
+    inbox.apply_ack(
+        Acknowledgement(
+            alert_id=escalating.alert_id, kind=AckKind.ACKNOWLEDGED, contact_point="KAZ-NCB", at=NOW
+        )
+    )
+    assert inbox.closed_before(later) == [escalating.alert_id]

@@ -50,6 +50,11 @@ def test_send_time_check_refuses_a_job_for_a_forbidden_country(directory: Direct
     forged = job.model_copy(update={"country": "TJK"})
     assert not may_send(forged)
     assert not may_send(job.model_copy(update={"alert": None}))  # fails closed
+    # A compact job (stored without its alert) is checked against the alert it is sent with.
+    compact = job.model_copy(update={"alert": None})
+    assert may_send(compact, alert)
+    assert not may_send(forged.model_copy(update={"alert": None}), alert)
+    assert not may_send(compact, make_alert())  # another alert never vouches for this job
 
 
 def test_escalation_skips_steps_outside_dissemination(directory: Directory) -> None:
