@@ -28,7 +28,7 @@ run: broker
 	$(RELAY) run
 
 test: broker prometheus chromium kcat
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-unit: venv
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
@@ -119,3 +119,17 @@ bench-ingest: venv
 bench-matcher: broker
 	mkdir -p bench/results
 	$(PY) -m bench.bench_matcher
+
+.PHONY: test-faults soak
+# Faults, hostile input and access on the whole stack, plus every slow test that `make test`
+# leaves out; figures in tests/artifacts/faults-report.json. Receivers stay down 120 s here.
+test-faults: broker
+	RELAY_FAULT_OUTAGE_S=$${RELAY_FAULT_OUTAGE_S:-120} $(PY) -m pytest -m "faults or slow" $(PYTEST_ARGS)
+
+# The whole stack at SOAK_RATE events/s for SOAK_SECONDS (default 30 min at 500/s): RSS of every
+# service and the matcher's lag every 10 s; fails on >= 10 % memory growth or unbounded lag.
+SOAK_SECONDS ?= 1800
+SOAK_RATE ?= 500
+soak: broker
+	mkdir -p bench/results
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) $(PY) -m bench.soak
