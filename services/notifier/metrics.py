@@ -1,15 +1,50 @@
-"""Prometheus metrics of the notifier (services/common/metrics.py did not exist when written)."""
+"""Prometheus metrics of the notifier (``/metrics``).
+
+Besides the notifier's own ``relay_notifier_*`` series, every delivery attempt is counted in
+the standard series of services/common/metrics.py that deploy/prometheus/rules.yml and
+deploy/grafana/dashboard.json query: ``relay_deliveries_total{channel,outcome}`` (outcome is
+the attempt's verdict: delivered, retry, permanent) and ``relay_delivery_retries_total{channel}``
+(attempts that will be retried). ``ATTEMPTS.labels(channel, verdict).inc()`` feeds both.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from prometheus_client import Counter, Gauge
 
 ROUTED = Counter("relay_notifier_routed_total", "Delivery jobs created by routing")
-ATTEMPTS = Counter(
+NOTIFIER_ATTEMPTS = Counter(
     "relay_notifier_attempts_total",
     "Delivery attempts by channel and verdict",
     ["channel", "verdict"],
 )
+DELIVERIES = Counter("relay_deliveries", "Delivery attempts by outcome", ["channel", "outcome"])
+DELIVERY_RETRIES = Counter("relay_delivery_retries", "Delivery retries", ["channel"])
 ESCALATIONS = Counter("relay_notifier_escalations_total", "Escalation steps taken")
 ACKS = Counter("relay_notifier_acks_total", "Acknowledgements received", ["kind"])
 PENDING = Gauge("relay_notifier_pending", "Jobs waiting in lanes or timers")
+IN_MEMORY = Gauge("relay_notifier_alerts_in_memory", "Alerts held in memory (open + recent)")
+RECALLS = Counter("relay_notifier_recalls_total", "Evicted alerts read back from the topic")
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    channel: str
+    verdict: str
+
+    def inc(self, amount: float = 1) -> None:
+        NOTIFIER_ATTEMPTS.labels(self.channel, self.verdict).inc(amount)
+        DELIVERIES.labels(self.channel, self.verdict).inc(amount)
+        if self.verdict == "retry":
+            DELIVERY_RETRIES.labels(self.channel).inc(amount)
+
+
+class _Attempts:
+    """``ATTEMPTS.labels(channel, verdict).inc()``, counted in both views."""
+
+    def labels(self, channel: str, verdict: str) -> _Attempt:
+        return _Attempt(channel, verdict)
+
+
+ATTEMPTS = _Attempts()
