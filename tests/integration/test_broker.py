@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -83,8 +84,16 @@ async def test_kill_9_keeps_topics_and_committed_offsets(tmp_path: Path) -> None
             assert set(load_catalogue().names()) <= {
                 name.removeprefix("durable.") for name in await admin.list_topics()
             }
-            offsets = await admin.list_consumer_group_offsets("durable-group")
-        assert {tp: meta.offset for tp, meta in offsets.items()} == committed
+            # After an unclean stop the coordinator reloads __consumer_offsets; until it has,
+            # the group reads as empty. Wait for it (bounded) - lost offsets never appear.
+            offsets: dict[TopicPartition, int] = {}
+            deadline = time.monotonic() + 60
+            while not offsets and time.monotonic() < deadline:
+                found = await admin.list_consumer_group_offsets("durable-group")
+                offsets = {tp: meta.offset for tp, meta in found.items()}
+                if not offsets:
+                    await asyncio.sleep(0.5)
+        assert offsets == committed
         assert sum(committed.values()) == 50
         assert all(isinstance(tp, TopicPartition) for tp in committed)
     finally:
