@@ -133,3 +133,16 @@ SOAK_RATE ?= 500
 soak: broker
 	mkdir -p bench/results
 	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_RATE=$(SOAK_RATE) $(PY) -m bench.soak
+
+.PHONY: bench-peer
+# Our recall vs nomenklatura's logic-v2 (threshold 0.7) at equal precision on a seeded, stratified
+# screening-dev sample (PEER_SAMPLE=0: every event). The peer lives in a throw-away venv outside
+# the project and is never a project dependency; not part of `make test`. Last line: one JSON.
+PEER_VENV ?= /tmp/peer-venv
+PEER_SAMPLE ?= 1500
+bench-peer: venv
+	test -x $(PEER_VENV)/bin/python || python3 -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -c "import nomenklatura" 2>/dev/null || \
+	  $(PEER_VENV)/bin/pip install -q nomenklatura followthemoney
+	mkdir -p bench/results
+	$(PY) -m bench.bench_peer --sample $(PEER_SAMPLE) --peer-python $(PEER_VENV)/bin/python
