@@ -111,6 +111,9 @@ def create_api(engine: Engine, readiness: Readiness) -> FastAPI:
         if kind is None:
             raise HTTPException(404, "unknown action")
         who = _who(engine, alert_id, authorization, token)
+        # Closed alerts leave memory after a while: read back from the topic (authenticated
+        # callers only, one scan at a time).
+        await engine.recall(alert_id)
         if not engine.inbox.is_recipient(alert_id, who):
             raise HTTPException(403, "this contact point did not receive that alert")
         body = await _body(request)

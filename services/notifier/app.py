@@ -20,12 +20,13 @@ from services.notifier.channels.email import EmailChannel, SmtpConfig
 from services.notifier.channels.webhook import AiohttpPoster, HttpxPoster, WebhookChannel
 from services.notifier.directory_file import DirectoryFile
 from services.notifier.domain.backoff import Backoff
+from services.notifier.domain.memory import MemoryPolicy
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.handlers import AlertHandler, EntryHandler
 from services.notifier.intake import PipelinedLoop
 from services.notifier.scheduler import Scheduler
 from services.notifier.settings import NotifierSettings
-from services.notifier.store import rebuild
+from services.notifier.store import KafkaArchive, rebuild
 from services.notifier.writer import Writer
 
 log = get_logger(__name__)
@@ -47,6 +48,10 @@ def engine_config(s: NotifierSettings) -> EngineConfig:
         link_key=s.notifier_link_secret.get_secret_value().encode(),
         link_ttl_s=s.notifier_link_ttl_s,
         public_url=s.notifier_public_url.rstrip("/"),
+        memory=MemoryPolicy(
+            window=timedelta(seconds=s.notifier_memory_window_s),
+            closed_per_country=s.notifier_memory_closed_per_country,
+        ),
     )
 
 
@@ -95,6 +100,7 @@ class NotifierApp:
         }
         writer = Writer(producer, s)
         self.engine = Engine(engine_config(s), writer, self.directory, channels, scheduler)
+        self.engine.archive = KafkaArchive(s)
         await self._start_http()
         await rebuild(self.engine, s)
         scheduler.start()
@@ -108,6 +114,7 @@ class NotifierApp:
         )
         self._spawn(self.directory.watch(s.notifier_directory_poll_s), "directory-watch")
         self._spawn(self._retention(), "retention")
+        self._spawn(self._trim(), "memory")
         self.readiness.ready = True
         log.info("notifier.started", port=self.port, resumed=resumed)
         return self
@@ -144,6 +151,12 @@ class NotifierApp:
         while True:
             await self.engine.forget_closed(keep)
             await asyncio.sleep(self.settings.notifier_retention_sweep_s)
+
+    async def _trim(self) -> None:
+        """Keep memory flat: evict closed alerts past the window, expire de-dup keys."""
+        while True:
+            await asyncio.sleep(self.settings.notifier_memory_sweep_s)
+            self.engine.sweep_memory()
 
     def _spawn(self, coro: object, name: str) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]

@@ -2,17 +2,20 @@
 
 State lives in ``Inbox`` (memory) and ``notifications.deliveries`` (Kafka, the durable copy).
 Each change is applied to the inbox and written with its audit record; a restart rebuilds the
-inbox from the topic and re-sends what is not final (same webhook-id).
+inbox from the topic and re-sends what is not final (same webhook-id). Memory holds open alerts
+and recently closed ones only (``domain.memory``); older ones are read back from the topic
+(``archive``) when an answer or a cancellation concerns them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from schemas.alert import Alert
 from schemas.notification import (
@@ -32,6 +35,7 @@ from services.notifier.domain.breaker import Breaker
 from services.notifier.domain.dedup import DedupWindow, dedup_key
 from services.notifier.domain.directory import ContactPoint, Directory
 from services.notifier.domain.inbox import FINAL_STATES, Inbox
+from services.notifier.domain.memory import MemoryPolicy, to_evict
 from services.notifier.domain.routing import Plan, is_urgent, may_send, priority_of, route
 from services.notifier.domain.signing import LinkClaim, link_token
 from services.notifier.scheduler import Scheduler
@@ -50,6 +54,17 @@ class EngineConfig:
     link_key: bytes = b"change-me"
     link_ttl_s: int = 7 * 86400
     public_url: str = "http://127.0.0.1:8081"
+    memory: MemoryPolicy = field(default_factory=MemoryPolicy)
+
+
+class Archive(Protocol):
+    """The jobs memory no longer holds (``store.KafkaArchive``; an in-memory fake in tests)."""
+
+    async def recall(
+        self, needle: str, match: Callable[[Notification], bool]
+    ) -> list[Notification]: ...
+
+    async def expired(self, cutoff: datetime, is_open: Callable[[str], bool]) -> list[str]: ...
 
 
 def now() -> datetime:
@@ -74,6 +89,11 @@ class Engine:
         self.dedup = DedupWindow(config.dedup_window)
         self.breakers: dict[str, Breaker] = {}
         self.rng = random.Random()  # noqa: S311 - jitter, not cryptography
+        self.archive: Archive | None = None
+        # Entries with alerts evicted from memory: a cancellation must read those back. Bounded
+        # by the watchlist's size, not by traffic.
+        self.archived_entries: set[str] = set()
+        self._recalling = asyncio.Lock()
 
     # --- routing ---------------------------------------------------------------------------
 
@@ -233,22 +253,65 @@ class Engine:
         for future in pending:
             future.add_done_callback(_log_write_failure)
 
-    # --- retention -------------------------------------------------------------------------
+    # --- memory and retention -------------------------------------------------------------
+
+    def sweep_memory(self, at: datetime | None = None) -> int:
+        """Evict closed alerts past the memory window or cap; expire old de-dup keys."""
+        at = at or now()
+        self.dedup.prune(at)
+        evicted = to_evict(self.inbox, at, self.config.memory)
+        for alert_id in evicted:
+            view = self.inbox.alerts.get(alert_id)
+            if view is not None and view.entry_id:
+                self.archived_entries.add(view.entry_id)
+            self.inbox.forget(alert_id)
+        metrics.IN_MEMORY.set(len(self.inbox.alerts))
+        return len(evicted)
+
+    async def recall(self, alert_id: str) -> bool:
+        """Bring an evicted alert back from the topic (an answer to it arrived); True if known.
+        The next sweep evicts it again once it is closed and old."""
+        if alert_id in self.inbox.alerts or self.archive is None:
+            return alert_id in self.inbox.alerts
+        async with self._recalling:
+            if alert_id not in self.inbox.alerts:
+                jobs = await self.archive.recall(alert_id, lambda n: n.alert_id == alert_id)
+                self._restore_all(jobs)
+                metrics.RECALLS.inc()
+        return alert_id in self.inbox.alerts
+
+    async def recall_entry(self, entry_id: str) -> None:
+        """Bring back the evicted alerts about an entry (it is being cancelled)."""
+        if entry_id not in self.archived_entries or self.archive is None:
+            return
+        async with self._recalling:
+            jobs = await self.archive.recall(entry_id, lambda n: n.entry_id == entry_id)
+            self._restore_all([j for j in jobs if j.alert_id not in self.inbox.alerts])
+            self.archived_entries.discard(entry_id)
+            metrics.RECALLS.inc()
+
+    def _restore_all(self, jobs: list[Notification]) -> None:
+        # The carrier first, so the view has its alert whatever the order on the topic.
+        for job in sorted(jobs, key=lambda j: j.alert is None):
+            self.inbox.apply(job)
 
     async def forget_closed(self, older_than: timedelta) -> int:
         """Tombstone the jobs of alerts closed longer than ``older_than`` ago, so compaction
         drops them (and the copy of the alert with its personal data); the audit topic keeps
-        the history without it. A lost tombstone brings the alert back at the next restart,
-        still closed and old: the first sweep after it writes the tombstones again."""
-        at = now()
-        self.dedup.prune(at)
-        closed = self.inbox.closed_before(at - older_than)
-        for alert_id in closed:
-            for nid in self.inbox.forget(alert_id):
-                (await self.writer.tombstone(nid)).add_done_callback(_log_write_failure)
-        if closed:
-            log.info("notifier.retention_forgot", alerts=len(closed))
-        return len(closed)
+        the history without it. Those still in memory are found there, evicted ones on the
+        topic. A lost tombstone is written again by the next sweep."""
+        cutoff = now() - older_than
+        closed = self.inbox.closed_before(cutoff)
+        jobs = [nid for alert_id in closed for nid in self.inbox.forget(alert_id)]
+        if self.archive is not None:
+            known = set(jobs)
+            found = await self.archive.expired(cutoff, self.inbox.is_open)
+            jobs += [nid for nid in found if nid not in known]
+        for nid in jobs:
+            (await self.writer.tombstone(nid)).add_done_callback(_log_write_failure)
+        if jobs:
+            log.info("notifier.retention_forgot", alerts=len(closed), jobs=len(jobs))
+        return len(jobs)
 
     # --- restart ---------------------------------------------------------------------------
 

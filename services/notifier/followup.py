@@ -88,6 +88,7 @@ async def acknowledge(engine: Engine, ack: Acknowledgement) -> None:
 async def cancel_entry(engine: Engine, entry_id: str) -> list[Future]:
     """The entry was cancelled: stop its pages, tell everyone who was paged."""
     writes: list[Future] = []
+    await engine.recall_entry(entry_id)  # its alerts evicted from memory, read back
     for view in engine.inbox.by_entry(entry_id):
         if view.cancelled or view.alert is None:
             continue

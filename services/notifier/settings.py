@@ -42,6 +42,15 @@ class NotifierSettings(CommonSettings):
         30 * 86400, description="Closed alerts are tombstoned (deliveries topic) after this long"
     )
     notifier_retention_sweep_s: float = Field(3600.0, description="How often to look for them")
+    notifier_memory_window_s: float = Field(
+        900.0,
+        description="Closed alerts stay in memory (console inbox) this long, then are read back "
+        "from the deliveries topic when needed; open alerts always stay",
+    )
+    notifier_memory_closed_per_country: int = Field(
+        1000, description="At most this many closed alerts per country in memory (newest)"
+    )
+    notifier_memory_sweep_s: float = Field(10.0, description="How often memory is trimmed")
     notifier_link_secret: SecretStr = Field(
         SecretStr("change-me-notifier-link-secret"), description="HMAC key for ack links"
     )

@@ -1,6 +1,15 @@
-"""Rebuild the notifier's state from the compacted ``notifications.deliveries`` topic."""
+"""The notifier's durable copy: the compacted ``notifications.deliveries`` topic.
+
+``rebuild`` reads it at start; ``KafkaArchive`` reads it again for what memory no longer holds
+(closed alerts evicted after the memory window): an acknowledgement or a cancellation of such an
+alert, and the retention sweep that tombstones jobs closed longer ago than the retention.
+"""
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 from aiokafka import TopicPartition
 
@@ -9,17 +18,19 @@ from schemas.notification import Notification
 from services.common.kafka import make_consumer
 from services.common.logging import get_logger
 from services.common.settings import CommonSettings
+from services.notifier.domain.inbox import FINAL_STATES
 from services.notifier.engine import Engine
 
 log = get_logger(__name__)
 
+Record = tuple[bytes | None, bytes | None]  # (key, value); value None = tombstone
 
-async def rebuild(engine: Engine, settings: CommonSettings) -> int:
-    """Read every partition from the beginning to its end offset at start; latest wins."""
+
+async def scan(settings: CommonSettings) -> AsyncIterator[list[Record]]:
+    """Every partition from the beginning to its end offset at call time, batch by batch."""
     topic = settings.topic("notifications.deliveries")
     consumer = make_consumer(settings, group_id=None)
     await consumer.start()
-    count = 0
     try:
         # aiokafka has no public call for "partitions of a topic I do not subscribe to".
         partitions = await consumer._client._wait_on_metadata(topic)
@@ -28,22 +39,78 @@ async def rebuild(engine: Engine, settings: CommonSettings) -> int:
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
         remaining = {tp for tp in assigned if ends[tp] > 0}
-        # Latest record per job first: superseded states are never decoded, and a tombstone
-        # (retention) removes its job rather than being skipped.
-        latest: dict[bytes | None, bytes | None] = {}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=100, max_records=5000)
-            for records in batch.values():
-                for record in records:
-                    latest[record.key] = record.value
+            for tp, records in batch.items():
+                yield [(r.key, r.value) for r in records if r.offset < ends[tp]]
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
     finally:
         await consumer.stop()
+
+
+async def rebuild(engine: Engine, settings: CommonSettings) -> int:
+    """Latest record per job first: superseded states are never decoded, and a tombstone
+    (retention) removes its job rather than being skipped. Closed alerts beyond the memory
+    window are evicted right after (``Engine.sweep_memory``)."""
+    latest: dict[bytes | None, bytes | None] = {}
+    async for records in scan(settings):
+        latest.update(records)
+    count = 0
     for value in latest.values():
         if value is not None:
             engine.restore(decode(Notification, value))
             count += 1
-    log.info("notifier.state_rebuilt", records=count, alerts=len(engine.inbox.alerts))
+    del latest
+    evicted = engine.sweep_memory()
+    log.info(
+        "notifier.state_rebuilt", records=count, alerts=len(engine.inbox.alerts), evicted=evicted
+    )
     return count
+
+
+class KafkaArchive:
+    """``Engine.archive``: look jobs up again on the deliveries topic. One scan at a time (they
+    are rare: an answer to an old alert, a cancelled entry, the retention sweep)."""
+
+    def __init__(self, settings: CommonSettings) -> None:
+        self.settings = settings
+        self.lock = asyncio.Lock()
+
+    async def recall(
+        self, needle: str, match: Callable[[Notification], bool]
+    ) -> list[Notification]:
+        """The latest state of each job that ``match``es; ``needle`` (an id) must occur in its
+        record, a cheap byte test before any decoding."""
+        raw = needle.encode()
+        found: dict[bytes | None, Notification | None] = {}
+        async with self.lock:
+            async for records in scan(self.settings):
+                for key, value in records:
+                    if value is None:
+                        if key in found:
+                            found[key] = None
+                    elif raw in value and match(job := decode(Notification, value)):
+                        found[key] = job
+        return [job for job in found.values() if job is not None]
+
+    async def expired(self, cutoff: datetime, is_open: Callable[[str], bool]) -> list[str]:
+        """Jobs final since before ``cutoff`` whose alert is not open (open alerts are always in
+        memory, so ``is_open`` is exact). Holds only the candidates, never the whole topic."""
+        candidates: dict[bytes, bool] = {}
+        async with self.lock:
+            async for records in scan(self.settings):
+                for key, value in records:
+                    if key is None:
+                        continue
+                    if value is None:
+                        candidates.pop(key, None)
+                        continue
+                    job = decode(Notification, value)
+                    old = job.state in FINAL_STATES and job.updated_at < cutoff
+                    if old and not is_open(job.alert_id):
+                        candidates[key] = True
+                    else:
+                        candidates.pop(key, None)  # a later state supersedes an earlier one
+        return [key.decode() for key in candidates]

@@ -36,24 +36,39 @@ def dedup_key(alert: Alert) -> str:
 
 @dataclass
 class DedupWindow:
+    """First page per key within the window. Compact on purpose (it holds every key of the last
+    window): the key as its 16 bytes, the time as epoch seconds; ``prune`` expires old ones."""
+
     window: timedelta = timedelta(hours=1)
-    first: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # key -> (alert, at)
+    first: dict[bytes, tuple[str, float]] = field(default_factory=dict)  # key -> (alert, at)
 
     def decide(self, key: str, alert_id: str, at: datetime) -> NoticeKind:
         """ALERT for the first hit (and for the same alert routed again), UPDATE afterwards."""
-        seen = self.first.get(key)
-        if seen is None or at - seen[1] > self.window:
-            self.first[key] = (alert_id, at)
+        digest, ts = _digest(key), at.timestamp()
+        seen = self.first.get(digest)
+        if seen is None or ts - seen[1] > self.window.total_seconds():
+            self.first[digest] = (alert_id, ts)
             return NoticeKind.ALERT
         return NoticeKind.ALERT if seen[0] == alert_id else NoticeKind.UPDATE
 
     def remember(self, key: str, alert_id: str, at: datetime) -> None:
         """Rebuild from stored state: keep the earliest first page of each key."""
-        seen = self.first.get(key)
-        if seen is None or at < seen[1]:
-            self.first[key] = (alert_id, at)
+        digest, ts = _digest(key), at.timestamp()
+        seen = self.first.get(digest)
+        if seen is None or ts < seen[1]:
+            self.first[digest] = (alert_id, ts)
 
-    def prune(self, now: datetime) -> None:
-        stale = [k for k, (_, at) in self.first.items() if now - at > self.window]
+    def prune(self, now: datetime) -> int:
+        """Forget keys older than the window; returns how many."""
+        oldest = now.timestamp() - self.window.total_seconds()
+        stale = [k for k, (_, ts) in self.first.items() if ts < oldest]
         for key in stale:
             del self.first[key]
+        return len(stale)
+
+
+def _digest(key: str) -> bytes:
+    try:
+        return bytes.fromhex(key)
+    except ValueError:  # not one of ours (hand-written record): hash it the same way
+        return hashlib.sha256(key.encode()).digest()[:16]

@@ -5,6 +5,12 @@ cancellation look up, and what a duty-officer console can render: ``Inbox.for_co
 lists the alerts that country received, newest first, each with its notification states and
 acknowledgements. It is rebuilt at start from ``notifications.deliveries`` and kept current by
 every state change; it does no I/O.
+
+It holds open alerts and recently closed ones only (``domain.memory``: the memory window, a cap
+per country). So the console shows open alerts and the recent closed ones; an older closed
+alert is no longer listed there (its page answers 404), but the ack API and the signed e-mail
+links still take answers to it, and a cancelled entry still reaches it: the engine reads its
+jobs back from the topic until the retention tombstones them.
 """
 
 from __future__ import annotations
@@ -61,6 +67,19 @@ class AlertView:
         return any(a.kind is not AckKind.CANNOT_ACT for a in self.acks) or any(
             n.state is NotificationState.ACKNOWLEDGED for n in self.notifications.values()
         )
+
+    @property
+    def closed(self) -> bool:
+        """Nothing left to do: every job final and no escalation running."""
+        return (
+            bool(self.notifications)
+            and (self.escalation_due is None or self.acknowledged or self.cancelled)
+            and all(n.state in FINAL_STATES for n in self.notifications.values())
+        )
+
+    @property
+    def last_change(self) -> datetime | None:
+        return max((n.updated_at for n in self.notifications.values()), default=None)
 
     @property
     def first_seen(self) -> datetime | None:
@@ -130,12 +149,13 @@ class Inbox:
         return [
             v.alert_id
             for v in self.alerts.values()
-            if v.notifications
-            and (v.escalation_due is None or v.acknowledged or v.cancelled)
-            and all(
-                n.state in FINAL_STATES and n.updated_at < cutoff for n in v.notifications.values()
-            )
+            if v.closed and (v.last_change or _EPOCH) < cutoff
         ]
+
+    def is_open(self, alert_id: str) -> bool:
+        """Still being acted on. Open alerts are never evicted, so False for unknown ids."""
+        view = self.alerts.get(alert_id)
+        return view is not None and bool(view.notifications) and not view.closed
 
     def forget(self, alert_id: str) -> list[str]:
         """Drop an alert from memory; returns its job ids (to tombstone)."""
