@@ -50,6 +50,17 @@ REQUESTS = Histogram(
 IN_FLIGHT = Gauge("relay_ingest_in_flight_events", "Events produced, not yet acknowledged")
 FLAGS = Counter("relay_ingest_field_flags_total", "Fields flagged during normalisation", ["field"])
 READY = Gauge("relay_ingest_ready", "1 when the broker answered the last readiness check")
+# Per agency (a bounded set, from the agencies file): lets an alert say an agency went silent.
+BY_AGENCY = Counter("relay_events_by_agency", "Events accepted per agency", ["agency"])
+LAST_EVENT = Gauge(
+    "relay_last_event_timestamp_seconds", "When an agency's last event was accepted", ["agency"]
+)
+
+
+def agency_accepted(agency_id: str, count: int) -> None:
+    if count:
+        BY_AGENCY.labels(agency_id).inc(count)
+        LAST_EVENT.labels(agency_id).set_to_current_time()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from schemas.event import Event
 from services.common.logging import get_logger
 from services.ingest.domain.intake import Prepared
 from services.ingest.domain.recent import RecentIds
-from services.ingest.metrics import IN_FLIGHT
+from services.ingest.metrics import IN_FLIGHT, agency_accepted
 from services.ingest.settings import IngestSettings
 
 log = get_logger(__name__)
@@ -118,4 +118,5 @@ class Publisher:
             if origin is not None and origin != index:
                 accepted = outcomes[origin] is Outcome.ACCEPTED
                 outcomes[index] = Outcome.DUPLICATE if accepted else Outcome.UNAVAILABLE
+        agency_accepted(agency_id, sum(outcome is Outcome.ACCEPTED for outcome in outcomes))
         return outcomes

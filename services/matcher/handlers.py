@@ -1,5 +1,11 @@
 """Thin handlers: bytes in, screening by the pure engine, alerts out.
 
+The live path writes alert bytes straight from the engine's match (``to_alert_json``) and
+splices on what the event said (type, location, traveller, document) as JSON serialised by the
+event's own validated sub-models, so no Alert model is built per alert; the result is the same
+Alert (tests/unit/matcher/test_stream_alerts.py holds the two paths level). Retro-screening
+keeps the model path: it is rare, and its alerts say ``retro: true``.
+
 An event's alerts are stored (acks=all) before the event counts as processed; if the broker
 refuses them, the send is retried until it succeeds, so the event's offset is never committed
 ahead of its alerts. Re-sending may duplicate an alert record, but never an alert id: ids come
@@ -11,26 +17,31 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from pydantic import ValidationError
+from prometheus_client import Counter
+from pydantic import BaseModel, ValidationError
 
-from schemas.alert import Alert
+from schemas.alert import Alert, alert_id_for
 from schemas.codec import decode_event, encode, schema_header
 from schemas.errors import describe_errors, summarise_errors
 from schemas.event import Event
 from services.common.fate import RetryPolicy
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
-from services.matcher.domain import Screener, WatchlistIndex, to_alert
+from services.matcher.domain import Match, Screener, WatchlistIndex, to_alert, to_alert_json
 from services.matcher.errors import UnreadableEvent
 
 log = get_logger(__name__)
 
 ALERT_HEADER = schema_header(Alert)
+_ALERT_ID_PREFIX = b'{"alert_id":"'
+_ALERT_ID_LENGTH = len("a-") + 32  # "a-" + a uuid5 in hex
 SEND_RETRY = RetryPolicy(attempts=1_000_000, base_delay_s=0.1, max_delay_s=5.0)
 
 
@@ -61,6 +72,57 @@ def screen_event(index: WatchlistIndex, event: Event, *, retro: bool = False) ->
     return [to_alert(match, now).model_copy(update=context) for match in matches]
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedAlert:
+    """One alert as it goes on the wire (key = alert id), with its metric labels."""
+
+    key: bytes
+    value: bytes
+    list: str
+    band: str
+
+    @classmethod
+    def of(cls, alert: Alert) -> EncodedAlert:
+        return cls(alert.alert_id.encode(), encode(alert), alert.list.value, alert.band.value)
+
+
+def screen_encoded(index: WatchlistIndex, event: Event, created_at: datetime) -> list[EncodedAlert]:
+    """``screen_event``'s alerts (retro false) as wire bytes, without an Alert model each."""
+    matches = Screener(index).screen(event)
+    if not matches:
+        return []
+    context = _context_json(event)
+    return [_encoded(match, created_at, context) for match in matches]
+
+
+def _encoded(match: Match, created_at: datetime, context: bytes) -> EncodedAlert:
+    body = to_alert_json(match, created_at)
+    # body is one JSON object; the event's fields go in before its closing brace.
+    value = body[:-1] + context
+    # Both of to_alert_json's paths write alert_id first: read it rather than hash again.
+    if body.startswith(_ALERT_ID_PREFIX):
+        key = body[len(_ALERT_ID_PREFIX) : len(_ALERT_ID_PREFIX) + _ALERT_ID_LENGTH]
+    else:
+        key = alert_id_for(match.event_id, match.entry_id).encode()
+    return EncodedAlert(key, value, str(match.list), str(match.band))
+
+
+def _context_json(event: Event) -> bytes:
+    """``,"event_type":..,"location":..,"traveller":..,"event_document":..}`` (None left out)."""
+    parts = [b'"event_type":' + orjson.dumps(event.type.value)]
+    if event.location is not None:
+        parts.append(b'"location":' + _model_json(event.location))
+    parts.append(b'"traveller":' + _model_json(event.traveller))
+    if event.document is not None:
+        parts.append(b'"event_document":' + _model_json(event.document))
+    return b"," + b",".join(parts) + b"}"
+
+
+def _model_json(model: BaseModel) -> bytes:
+    # The sub-model's own serializer: what encode() writes for it inside an Alert.
+    return model.__pydantic_serializer__.to_json(model, exclude_none=True)
+
+
 class AlertPublisher:
     """Sends alerts; ``confirm`` returns once the broker has stored every one of them."""
 
@@ -69,16 +131,14 @@ class AlertPublisher:
         self.topic = topic
         self.published = 0
 
-    async def send(self, alerts: Sequence[Alert]) -> list[asyncio.Future[Any]]:
+    async def send(self, alerts: Sequence[EncodedAlert]) -> list[asyncio.Future[Any]]:
         """Hand the alerts to the producer; the futures resolve when they are stored."""
-        return [
-            await self.producer.send(
-                self.topic, encode(a), key=a.alert_id.encode(), headers=[ALERT_HEADER]
-            )
-            for a in alerts
-        ]
+        send, topic, headers = self.producer.send, self.topic, [ALERT_HEADER]
+        return [await send(topic, a.value, key=a.key, headers=headers) for a in alerts]
 
-    async def confirm(self, alerts: Sequence[Alert], futures: Sequence[Awaitable[Any]]) -> None:
+    async def confirm(
+        self, alerts: Sequence[EncodedAlert], futures: Sequence[Awaitable[Any]]
+    ) -> None:
         """Wait for the first attempt; re-send (same ids) until the broker stores them all."""
         attempt = 0
         while True:
@@ -100,7 +160,8 @@ class AlertPublisher:
 
     async def publish(self, alerts: Sequence[Alert]) -> None:
         if alerts:
-            await self.confirm(alerts, await self.send(alerts))
+            encoded = [EncodedAlert.of(alert) for alert in alerts]
+            await self.confirm(encoded, await self.send(encoded))
 
 
 def _failed() -> asyncio.Future[Any]:
@@ -116,15 +177,24 @@ class EventScreening:
         self.index = index
         self.metrics = metrics
         self.screened = 0
+        # Labelled children looked up once per label set, not once per alert.
+        self._alert_counters: dict[tuple[str, str], Counter] = {}
 
-    def handle(self, value: bytes | None) -> list[Alert]:
+    def handle(self, value: bytes | None, created_at: datetime) -> list[EncodedAlert]:
         started = time.perf_counter()
         event = read_event(value)
-        alerts = screen_event(self.index, event)
+        alerts = screen_encoded(self.index, event, created_at)
         self.screened += 1
         self.metrics.match_latency.observe(time.perf_counter() - started)
         for alert in alerts:
-            self.metrics.alerts.labels(list=alert.list.value, band=alert.band.value).inc()
+            self._alert_counter(alert.list, alert.band).inc()
         if alerts:
             log.info("event.alerted", event_id=event.event_id, alerts=len(alerts))
         return alerts
+
+    def _alert_counter(self, kind: str, band: str) -> Counter:
+        counter = self._alert_counters.get((kind, band))
+        if counter is None:
+            counter = self.metrics.alerts.labels(list=kind, band=band)
+            self._alert_counters[(kind, band)] = counter
+        return counter

@@ -178,12 +178,15 @@ class Engine:
             return
         channel = self.channels[n.channel]
         job = self._job(n, alert, cp)
-        breaker = self._breaker(channel.lane_of(n, cp))
+        lane = channel.lane_of(n, cp)
+        breaker = self._breaker(lane)
         if not breaker.allow(time.monotonic()):
+            metrics.circuit(lane, breaker.state.value)
             self.schedule(n, breaker.retry_in(time.monotonic()) + self.rng.uniform(0, 0.5))
             return
         outcome = await channel.send(job)
         await self._settle(n, outcome, breaker)
+        metrics.circuit(lane, breaker.state.value)
 
     def _breaker(self, lane: str) -> Breaker:
         found = self.breakers.get(lane)

@@ -10,6 +10,7 @@ the attempt's verdict: delivered, retry, permanent) and ``relay_delivery_retries
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from prometheus_client import Counter, Gauge
 
@@ -26,6 +27,22 @@ ACKS = Counter("relay_notifier_acks_total", "Acknowledgements received", ["kind"
 PENDING = Gauge("relay_notifier_pending", "Jobs waiting in lanes or timers")
 IN_MEMORY = Gauge("relay_notifier_alerts_in_memory", "Alerts held in memory (open + recent)")
 RECALLS = Counter("relay_notifier_recalls_total", "Evicted alerts read back from the topic")
+CIRCUIT = Gauge(
+    "relay_circuit_state",
+    "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open",
+    ["endpoint"],
+)
+_CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+def circuit(lane: str, state: str) -> None:
+    """Export a breaker's state; the endpoint label drops credentials and query strings."""
+    kind, _, address = lane.partition(":")
+    parts = urlsplit(address)
+    if parts.scheme and parts.netloc:
+        address = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+        address += parts.path
+    CIRCUIT.labels(f"{kind}:{address}").set(_CIRCUIT_VALUES.get(state, 0))
 
 
 @dataclass(frozen=True)

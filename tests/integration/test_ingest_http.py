@@ -251,6 +251,7 @@ async def test_health_ready_metrics_openapi(ingest: httpx.AsyncClient) -> None:
     await ingest.post("/v1/events", json=event(11))
     metrics = await ingest.get("/metrics")
     assert "relay_ingest_events_total" in metrics.text
+    assert "relay_last_event_timestamp_seconds{agency=" in metrics.text  # silent-agency alert
     doc = (await ingest.get("/openapi.json")).json()
     assert {"/v1/events", "/v1/events:batch", "/readyz"} <= set(doc["paths"])
     assert "EventIn" in doc["components"]["schemas"]
