@@ -14,7 +14,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from services.common.consume import ConsumeLoop
 from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, make_producer
+from services.common.lag import report_lag
 from services.common.logging import get_logger
+from services.ingest import metrics
 from services.ingest.agencies import AgenciesFile
 from services.ingest.api_models import event_input_schemas
 from services.ingest.domain.recent import RecentIds
@@ -66,13 +68,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         publisher=publisher,
         readiness=Readiness(producer, settings.ingest_ready_cache_s),
     )
+    lag_task = None
     if settings.ingest_raw_enabled:
         rt.raw_task = asyncio.create_task(_run_raw_intake(settings, RawIntake(agencies, publisher)))
+        group = settings.group(settings.ingest_raw_group)
+        lag_task = asyncio.create_task(
+            report_lag(settings, group, [settings.topic("ingest.raw")], metrics.set_lag)
+        )
     app.state.runtime = rt
     log.info("ingest.started", agencies=len(agencies.directory.agencies))
     try:
         yield
     finally:
+        if lag_task is not None:
+            lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag_task
         if rt.raw_task is not None:
             rt.raw_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

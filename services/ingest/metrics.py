@@ -18,9 +18,12 @@ Standard series from ingest (``service="ingest"``):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prometheus_client import Counter, Gauge, Histogram
+
+from services.common.lag import process_lag_sink
 
 SERVICE = "ingest"
 # Intake -> the ``topic`` label of the standard series (unprefixed catalogue names).
@@ -55,6 +58,10 @@ BY_AGENCY = Counter("relay_events_by_agency", "Events accepted per agency", ["ag
 LAST_EVENT = Gauge(
     "relay_last_event_timestamp_seconds", "When an agency's last event was accepted", ["agency"]
 )
+
+
+def set_lag(lags: Iterable[tuple[str, int, int]]) -> None:
+    process_lag_sink("ingest")(lags)
 
 
 def agency_accepted(agency_id: str, count: int) -> None:

@@ -28,6 +28,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 
 from services.common.fate import Fate, FateWrapper
 from services.common.kafka import make_producer
+from services.common.lag import report_lag
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
 from services.common.settings import SecurityProtocol
@@ -136,6 +137,11 @@ class Matcher:
         app.page("/readyz")(readyz)
         app.page("/metrics")(metrics)
 
+    async def _report_lag(self) -> None:
+        topics = [self.settings.topic(name) for name in self.settings.matcher_event_topics]
+        group = self.settings.group(self.settings.matcher_group_id)
+        await report_lag(self.settings, group, topics, self.metrics.set_lag)
+
     async def _run_state(self) -> None:
         # A little linger batches the alerts of consecutive events into one produce request.
         producer = make_producer(self.settings, linger_ms=5)
@@ -149,7 +155,10 @@ class Matcher:
                 dead_letter_topic=self.settings.topic("events.dlq"),
             )
             self.started.set()
-            tasks = [asyncio.create_task(self.state.run(), name="watchlist-state")]
+            tasks = [
+                asyncio.create_task(self.state.run(), name="watchlist-state"),
+                asyncio.create_task(self._report_lag(), name="consumer-lag"),
+            ]
             if self.settings.matcher_retro_enabled:
                 self.retro = RetroScreener(self.settings, producer, publisher)
                 tasks.append(asyncio.create_task(self.retro.run(), name="retro-screening"))

@@ -12,7 +12,9 @@ import uvicorn
 from schemas.notification import Channel
 from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, make_producer
+from services.common.lag import report_lag
 from services.common.logging import get_logger
+from services.notifier import metrics
 from services.notifier.api import Readiness, create_api
 from services.notifier.channels.base import ChannelSender
 from services.notifier.channels.console import ConsoleChannel
@@ -115,6 +117,9 @@ class NotifierApp:
         self._spawn(self.directory.watch(s.notifier_directory_poll_s), "directory-watch")
         self._spawn(self._retention(), "retention")
         self._spawn(self._trim(), "memory")
+        lag_group = s.group(s.notifier_group_id)
+        alerts = [s.topic("alerts")]
+        self._spawn(report_lag(s, lag_group, alerts, metrics.set_lag), "consumer-lag")
         self.readiness.ready = True
         log.info("notifier.started", port=self.port, resumed=resumed)
         return self

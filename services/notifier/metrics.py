@@ -9,10 +9,13 @@ the attempt's verdict: delivered, retry, permanent) and ``relay_delivery_retries
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from prometheus_client import Counter, Gauge
+
+from services.common.lag import process_lag_sink
 
 ROUTED = Counter("relay_notifier_routed_total", "Delivery jobs created by routing")
 NOTIFIER_ATTEMPTS = Counter(
@@ -32,6 +35,12 @@ CIRCUIT = Gauge(
     "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open",
     ["endpoint"],
 )
+
+
+def set_lag(lags: Iterable[tuple[str, int, int]]) -> None:
+    process_lag_sink("notifier")(lags)
+
+
 _CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
 

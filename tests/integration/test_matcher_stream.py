@@ -139,6 +139,7 @@ async def test_alerts_dead_letters_and_cancellation(
     assert metrics.status_code == 200
     assert 'relay_alerts_total{band="strong",list="red_notice"}' in metrics.text
     assert "relay_match_latency_seconds_count" in metrics.text
+    assert 'relay_consumer_lag{partition="0",service="matcher"' in metrics.text
 
 
 async def test_retro_screening_and_reprocessing_adds_no_alert_ids(

@@ -1,0 +1,39 @@
+"""Each service reports its group's lag as relay_consumer_lag; the computation, on the broker."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import REGISTRY
+
+from services.common.kafka import make_consumer
+from services.common.lag import group_lag, process_lag_sink
+from services.common.settings import CommonSettings
+from tests.support.kafka_io import produce_json
+
+
+async def test_group_lag_counts_what_the_group_has_not_committed(
+    topics: CommonSettings, unique: str
+) -> None:
+    topic = topics.topic("alerts")
+    await produce_json(topics, topic, [(f"k{i}", {"n": i}) for i in range(30)])
+    group = f"lag-{unique}"
+    async with make_consumer(topics, topic, group_id=group) as consumer:
+        taken = 0
+        while taken < 10:
+            batch = await asyncio.wait_for(consumer.getmany(timeout_ms=500, max_records=10), 20)
+            taken += sum(len(records) for records in batch.values())
+        await consumer.commit()
+    lags = await group_lag(topics, group, [topic])
+    assert sum(lag for _, _, lag in lags) == 30 - taken
+    assert {t for t, _, _ in lags} == {topic}
+
+    process_lag_sink("test")(lags)
+    exported = sum(
+        REGISTRY.get_sample_value(
+            "relay_consumer_lag", {"service": "test", "topic": topic, "partition": str(p)}
+        )
+        or 0
+        for _, p, _ in lags
+    )
+    assert exported == 30 - taken
