@@ -45,7 +45,7 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: venv
-	$(VENV)/bin/mypy services schemas tests
+	$(VENV)/bin/mypy services schemas tests bench
 
 check: lint typecheck test
 
