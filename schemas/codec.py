@@ -10,6 +10,7 @@ The schema version travels in the Kafka header ``relay-schema`` as ``<message>/<
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, get_args
 
@@ -89,14 +90,14 @@ def find_unknown_fields(raw: Any, model: type[BaseModel], prefix: str = "") -> l
     """Paths of keys in ``raw`` that ``model`` does not define (for strict HTTP intake)."""
     if not isinstance(raw, dict):
         return []
+    fields = _field_models(model)
     unknown: list[str] = []
     for key, value in raw.items():
         path = f"{prefix}.{key}" if prefix else str(key)
-        info = model.model_fields.get(key)
-        if info is None:
+        if key not in fields:
             unknown.append(path)
             continue
-        nested = _nested_model(info.annotation)
+        nested = fields[key]
         if nested is None:
             continue
         if isinstance(value, list):
@@ -105,6 +106,12 @@ def find_unknown_fields(raw: Any, model: type[BaseModel], prefix: str = "") -> l
         else:
             unknown.extend(find_unknown_fields(value, nested, path))
     return unknown
+
+
+@functools.cache
+def _field_models(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
+    """Field name -> the model it holds, if any; worked out once per model (hot path)."""
+    return {name: _nested_model(info.annotation) for name, info in model.model_fields.items()}
 
 
 def _nested_model(annotation: Any) -> type[BaseModel] | None:

@@ -8,13 +8,11 @@ choose the topic and the partition key.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
-from typing import Any, get_args
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from schemas.codec import encode
+from schemas.codec import encode, find_unknown_fields
 from schemas.errors import ErrorRecord, describe_errors, field_path
 from schemas.event import Event
 from schemas.mrz import read_mrz
@@ -54,48 +52,6 @@ class Prepared:
     value: bytes
 
 
-def _nested(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _nested(arg)
-        if found is not None:
-            return found
-    return None
-
-
-@functools.cache
-def _fields(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
-    """Field name -> the model it holds (if any), worked out once per model."""
-    return {name: _nested(info.annotation) for name, info in model.model_fields.items()}
-
-
-def unknown_fields(raw: Any, model: type[BaseModel], prefix: str = "") -> list[str]:
-    """What ``schemas.codec.find_unknown_fields`` finds, with the model walk cached.
-
-    (The codec's version re-inspects type annotations for every key of every event, which
-    was half the cost of an event on the batch path.)
-    """
-    if not isinstance(raw, dict):
-        return []
-    fields = _fields(model)
-    unknown: list[str] = []
-    for key, value in raw.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if key not in fields:
-            unknown.append(path)
-            continue
-        nested = fields[key]
-        if nested is None:
-            continue
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                unknown.extend(unknown_fields(item, nested, f"{path}[{i}]"))
-        else:
-            unknown.extend(unknown_fields(value, nested, path))
-    return unknown
-
-
 def _error(field: str, rule: str, message: str) -> ErrorRecord:
     return ErrorRecord(field=field or '""', rule=rule, message=message)  # "" is a key too
 
@@ -105,7 +61,7 @@ def validate(raw: object) -> Event | Rejection:
     if not isinstance(raw, dict):
         return Rejection(422, [_error("(message)", "object_type", "an event is a JSON object")])
     errors = [
-        _error(path, "extra_forbidden", "unknown field") for path in unknown_fields(raw, Event)
+        _error(path, "extra_forbidden", "unknown field") for path in find_unknown_fields(raw, Event)
     ]
     errors += [
         _error(name, "set_by_ingest", "this field is set by ingest, not by the sender")

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.codec import find_unknown_fields
 from schemas.event import Event
 from services.ingest.domain.agencies import (
     Agency,
@@ -20,7 +19,7 @@ from services.ingest.domain.agencies import (
     hash_key,
     new_key,
 )
-from services.ingest.domain.intake import Prepared, Rejection, accept, unknown_fields, validate
+from services.ingest.domain.intake import Prepared, Rejection, accept, validate
 from services.ingest.domain.keys import topic_for, traveller_key
 from services.ingest.domain.ratelimit import TokenBucket, retry_after_header
 from services.ingest.domain.recent import RecentIds
@@ -147,17 +146,6 @@ _values = st.recursive(
     ),
     max_leaves=10,
 )
-
-
-@given(
-    st.dictionaries(
-        st.sampled_from(["event_id", "traveller", "document", "location", "flags", "zz"]),
-        _values,
-        max_size=5,
-    )
-)
-def test_unknown_fields_matches_the_codec(raw: dict[str, object]) -> None:
-    assert unknown_fields(raw, Event) == find_unknown_fields(raw, Event)
 
 
 def test_accept_stamps_received_at_and_encodes() -> None:
