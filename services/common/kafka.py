@@ -5,6 +5,7 @@ Callers open them under ``async with`` (or a lifespan) so they are always closed
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,26 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.common.settings import CommonSettings, SecurityProtocol
+from services.common.tasks import finish_within
+
+
+class RelayConsumer(AIOKafkaConsumer):  # type: ignore[misc]
+    """aiokafka's consumer, with a ``stop()`` that always ends.
+
+    When ``stop()`` leaves the group, the fetcher's task wakes to cancel its sub-tasks and
+    awaits them with ``CancelledError`` suppressed; the cancellation ``stop()`` sends it at that
+    moment is swallowed, and the task then waits for an assignment forever, so ``stop()`` never
+    returns (aio-libs/aiokafka#983; seen here as a test hung for 300 s). While ``stop()`` runs,
+    the fetch task is cancelled again until it ends.
+    """
+
+    async def stop(self) -> None:
+        await finish_within(super().stop(), "kafka-consumer", nudge=self._cancel_fetch_again)
+
+    def _cancel_fetch_again(self) -> None:
+        fetch_task = getattr(getattr(self, "_fetcher", None), "_fetch_task", None)
+        if isinstance(fetch_task, asyncio.Task) and not fetch_task.done():
+            fetch_task.cancel()
 
 
 def connection_options(settings: CommonSettings) -> dict[str, Any]:
@@ -58,7 +79,7 @@ def make_producer(settings: CommonSettings, **overrides: Any) -> AIOKafkaProduce
 
 def make_consumer(
     settings: CommonSettings, *topics: str, group_id: str | None, **overrides: Any
-) -> AIOKafkaConsumer:
+) -> RelayConsumer:
     """A consumer that commits only what the caller says it has finished."""
     options: dict[str, Any] = {
         "client_id": f"{settings.kafka_client_id}-consumer",
@@ -69,7 +90,7 @@ def make_consumer(
         **connection_options(settings),
     }
     options.update(overrides)
-    return AIOKafkaConsumer(*topics, **options)
+    return RelayConsumer(*topics, **options)
 
 
 def make_admin(settings: CommonSettings, **overrides: Any) -> AIOKafkaAdminClient:

@@ -16,6 +16,7 @@ from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, make_producer
 from services.common.lag import report_lag
 from services.common.logging import get_logger
+from services.common.tasks import cancel_and_wait
 from services.ingest import metrics
 from services.ingest.agencies import AgenciesFile
 from services.ingest.api_models import event_input_schemas
@@ -80,14 +81,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        if lag_task is not None:
-            lag_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await lag_task
-        if rt.raw_task is not None:
-            rt.raw_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await rt.raw_task
+        await cancel_and_wait(t for t in (lag_task, rt.raw_task) if t is not None)
         await producer.stop()  # flushes: what was acknowledged stays acknowledged
         log.info("ingest.stopped")
 

@@ -32,6 +32,7 @@ from services.common.lag import report_lag
 from services.common.logging import get_logger
 from services.common.metrics import Metrics
 from services.common.settings import SecurityProtocol
+from services.common.tasks import cancel_and_wait
 from services.matcher.domain import WatchlistIndex
 from services.matcher.handlers import AlertPublisher, EncodedAlert, EventScreening
 from services.matcher.records import FaustRecord
@@ -165,9 +166,7 @@ class Matcher:
             try:
                 await asyncio.gather(*tasks)
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await cancel_and_wait(tasks)
 
     async def _screen_agent(self, stream: Any) -> None:
         """Screen batches of events; ack an event (let faust commit it) once its alerts are stored.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, make_producer
 from services.common.lag import report_lag
 from services.common.logging import get_logger
+from services.common.tasks import cancel_and_wait
 from services.notifier import metrics
 from services.notifier.api import Readiness, create_api
 from services.notifier.channels.base import ChannelSender
@@ -169,11 +169,7 @@ class NotifierApp:
 
     async def __aexit__(self, *exc: object) -> None:
         self.readiness.ready = False
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await cancel_and_wait(self._tasks)
         await self._stack.aclose()
 
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from services.common.logging import get_logger
+from services.common.tasks import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -69,9 +70,7 @@ class Scheduler:
         tasks = [t for lane in self.lanes.values() for t in lane.workers]
         if self._task is not None:
             tasks.append(self._task)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(tasks)
 
     def enqueue(self, lane: str, priority: int, work: Work) -> None:
         found = self.lanes.get(lane)

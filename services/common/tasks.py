@@ -1,0 +1,68 @@
+"""Stopping background tasks so that shutdown always ends.
+
+On Python 3.11 ``asyncio.wait_for`` can swallow a cancellation when its inner future completes
+at the same moment (fixed in 3.12); aiokafka uses ``wait_for`` throughout, so a single
+``task.cancel()`` now and then leaves a ``while True`` task running and an ``await task`` that
+never returns. Here a task that is still running after a short wait is cancelled again, and
+after ``grace_s`` it is abandoned with a log line instead of hanging the shutdown. aiokafka's
+own shutdown has the same flaw (aio-libs/aiokafka#983: its fetcher suppresses CancelledError
+while it awaits a sub-task), which ``finish_within`` works around from outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from services.common.logging import get_logger
+
+log = get_logger(__name__)
+
+NUDGE_S = 0.25
+
+
+async def cancel_and_wait(
+    tasks: Iterable[asyncio.Task[Any]], grace_s: float = 10.0, recancel_s: float = 0.5
+) -> None:
+    """Cancel ``tasks`` and wait for them, repeating the cancellation; never raises."""
+    tasks = list(tasks)
+    pending = {t for t in tasks if not t.done()}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_s
+    while pending:
+        for task in pending:
+            task.cancel()
+        left = deadline - loop.time()
+        if left <= 0:
+            names = sorted(t.get_name() for t in pending)
+            log.warning("tasks.abandoned_at_shutdown", tasks=names)
+            return
+        _, pending = await asyncio.wait(pending, timeout=min(recancel_s, left))
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: no "exception was never retrieved" noise
+
+
+async def finish_within(
+    work: Awaitable[Any],
+    what: str,
+    nudge: Callable[[], None] | None = None,
+    grace_s: float = 15.0,
+) -> None:
+    """Await ``work``, calling ``nudge`` every ``NUDGE_S`` while it runs; abandon it (logged)
+    after ``grace_s``. For library shutdown paths that can lose a cancellation internally."""
+    running = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace_s
+    while True:
+        done, _ = await asyncio.wait({running}, timeout=min(NUDGE_S, grace_s))
+        if done:
+            running.result()
+            return
+        if loop.time() >= deadline:
+            running.cancel()
+            log.warning("shutdown.abandoned", what=what, after_s=grace_s)
+            return
+        if nudge is not None:
+            nudge()
