@@ -106,10 +106,13 @@ def mutated_events(draw: st.DrawFn) -> dict[str, Any]:
     event = make_event(random.Random(draw(st.integers(0, 10_000))))
     for _ in range(draw(st.integers(1, 3))):
         target: dict[str, Any] = event
-        if "document" in event and draw(st.booleans()):
+        # An earlier round may have replaced a part by a non-object or emptied it.
+        if isinstance(event.get("document"), dict) and draw(st.booleans()):
             target = event["document"]
-        elif draw(st.booleans()):
+        elif isinstance(event.get("traveller"), dict) and draw(st.booleans()):
             target = event["traveller"]
+        if not target:
+            break
         key = draw(st.sampled_from(sorted(target)))
         if draw(st.booleans()):
             target[key] = draw(_json)
