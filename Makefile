@@ -28,7 +28,7 @@ run: broker
 	$(RELAY) run
 
 test: broker prometheus chromium kcat
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" --durations=15 $(PYTEST_ARGS)
 
 test-unit: venv
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)

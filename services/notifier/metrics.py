@@ -9,6 +9,7 @@ the attempt's verdict: delivered, retry, permanent) and ``relay_delivery_retries
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -46,12 +47,18 @@ _CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 
 def circuit(lane: str, state: str) -> None:
     """Export a breaker's state; the endpoint label drops credentials and query strings."""
+    _circuit_gauge(lane).set(_CIRCUIT_VALUES.get(state, 0))
+
+
+@functools.lru_cache(maxsize=4096)
+def _circuit_gauge(lane: str) -> Gauge:
+    # Called after every delivery attempt: parse the URL and look the label up once per lane.
     kind, _, address = lane.partition(":")
     parts = urlsplit(address)
     if parts.scheme and parts.netloc:
         address = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
         address += parts.path
-    CIRCUIT.labels(f"{kind}:{address}").set(_CIRCUIT_VALUES.get(state, 0))
+    return CIRCUIT.labels(f"{kind}:{address}")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ class NotifierSettings(CommonSettings):
     notifier_dedup_window_s: float = Field(3600.0, description="Same person+entry window")
     notifier_webhook_timeout_s: float = Field(5.0, description="Per-request timeout")
     notifier_webhook_client: Literal["httpx", "aiohttp"] = Field(
-        "httpx", description="HTTP client of the webhook channel (aiohttp: less CPU per request)"
+        "aiohttp", description="HTTP client of the webhook channel (aiohttp: less CPU per request)"
     )
     notifier_retry_base_s: float = Field(1.0, description="First retry delay")
     notifier_retry_max_s: float = Field(300.0, description="Longest retry delay")

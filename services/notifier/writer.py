@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 from schemas.alert import Alert
 from schemas.codec import encode, schema_header
@@ -30,6 +31,27 @@ _SERIALIZER = Notification.__pydantic_serializer__
 _NO_ALERT = {"alert"}
 _STATE_HEADER = schema_header(Notification)
 _AUDIT_HEADER = schema_header(AuditRecord)
+
+
+class KeyPartitioner:
+    """aiokafka's default partitioning (murmur2 of the key, as the Java client), with the hash
+    remembered: each alert's ~15 records are keyed by a handful of ids (audits by alert id, job
+    states by notification id), and the pure-Python murmur2 was ~3.5% of the notifier's CPU."""
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._hashes: dict[bytes, int] = {}
+        self._default = DefaultPartitioner()
+
+    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
+        if key is None:
+            return int(self._default(key, all_partitions, available))
+        found = self._hashes.get(key)
+        if found is None:
+            if len(self._hashes) >= self.size:  # oldest first: ids are written close together
+                del self._hashes[next(iter(self._hashes))]
+            found = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
+        return all_partitions[found % len(all_partitions)]
 
 
 class Writer:
