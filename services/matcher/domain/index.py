@@ -159,8 +159,12 @@ class WatchlistIndex:
         reached = [self._vocabulary.slots(token) for token in tokens]
         found: set[int] = set()
         for first, second in combinations(reached, 2):
-            found.update(set(first).intersection(second))
-        for slots in reached:
-            found.update(self._single_token.intersection(slots))
+            # a set of the shorter tuple, probed by the longer: the cheaper of the two ways
+            small, large = (first, second) if len(first) <= len(second) else (second, first)
+            found.update(set(small).intersection(large))
+        single = self._single_token
+        if single:  # intersection() walks the whole tuple even when the set is empty
+            for slots in reached:
+                found.update(single.intersection(slots))
         people = self._people
         return [person for person in (people[slot] for slot in found) if person is not None]

@@ -2,8 +2,14 @@
 
 A token reaches the vocabulary words that name the same token (see ``names``): the same
 skeleton, its masculine form, one edit, or two edits that only change vowels or like-sounding
-letters. Candidates come from a one-deletion neighbourhood (SymSpell) and a sound-class key;
-rapidfuzz measures their distances in C and only the survivors are checked in Python.
+letters. The words it may reach (its pool) are a one-deletion neighbourhood (SymSpell) of
+each reading and the words sharing the sound key of a reading of 6+ letters.
+
+The neighbourhood is small and checked by the rules (``_verified``). The sound buckets are
+large (hundreds of words), so they are never checked word by word: a word that only a sound
+bucket brings in can be accepted by two rules alone (see ``_sound_part``), and each has an
+index of its own: its consonants (``_consonants``), or its sound key among words of 6+
+letters (``_sounds``), scanned in one rapidfuzz call.
 
 Memory: most neighbourhood keys and most skeletons name one word or one entry, so a bucket
 holds a bare value until it has two (an empty ``set`` alone costs 216 bytes; there are
@@ -12,7 +18,7 @@ millions of these keys for 10^5 people).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator
 from typing import TypeVar
 
 import numpy
@@ -20,7 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from services.matcher.domain.names import Token, keys_similarity, two_edits, typed_one_edit
-from services.matcher.domain.transliterate import masculine, sound_key
+from services.matcher.domain.transliterate import consonants, masculine, sound_key
 
 _MIN_FUZZY_LENGTH = 4
 _MIN_EDIT_LENGTH = 5  # as in names: one edit in a 4-letter name makes another name
@@ -65,6 +71,12 @@ def _deletions(key: str) -> Iterator[str]:
         yield key[:position] + key[position + 1 :]
 
 
+def _members(bucket: str | set[str] | None) -> Collection[str]:
+    if bucket is None:
+        return ()
+    return (bucket,) if isinstance(bucket, str) else bucket
+
+
 def _collect(into: set[str], bucket: str | set[str] | None) -> None:
     if bucket is None:
         return
@@ -80,7 +92,8 @@ class Vocabulary:
     def __init__(self) -> None:
         self.postings: dict[str, int | set[int]] = {}
         self._deleted: dict[str, str | set[str]] = {}
-        self._sounds: dict[str, str | set[str]] = {}
+        self._consonants: dict[str, str | set[str]] = {}  # words of 4+ letters
+        self._sounds: dict[str, str | set[str]] = {}  # words of 6+ letters only
         self._reach_cache: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
         self._slots_cache: dict[tuple[tuple[str, ...], str], tuple[int, ...]] = {}
 
@@ -101,7 +114,9 @@ class Vocabulary:
         change = bucket_add if add else bucket_discard
         for deleted in _deletions(key):
             change(self._deleted, deleted, key)
-        change(self._sounds, sound_key(key), key)
+        change(self._consonants, consonants(key), key)
+        if len(key) >= _MIN_SOUND_LENGTH:
+            change(self._sounds, sound_key(key), key)
 
     def slots(self, token: Token) -> tuple[int, ...]:
         """Entry slots of every vocabulary word the token reaches.
@@ -132,12 +147,14 @@ class Vocabulary:
     def _slots(self, words: Iterable[str]) -> set[int]:
         postings = self.postings
         out: set[int] = set()
+        bare: list[int] = []
         for word in words:
             bucket = postings[word]
             if isinstance(bucket, int):
-                out.add(bucket)
+                bare.append(bucket)
             else:
                 out |= bucket
+        out.update(bare)
         return out
 
     def _reach(self, token: Token) -> set[str]:
@@ -148,20 +165,53 @@ class Vocabulary:
             for word in (key, masculine(key))
             if word is not None and word in postings and _near(token, word)
         }
+        pool_keys = [key for key in {*token.keys, token.latin} if len(key) >= _MIN_FUZZY_LENGTH]
         pool: set[str] = set()
-        for key in {*token.keys, token.latin}:
-            if len(key) < _MIN_FUZZY_LENGTH:
-                continue
+        for key in pool_keys:
             _collect(pool, self._deleted.get(key))
-            if len(key) >= _MIN_SOUND_LENGTH:
-                _collect(pool, self._sounds.get(sound_key(key)))
             for deleted in _deletions(key):
                 _collect(pool, self._deleted.get(deleted))
                 if deleted in postings:
                     pool.add(deleted)
+        sounds = {sound_key(key) for key in pool_keys if len(key) >= _MIN_SOUND_LENGTH}
+        if sounds:  # first: it accepts many neighbours too, sparing their check below
+            found |= self._sound_part(token, sounds)
         pool -= found
         if pool:
             found |= _verified(token, pool)
+        return found
+
+    def _sound_part(self, token: Token, sounds: set[str]) -> set[str]:
+        """The words of the pool's sound buckets that the rules accept.
+
+        Every word returned is a pool word that ``_near`` accepts; some are one-deletion
+        neighbours as well, which ``_verified`` then need not check.
+
+        A word outside the one-deletion neighbourhood of every reading and of the typed letters
+        is more than one edit from each, so ``_accepts`` takes it only for a reading, at most
+        two edits away, as a feminine form (``masculine`` maps it onto the reading: the same
+        consonants) or as ``two_edits`` accept it: the same consonants, or 6+ letters both and
+        the same sound key. Either way it shares the reading's sound key, and it is in the pool
+        when that key is one of ``sounds``.
+        """
+        found: set[str] = set()
+        for key in token.keys:
+            sound = sound_key(key)
+            if sound not in sounds or len(key) < _MIN_FUZZY_LENGTH:
+                continue  # a shorter reading is only ever the same word (_edit_lengths)
+            short = len(key) < _MIN_EDIT_LENGTH  # then the word must be the longer one
+            found.update(
+                word
+                for word in _members(self._consonants.get(consonants(key)))
+                if (not short or len(word) >= _MIN_EDIT_LENGTH)
+                and OSA.distance(key, word, score_cutoff=2) <= 2
+            )
+            if len(key) >= _MIN_SOUND_LENGTH:
+                bucket = _members(self._sounds.get(sound))
+                close = process.extract(
+                    key, bucket, scorer=OSA.distance, score_cutoff=2, limit=None
+                )
+                found.update(word for word, _, _ in close)
         return found
 
 

@@ -1,0 +1,100 @@
+"""The vocabulary's fast lookup reaches exactly the words its definition names.
+
+The definition: the pool of a token is the one-deletion neighbourhood (SymSpell) of each of
+its readings and typed letters of 4+ letters, plus the words sharing the sound key of those of
+6+ letters; the token reaches the pool words and its exact or masculine forms that ``_near``
+accepts. The reference below builds that pool by brute force over every vocabulary word.
+"""
+
+from __future__ import annotations
+
+import random
+
+from services.matcher.domain.names import GIVEN, SURNAME, Token, tokenise
+from services.matcher.domain.transliterate import masculine, sound_key
+from services.matcher.domain.vocabulary import Vocabulary, _near
+
+_NAMES = [
+    "Холматов", "KHOLMATOV", "XOLMATOV", "HOLMATOV", "Ёкубов", "YOQUBOV", "EKUBOV", "Иванова",
+    "IVANOV", "IVANOVA", "Петровская", "PETROVSKI", "PETROVSKAYA", "ABDULLAEV", "ABDULAEV",
+    "ABDULLAYEVA", "QOBULOV", "KABULOV", "KOBILOV", "NURSULTANOV", "NURSULTANULY", "TOKTOGULOV",
+    "RAHIMOV", "RAKHIMOV", "RAXIMOV", "SHAMSIEV", "SHAMSIYEV", "ZHUMABAEV", "JUMABAYEV",
+    "ÇARYÝEW", "CHARYYEV", "KURBANOV", "GURBANOW", "ALIEV", "ALIYEV", "ALIEVA", "BEKOV", "BAKOV",
+    "BIKOV", "BEKIROV", "ALISHER", "ALISHIR", "JASUR", "ZHASUR", "DILNOZA", "ERBOL", "YERBOL",
+    "ABSKAYA", "ABSKI", "KOVSKAYA", "KOVSKI", "IVAN", "IRAN", "OLGA", "ANNA", "SASHA",
+]  # fmt: skip
+_ONSETS = ["b", "d", "g", "k", "kh", "m", "n", "r", "s", "sh", "t", "z", "zh", "ch", "l", "v", ""]
+_VOWELS = ["a", "e", "i", "o", "u", "y"]
+_SUFFIXES = ["ov", "ova", "ev", "in", "ina", "skaya", "ski", "bekov", "aev", ""]
+
+
+def _synthetic(rng: random.Random, count: int) -> list[str]:
+    """Syllable names from a small alphabet: dense sound buckets, many near neighbours."""
+    out = []
+    for _ in range(count):
+        syllables = rng.randint(1, 3)
+        stem = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(syllables))
+        out.append((stem + rng.choice(_SUFFIXES)).upper())
+    return out
+
+
+def _tokens(names: list[str]) -> list[Token]:
+    return [token for name in names for role in (SURNAME, GIVEN) for token in tokenise(name, role)]
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _reference(vocabulary: Vocabulary, token: Token) -> set[str]:
+    words = set(vocabulary.postings)
+    direct = {
+        word
+        for key in (*token.keys, token.latin)
+        for word in (key, masculine(key))
+        if word is not None and word in words
+    }
+    pool: set[str] = set()
+    for key in {*token.keys, token.latin}:
+        if len(key) < 4:
+            continue
+        near = _deletions(key)
+        sound = sound_key(key) if len(key) >= 6 else None
+        for word in words:
+            deleted = _deletions(word) if len(word) >= 4 else set()
+            neighbour = key in deleted or bool(deleted & near) or word in near
+            if neighbour or (len(word) >= 4 and sound_key(word) == sound):
+                pool.add(word)
+    return {word for word in direct | pool if _near(token, word)}
+
+
+def _vocabulary(names: list[str]) -> Vocabulary:
+    vocabulary = Vocabulary()
+    for slot, token in enumerate(_tokens(names)):
+        for key in {*token.keys, token.latin}:
+            vocabulary.add(key, slot)
+    return vocabulary
+
+
+def test_reach_is_the_pool_words_the_rules_accept() -> None:
+    rng = random.Random(5)
+    names = _NAMES + _synthetic(rng, 400)
+    vocabulary = _vocabulary(names)
+    # ABBSKI: its reading abski (5 letters) reaches ABSKAYA, a feminine form outside every
+    # neighbourhood, only through the sound bucket of its typed letters abbski (6 letters)
+    tricky = ["ABBSKI", "KOVVSKI", "IVANNOV", "ALLIEV"]
+    probes = names[:60] + _synthetic(rng, 100) + tricky + [f"ABD{name}" for name in _NAMES[:20]]
+    for token in _tokens(probes):
+        assert vocabulary.reach(token) == _reference(vocabulary, token), token.raw
+
+
+def test_reach_follows_words_that_go() -> None:
+    rng = random.Random(7)
+    names = _NAMES + _synthetic(rng, 250)
+    vocabulary = _vocabulary(names)
+    for slot, token in enumerate(_tokens(names)):
+        if slot % 3 == 0:
+            for key in {*token.keys, token.latin}:
+                vocabulary.discard(key, slot)
+    for token in _tokens(names[:60] + _synthetic(rng, 60)):
+        assert vocabulary.reach(token) == _reference(vocabulary, token), token.raw
