@@ -34,6 +34,8 @@ from tests.conftest import free_port, local_broker_settings
 
 KEY = "bench-key-0123456789abcdef"
 FIXED_RATE = 500
+TARGET_BATCH_PER_S = 5000
+TARGET_P99_MS = 20.0
 
 
 class Connection:
@@ -132,8 +134,8 @@ async def batch_throughput(client: Pool, count: int, size: int) -> float:
     return accepted / (time.perf_counter() - start)
 
 
-async def fixed_rate_latency(client: Pool, seconds: float) -> list[float]:
-    """Send one event every 1/FIXED_RATE s (open loop) and time each answer."""
+async def fixed_rate_latency(client: Pool, seconds: float) -> tuple[list[float], int]:
+    """Send one event every 1/FIXED_RATE s (open loop); time each answer, count refusals."""
     bodies = [orjson.dumps(e) for e in events(int(FIXED_RATE * seconds), 3)]
     latencies: list[float] = []
     failures = 0
@@ -153,9 +155,7 @@ async def fixed_rate_latency(client: Pool, seconds: float) -> list[float]:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(body)))
     await asyncio.gather(*tasks)
-    if failures:
-        raise RuntimeError(f"{failures} events not accepted at {FIXED_RATE}/s")
-    return latencies
+    return latencies, failures
 
 
 def note(text: str) -> None:
@@ -204,7 +204,9 @@ async def measure(bootstrap: str, workdir: Path) -> dict[str, Any]:
         note(f"single {single:.0f}/s")
         batch = await batch_throughput(client, 40_000, 500)
         note(f"batch {batch:.0f}/s")
-        latencies = await fixed_rate_latency(client, 10)
+        latencies, refused = await fixed_rate_latency(client, 10)
+        if refused:  # reported, not hidden: a machine that cannot take the rate says so
+            note(f"{refused} events not accepted at {FIXED_RATE}/s")
     finally:
         client.close()
         server.terminate()
@@ -215,6 +217,10 @@ async def measure(bootstrap: str, workdir: Path) -> dict[str, Any]:
         "fixed_rate_events_per_s": FIXED_RATE,
         "p50_ms": round(percentile(latencies, 50) * 1000, 2),
         "p99_ms": round(percentile(latencies, 99) * 1000, 2),
+        "fixed_rate_not_accepted": refused,
+        "meets_targets": batch >= TARGET_BATCH_PER_S
+        and refused == 0
+        and percentile(latencies, 99) * 1000 <= TARGET_P99_MS,
     }
 
 
