@@ -7,10 +7,11 @@ import asyncio
 from services.common.tasks import cancel_and_wait, finish_within
 
 
-async def _loses_first_cancellation(stopped: asyncio.Event) -> None:
+async def _loses_first_cancellation(started: asyncio.Event, stopped: asyncio.Event) -> None:
     swallowed = False
     while True:
         try:
+            started.set()
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             if swallowed:
@@ -19,9 +20,10 @@ async def _loses_first_cancellation(stopped: asyncio.Event) -> None:
             swallowed = True  # as a wait_for that completed at the same moment would
 
 
-async def _ignores_cancellation(release: asyncio.Event) -> None:
+async def _ignores_cancellation(started: asyncio.Event, release: asyncio.Event) -> None:
     while True:
         try:
+            started.set()
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             if release.is_set():
@@ -33,19 +35,19 @@ async def _fails() -> None:
 
 
 async def test_a_task_that_swallows_one_cancellation_is_cancelled_again() -> None:
-    stopped = asyncio.Event()
-    task = asyncio.create_task(_loses_first_cancellation(stopped))
-    await asyncio.sleep(0)  # let it reach its first await
+    started, stopped = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(_loses_first_cancellation(started, stopped))
+    await asyncio.wait_for(started.wait(), 5)
     await asyncio.wait_for(cancel_and_wait([task], recancel_s=0.01), 5)
     assert stopped.is_set()
     assert task.cancelled()
 
 
 async def test_a_task_that_never_stops_is_abandoned_after_the_grace_period() -> None:
-    release = asyncio.Event()
-    stubborn = asyncio.create_task(_ignores_cancellation(release))
+    started, release = asyncio.Event(), asyncio.Event()
+    stubborn = asyncio.create_task(_ignores_cancellation(started, release))
     failed = asyncio.create_task(_fails())
-    await asyncio.sleep(0)
+    await asyncio.wait_for(started.wait(), 5)
     await asyncio.wait_for(cancel_and_wait([stubborn, failed], grace_s=0.1, recancel_s=0.02), 5)
     assert not stubborn.done()
     assert failed.done()
