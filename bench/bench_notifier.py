@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import signal
@@ -32,6 +31,7 @@ from schemas.alert import Alert
 from schemas.codec import encode, schema_header
 from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
+from services.notifier import gcpolicy
 from services.notifier.settings import NotifierSettings
 from tests.peers.notifier_data import make_alert, secret_for, standard_directory
 from tests.peers.notifier_harness import write_directory
@@ -114,17 +114,6 @@ async def phase(
     }
 
 
-def quiet_collector() -> None:
-    """This process stamps arrivals: its own full garbage collections (0.3-0.4 s once the
-    receiver holds thousands of parsed deliveries) would be measured as notifier latency. What
-    exists now is frozen out of the scans and automatic full collections are off; young ones
-    still run."""
-    gc.collect()
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, 1 << 30)
-
-
 def start_notifier(
     settings: CommonSettings, directory: Path, log: Path, profile: str | None = None
 ) -> subprocess.Popen[bytes]:
@@ -160,10 +149,11 @@ async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
             # Warm-up: the first alert pays for connections, JIT-free imports and metadata.
             warm = await produce_steady(settings, 20, 1)
             await receiver.wait_for(lambda: len(receiver.ids("KAZ-NCB")) >= len(warm), 120)
-            quiet_collector()
+            # This process stamps arrivals: its own full collections would count as latency.
+            gcpolicy.settle_heap()
             healthy = await phase(settings, receiver, args)
             receiver.slow(SLOW, args.slow_s)
-            quiet_collector()
+            gcpolicy.settle_heap()
             with_slow = await phase(settings, receiver, args)
         finally:
             os.kill(child.pid, signal.SIGTERM)
