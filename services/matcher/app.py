@@ -92,8 +92,11 @@ class Matcher:
 
     def _build_app(self) -> faust.App:
         settings = self.settings
+        group = settings.group(settings.matcher_group_id)
+        settings.matcher_data_dir.mkdir(parents=True, exist_ok=True)  # faust makes one level only
         app = faust.App(
-            settings.group(settings.matcher_group_id),
+            group,
+            datadir=str(settings.matcher_data_dir / group),
             broker=[f"kafka://{host}" for host in settings.kafka_bootstrap.split(",")],
             broker_credentials=_credentials(settings),
             value_serializer="raw",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from services.common.settings import CommonSettings
@@ -23,3 +25,6 @@ class MatcherSettings(CommonSettings):
         2.8, gt=0, description="How often processed offsets are committed (seconds)"
     )
     matcher_partitions_concurrency: int = Field(1, ge=1, description="Agent concurrency")
+    matcher_data_dir: Path = Field(
+        Path(".relay/matcher"), description="Folder for faust's local data (one per group)"
+    )

@@ -241,7 +241,12 @@ def service(secured: Secured, module: str, log: Path, **extra: str) -> tuple[Ser
 @pytest.fixture
 def services(secured: Secured, tmp_path: Path) -> Iterator[dict[str, tuple[ServiceProcess, int]]]:
     started = {
-        "matcher": service(secured, "services.matcher", tmp_path / "matcher.log"),
+        "matcher": service(
+            secured,
+            "services.matcher",
+            tmp_path / "matcher.log",
+            RELAY_MATCHER_DATA_DIR=str(tmp_path / "matcher-data"),
+        ),
         "ingest": service(secured, "services.ingest", tmp_path / "ingest.log"),
     }
     yield started

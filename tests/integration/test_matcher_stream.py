@@ -67,6 +67,7 @@ def matcher(topics: CommonSettings, tmp_path: Path) -> Iterator[tuple[ServicePro
         "RELAY_KAFKA_BOOTSTRAP": topics.kafka_bootstrap,
         "RELAY_TOPIC_PREFIX": topics.topic_prefix,
         "RELAY_MATCHER_HTTP_PORT": str(port),
+        "RELAY_MATCHER_DATA_DIR": str(tmp_path / "matcher-data"),
         "RELAY_LOG_FORMAT": "json",
     }
     process = ServiceProcess("services.matcher", env, tmp_path / "matcher.log")

@@ -93,13 +93,15 @@ class Stack:
         return (self.logs / f"{LOG_FILES[name]}.log").read_text(errors="replace")
 
 
-def _base_env(spec: StackSpec, ports: dict[str, int], demo: Path) -> dict[str, str]:
+def _base_env(spec: StackSpec, ports: dict[str, int], workdir: Path) -> dict[str, str]:
+    demo = workdir / "demo"
     return {
         "RELAY_KAFKA_BOOTSTRAP": spec.bootstrap,
         "RELAY_TOPIC_PREFIX": spec.prefix,
         "RELAY_INGEST_HTTP_PORT": str(ports["ingest"]),
         "RELAY_NOTIFIER_HTTP_PORT": str(ports["notifier"]),
         "RELAY_MATCHER_HTTP_PORT": str(ports["matcher"]),
+        "RELAY_MATCHER_DATA_DIR": str(workdir / "matcher-data"),
         "RELAY_INGEST_AGENCIES_FILE": str(demo / "agencies.yaml"),
         "RELAY_NOTIFIER_DIRECTORY_PATH": str(demo / "contact-points.yaml"),
         "RELAY_LOG_FORMAT": "json",
@@ -113,7 +115,7 @@ def open_stack(spec: StackSpec, tmp_path: Path) -> Iterator[Stack]:
     """Demo files written, all four processes started (not yet ready: call ``ready``)."""
     ports = {name: free_port() for name in ("ingest", "notifier", "matcher", "receiver")}
     demo = tmp_path / "demo"
-    env = _base_env(spec, ports, demo)
+    env = _base_env(spec, ports, tmp_path)
     processes: dict[str, ServiceProcess] = {}
     built = Stack(env=env, demo=demo, logs=tmp_path, ports=ports, processes=processes)
     built.relay(
