@@ -20,6 +20,7 @@ from services.notifier.api import Readiness, create_api
 from services.notifier.channels.base import ChannelSender
 from services.notifier.channels.console import ConsoleChannel
 from services.notifier.channels.email import EmailChannel, SmtpConfig
+from services.notifier.channels.http1 import LeanPoster
 from services.notifier.channels.webhook import AiohttpPoster, HttpxPoster, WebhookChannel
 from services.notifier.directory_file import DirectoryFile
 from services.notifier.domain.backoff import Backoff
@@ -34,11 +35,12 @@ from services.notifier.writer import KeyPartitioner, Writer
 
 log = get_logger(__name__)
 
-POSTERS: dict[str, type[HttpxPoster | AiohttpPoster]] = {
+POSTERS: dict[str, type[HttpxPoster | AiohttpPoster | LeanPoster]] = {
     "httpx": HttpxPoster,
     "aiohttp": AiohttpPoster,
+    "lean": LeanPoster,
 }
-LANE_CONCURRENCY = {"httpx": 8, "aiohttp": 32}
+LANE_CONCURRENCY = {"httpx": 8, "aiohttp": 32, "lean": 32}
 # aiokafka keeps one fetch in flight per broker and leaves out of it the partitions whose
 # records wait in its buffer; a record arriving on those waits until that fetch comes back,
 # which can take up to fetch_max_wait_ms (500 by default) when the other partitions are quiet.
@@ -92,14 +94,18 @@ class NotifierApp:
         stack = self._stack
         # Nothing on the delivery path waits for these writes (the committer does, behind it),
         # so a longer linger only means fewer, larger produce requests: less CPU per alert.
+        partitioner = KeyPartitioner()
         producer = make_producer(
             s,
             client_id=f"{s.kafka_client_id}-notifier",
             linger_ms=10,
-            partitioner=KeyPartitioner(),
+            partitioner=partitioner,
         )
         await producer.start()
         stack.push_async_callback(producer.stop)
+        writer = Writer(producer, s, partitioner)
+        await writer.start()
+        stack.push_async_callback(writer.flush)  # after the lanes stop, before the producer
         client = s.notifier_webhook_client
         concurrency = s.notifier_lane_concurrency or LANE_CONCURRENCY[client]
         webhook = WebhookChannel(POSTERS[client](s.notifier_webhook_timeout_s, concurrency))
@@ -111,7 +117,6 @@ class NotifierApp:
             Channel.EMAIL: EmailChannel(smtp_config(s)),
             Channel.CONSOLE: ConsoleChannel(),
         }
-        writer = Writer(producer, s)
         self.engine = Engine(engine_config(s), writer, self.directory, channels, scheduler)
         self.engine.archive = KafkaArchive(s)
         await self._start_http()

@@ -253,7 +253,7 @@ class Engine:
             pending.append(await self.writer.audit(n, action, **details))
         # The lane moves on while the broker confirms: a lost write only means the same
         # webhook-id is sent again after a restart. Failures are logged, never silent.
-        for future in pending:
+        for future in dict.fromkeys(pending):  # records of one batch share its future
             future.add_done_callback(_log_write_failure)
 
     # --- memory and retention -------------------------------------------------------------

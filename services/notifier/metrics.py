@@ -65,19 +65,27 @@ def _circuit_gauge(lane: str) -> Gauge:
 class _Attempt:
     channel: str
     verdict: str
+    children: tuple[Counter, ...]
 
     def inc(self, amount: float = 1) -> None:
-        NOTIFIER_ATTEMPTS.labels(self.channel, self.verdict).inc(amount)
-        DELIVERIES.labels(self.channel, self.verdict).inc(amount)
-        if self.verdict == "retry":
-            DELIVERY_RETRIES.labels(self.channel).inc(amount)
+        for child in self.children:
+            child.inc(amount)
 
 
 class _Attempts:
     """``ATTEMPTS.labels(channel, verdict).inc()``, counted in both views."""
 
     def labels(self, channel: str, verdict: str) -> _Attempt:
-        return _Attempt(channel, verdict)
+        return _attempt(channel, verdict)
+
+
+@functools.lru_cache(maxsize=256)
+def _attempt(channel: str, verdict: str) -> _Attempt:
+    # Once per delivery attempt: the labelled children are looked up once per (channel, verdict).
+    children = [NOTIFIER_ATTEMPTS.labels(channel, verdict), DELIVERIES.labels(channel, verdict)]
+    if verdict == "retry":
+        children.append(DELIVERY_RETRIES.labels(channel))
+    return _Attempt(channel, verdict, tuple(children))
 
 
 ATTEMPTS = _Attempts()

@@ -22,11 +22,9 @@ log = get_logger(__name__)
 Work = Callable[[], Awaitable[None]]
 
 
-@dataclass(order=True)
-class _Item:
-    priority: int
-    seq: int
-    work: Work = field(compare=False)
+# (priority, seq, work): a plain tuple orders in C, by priority then arrival (seq is unique, so
+# work is never compared); the heap compares items a few times per job.
+_Item = tuple[int, int, Work]
 
 
 @dataclass
@@ -43,9 +41,9 @@ class Lane:
 
     async def _work(self) -> None:
         while True:
-            item = await self.queue.get()
+            _, _, work = await self.queue.get()
             try:
-                await item.work()
+                await work()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug in one job must not kill the lane; the job is logged
@@ -77,7 +75,7 @@ class Scheduler:
         if found is None:
             found = self.lanes[lane] = Lane(lane, self.concurrency)
             found.start()
-        found.queue.put_nowait(_Item(priority, next(self._seq), work))
+        found.queue.put_nowait((priority, next(self._seq), work))
 
     def at(self, delay_s: float, callback: Callable[[], None]) -> None:
         """Run ``callback`` (quick, synchronous: it enqueues) after ``delay_s`` seconds."""

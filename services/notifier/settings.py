@@ -24,8 +24,10 @@ class NotifierSettings(CommonSettings):
     notifier_escalation_delay_s: float = Field(300.0, description="Ack deadline per level")
     notifier_dedup_window_s: float = Field(3600.0, description="Same person+entry window")
     notifier_webhook_timeout_s: float = Field(5.0, description="Per-request timeout")
-    notifier_webhook_client: Literal["httpx", "aiohttp"] = Field(
-        "aiohttp", description="HTTP client of the webhook channel (aiohttp: less CPU per request)"
+    notifier_webhook_client: Literal["httpx", "aiohttp", "lean"] = Field(
+        "lean",
+        description="HTTP client of the webhook channel (lean: plain asyncio HTTP/1.1, the least "
+        "CPU per request; aiohttp and httpx stay selectable)",
     )
     notifier_retry_base_s: float = Field(1.0, description="First retry delay")
     notifier_retry_max_s: float = Field(300.0, description="Longest retry delay")
@@ -35,7 +37,7 @@ class NotifierSettings(CommonSettings):
     notifier_lane_concurrency: int | None = Field(
         None,
         description="Requests in flight per endpoint (its keep-alive pool size); default 8 "
-        "with httpx (its pool's bookkeeping grows with connections), 32 with aiohttp",
+        "with httpx (its pool's bookkeeping grows with connections), 32 with aiohttp and lean",
     )
     notifier_max_pending: int = Field(100_000, description="Jobs in memory before back-pressure")
     notifier_retention_s: float = Field(

@@ -1,18 +1,21 @@
 """Every Kafka write of the notifier: job state, audit, acknowledgements, dead letters.
 
-All through one acks=all idempotent producer. Each method returns the produce future so that
+All through one acks=all idempotent producer, a batch per topic-partition (``batches``). Each
+method returns the future of the record's batch, resolved once the broker stored it, so that
 callers decide what to wait for (the alert consumer commits only after its writes are stored).
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
+import os
+import struct
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner, murmur2
+from aiokafka.partitioner import DefaultPartitioner
 
 from schemas.alert import Alert
 from schemas.codec import encode, schema_header
@@ -24,6 +27,7 @@ from schemas.notification import (
 )
 from services.common import fate
 from services.common.settings import CommonSettings
+from services.notifier.batches import Batches
 
 SERVICE = "notifier"
 Future = asyncio.Future[Any]
@@ -54,56 +58,95 @@ class KeyPartitioner:
         return all_partitions[found % len(all_partitions)]
 
 
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+
+
+def murmur2(data: bytes) -> int:
+    """aiokafka's ``murmur2`` (the Java client's), word by word instead of byte by byte: each
+    job's first state record is a cache miss above, a few per alert."""
+    length = len(data)
+    h = 0x9747B28C ^ length
+    words = length >> 2
+    for word in struct.unpack_from(f"<{words}I", data):
+        k = (word * _M) & _MASK
+        k ^= k >> 24
+        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
+    tail, extra = words << 2, length & 3
+    if extra >= 3:
+        h ^= data[tail + 2] << 16
+    if extra >= 2:
+        h ^= data[tail + 1] << 8
+    if extra >= 1:
+        h = ((h ^ data[tail]) * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    return h ^ (h >> 15)
+
+
+def audit_json(n: Notification, action: AuditAction, **details: Any) -> bytes:
+    """``encode(AuditRecord(...))``, byte for byte, without building and validating the model
+    (a few records per delivery): every value comes from a validated job or from this module.
+    Keys in the model's field order; ``OPT_UTC_Z`` writes UTC as pydantic does ("...Z")."""
+    record = {
+        "audit_id": _audit_id(),
+        "alert_id": n.alert_id,
+        "notification_id": n.notification_id,
+        "action": action.value,
+        "actor": details.pop("actor", SERVICE),
+        "at": datetime.now(UTC),
+        "details": {"recipient": n.recipient, "channel": n.channel.value, **details},
+    }
+    return orjson.dumps(record, option=orjson.OPT_UTC_Z)
+
+
+def _audit_id() -> str:
+    """``uuid.uuid4().hex`` (same format: version 4, RFC 4122 variant) at a fifth of its cost."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40
+    raw[8] = raw[8] & 0x3F | 0x80
+    return raw.hex()
+
+
 class Writer:
-    def __init__(self, producer: AIOKafkaProducer, settings: CommonSettings) -> None:
-        self.producer = producer
+    """Job states and audits (and the rest) through ``Batches``: call ``start`` first, and
+    ``flush`` before the producer stops."""
+
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        settings: CommonSettings,
+        partitioner: KeyPartitioner | None = None,
+    ) -> None:
         self.deliveries = settings.topic("notifications.deliveries")
         self.audits = settings.topic("notifications.audit")
         self.acks = settings.topic("notifications.acks")
         self.dlq = settings.topic("alerts.dlq")
+        self.batches = Batches(producer, partitioner or KeyPartitioner())
+
+    async def start(self) -> None:
+        await self.batches.start([self.deliveries, self.audits, self.acks, self.dlq])
+
+    async def flush(self) -> None:
+        await self.batches.flush()
 
     async def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
         """The job's latest state; the alert only in the records of its carrier job."""
         exclude = None if carry_alert else _NO_ALERT
         value = _SERIALIZER.to_json(n, exclude_none=True, exclude=exclude)
-        future: Future = await self.producer.send(
-            self.deliveries, value, key=n.notification_id.encode(), headers=[_STATE_HEADER]
-        )
-        return future
+        return self.batches.add(self.deliveries, n.notification_id.encode(), value, [_STATE_HEADER])
 
     async def tombstone(self, notification_id: str) -> Future:
         """Retention: compaction removes the job (and any copy of the alert) for good."""
-        future: Future = await self.producer.send(
-            self.deliveries, None, key=notification_id.encode()
-        )
-        return future
+        return self.batches.add(self.deliveries, notification_id.encode(), None, [])
 
     async def audit(self, n: Notification, action: AuditAction, **details: Any) -> Future:
-        record = AuditRecord(
-            audit_id=uuid.uuid4().hex,
-            alert_id=n.alert_id,
-            notification_id=n.notification_id,
-            action=action,
-            actor=details.pop("actor", SERVICE),
-            at=datetime.now(UTC),
-            details={"recipient": n.recipient, "channel": n.channel.value, **details},
-        )
-        future: Future = await self.producer.send(
-            self.audits,
-            encode(record),
-            key=n.alert_id.encode(),
-            headers=[_AUDIT_HEADER],
-        )
-        return future
+        value = audit_json(n, action, **details)
+        return self.batches.add(self.audits, n.alert_id.encode(), value, [_AUDIT_HEADER])
 
     async def ack(self, ack: Acknowledgement) -> Future:
-        future: Future = await self.producer.send(
-            self.acks,
-            encode(ack),
-            key=ack.alert_id.encode(),
-            headers=[schema_header(Acknowledgement)],
-        )
-        return future
+        headers = [schema_header(Acknowledgement)]
+        return self.batches.add(self.acks, ack.alert_id.encode(), encode(ack), headers)
 
     async def dead_letter(
         self, n: Notification, alert: Alert | None, reason: str, attempts: int
@@ -120,7 +163,4 @@ class Writer:
             ("relay-notification-id", n.notification_id.encode()),
             ("relay-recipient", n.recipient.encode()),
         ]
-        future: Future = await self.producer.send(
-            self.dlq, value, key=n.alert_id.encode(), headers=headers
-        )
-        return future
+        return self.batches.add(self.dlq, n.alert_id.encode(), value, headers)

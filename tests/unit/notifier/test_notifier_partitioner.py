@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import murmur2 as reference_murmur2
 
-from services.notifier.writer import KeyPartitioner
+from services.notifier.writer import KeyPartitioner, murmur2
 
 
 def test_same_partition_as_the_default_for_every_key() -> None:
@@ -20,3 +22,10 @@ def test_same_partition_as_the_default_for_every_key() -> None:
 
 def test_no_key_goes_to_an_available_partition() -> None:
     assert KeyPartitioner()(None, [0, 1, 2], [2]) == 2
+
+
+def test_murmur2_equals_aiokafkas_for_every_length() -> None:
+    for length in range(70):
+        for _ in range(20):
+            data = os.urandom(length)
+            assert murmur2(data) & 0xFFFFFFFF == reference_murmur2(data) & 0xFFFFFFFF

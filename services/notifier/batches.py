@@ -1,0 +1,133 @@
+"""The notifier's writes, handed to the producer a batch per topic-partition at a time.
+
+Each delivery writes a few small records (job state, audits); through ``producer.send`` each
+one costs a coroutine chain, a partitioner call, metadata look-ups and a future of its own,
+together more than building and sending the record. Here a record is appended to the open batch
+of its topic-partition (a C builder) and shares that batch's future; one hand-over task per
+topic-partition passes the batches to the producer in order (``send_batch``), so a batch grows
+while the previous one is still on its way. The producer does the rest as before (acks=all,
+idempotence, retries, linger); every future resolves only once the broker stored its batch.
+
+Order: records of one key go to one topic-partition, appended in call order, and its batches
+are handed over strictly one after the other, so a job's states reach the compacted topic in
+the order they were written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.structs import TopicPartition
+
+from services.common.logging import get_logger
+
+log = get_logger(__name__)
+
+Future = asyncio.Future[Any]
+Headers = Sequence[tuple[str, bytes]]
+
+
+class _Lane:
+    """One topic-partition: batches waiting to be handed over, the open one last."""
+
+    def __init__(self) -> None:
+        self.queue: deque[tuple[BatchBuilder, Future]] = deque()
+        self.task: asyncio.Task[None] | None = None
+
+
+class Batches:
+    def __init__(self, producer: AIOKafkaProducer, partitioner: Any) -> None:
+        self.producer = producer
+        self.partitioner = partitioner
+        self.lanes: dict[TopicPartition, _Lane] = {}
+        self.partitions: dict[str, list[int]] = {}
+
+    async def start(self, topics: Sequence[str]) -> None:
+        """Learn each topic's partitions (the producer fetches its metadata)."""
+        for topic in topics:
+            self.partitions[topic] = sorted(await self.producer.partitions_for(topic))
+
+    def add(self, topic: str, key: bytes, value: bytes | None, headers: Headers) -> Future:
+        """Append one record; the future resolves when its batch is stored (acks=all)."""
+        partitions = self.partitions.get(topic)
+        if partitions is None:
+            raise KeyError(f"topic {topic} not started")
+        partition = self.partitioner(key, partitions, partitions)
+        tp = TopicPartition(topic, partition)
+        lane = self.lanes.get(tp)
+        if lane is None:
+            lane = self.lanes[tp] = _Lane()
+        if lane.queue:
+            builder, future = lane.queue[-1]
+            if builder.append(timestamp=None, key=key, value=value, headers=headers) is not None:
+                return future
+        builder, future = self.producer.create_batch(), asyncio.get_running_loop().create_future()
+        if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+            raise ValueError("record larger than a whole batch")
+        lane.queue.append((builder, future))
+        if lane.task is None:
+            lane.task = asyncio.get_running_loop().create_task(
+                self._hand_over(tp, lane), name=f"notifier-batches:{tp.topic}:{tp.partition}"
+            )
+        return future
+
+    async def _hand_over(self, tp: TopicPartition, lane: _Lane) -> None:
+        """Until the lane is empty: the oldest batch to the producer, then the next."""
+        try:
+            while lane.queue:
+                # Let the calls of this loop iteration fill the batch before it is closed.
+                await asyncio.sleep(0)
+                self.refresh()
+                builder, future = lane.queue.popleft()
+                builder.close()
+                try:
+                    sent = await self.producer.send_batch(builder, tp.topic, partition=tp.partition)
+                except asyncio.CancelledError:
+                    future.cancel()
+                    raise
+                except Exception as exc:  # noqa: BLE001 - handed to whoever awaits the writes
+                    _fail(future, exc)
+                    continue
+                sent.add_done_callback(functools.partial(_settle, future))
+        finally:
+            lane.task = None
+
+    def refresh(self) -> None:
+        """Take up partitions added to a topic since start (as the default partitioner would)."""
+        cluster = self.producer.client.cluster
+        for topic in self.partitions:
+            found = cluster.partitions_for_topic(topic)
+            if found:
+                self.partitions[topic] = sorted(found)
+
+    async def flush(self) -> None:
+        """Shutdown: every batch handed over and stored (or failed)."""
+        while True:
+            pending = [lane.task for lane in self.lanes.values() if lane.task is not None]
+            futures = [f for lane in self.lanes.values() for _, f in lane.queue]
+            if not pending and not futures:
+                return
+            await asyncio.gather(*pending, *futures, return_exceptions=True)
+
+
+def _settle(future: Future, done: Future) -> None:
+    if future.done():
+        return
+    if done.cancelled():
+        future.cancel()
+    elif done.exception() is not None:
+        _fail(future, done.exception())  # type: ignore[arg-type]
+    else:
+        future.set_result(None)
+
+
+def _fail(future: Future, exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+        future.exception()  # retrieved here: callers that only log it must not warn twice
