@@ -29,9 +29,9 @@ from typing import Any
 from bench.support import bench_broker, create_topics, free_port, percentile
 from schemas.alert import Alert
 from schemas.codec import encode, schema_header
+from services.common import gcpolicy
 from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
-from services.notifier import gcpolicy
 from services.notifier.settings import NotifierSettings
 from tests.peers.notifier_data import make_alert, secret_for, standard_directory
 from tests.peers.notifier_harness import write_directory
@@ -150,10 +150,10 @@ async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
             warm = await produce_steady(settings, 20, 1)
             await receiver.wait_for(lambda: len(receiver.ids("KAZ-NCB")) >= len(warm), 120)
             # This process stamps arrivals: its own full collections would count as latency.
-            gcpolicy.settle_heap()
+            gcpolicy.settle_heap(no_automatic_full=True)
             healthy = await phase(settings, receiver, args)
             receiver.slow(SLOW, args.slow_s)
-            gcpolicy.settle_heap()
+            gcpolicy.settle_heap(no_automatic_full=True)
             with_slow = await phase(settings, receiver, args)
         finally:
             os.kill(child.pid, signal.SIGTERM)

@@ -12,7 +12,7 @@ from services.ingest.settings import IngestSettings
 def main() -> None:
     settings = IngestSettings()
     configure_logging(settings)
-    uvicorn.Server(uvicorn_config(settings)).run()
+    uvicorn.Server(uvicorn_config(settings, service_process=True)).run()
 
 
 if __name__ == "__main__":

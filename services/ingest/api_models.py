@@ -6,8 +6,10 @@ with ``schemas`` directly, so the request schema is injected into the document h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from fastapi.security.base import SecurityBase
 from pydantic import BaseModel, Field
 
 from schemas.event import Event, FieldFlag
@@ -117,3 +119,25 @@ def request_body(component: str, description: str) -> dict[str, Any]:
             },
         }
     }
+
+
+@dataclass(frozen=True)
+class SecurityDoc:
+    """Security schemes documented without FastAPI dependencies (handlers check keys
+    themselves): ``operation`` goes into ``openapi_extra``, ``schemes`` into the components."""
+
+    operation: dict[str, Any]
+    schemes: dict[str, dict[str, Any]]
+
+
+def security_requirements(*schemes: SecurityBase) -> SecurityDoc:
+    """What ``Depends(scheme)`` would document: any one of ``schemes`` is enough."""
+    return SecurityDoc(
+        operation={"security": [{scheme.scheme_name: []} for scheme in schemes]},
+        schemes={
+            scheme.scheme_name: scheme.model.model_dump(
+                mode="json", by_alias=True, exclude_none=True
+            )
+            for scheme in schemes
+        },
+    )

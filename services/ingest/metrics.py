@@ -19,7 +19,6 @@ Standard series from ingest (``service="ingest"``):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -64,34 +63,80 @@ def set_lag(lags: Iterable[tuple[str, int, int]]) -> None:
     process_lag_sink("ingest")(lags)
 
 
+# Labelled children are looked up once per label set: ``labels()`` costs several
+# microseconds, several times per event. Every label set here is bounded (constants, field
+# paths ingest writes, agency ids from the agencies file, HTTP status codes).
+_AGENCY_SERIES: dict[str, tuple[Counter, Gauge]] = {}
+_FLAG_SERIES: dict[str, Counter] = {}
+_REQUEST_SERIES: dict[tuple[str, int], Histogram] = {}
+
+
 def agency_accepted(agency_id: str, count: int) -> None:
     if count:
-        BY_AGENCY.labels(agency_id).inc(count)
-        LAST_EVENT.labels(agency_id).set_to_current_time()
+        series = _AGENCY_SERIES.get(agency_id)
+        if series is None:
+            series = _AGENCY_SERIES[agency_id] = (
+                BY_AGENCY.labels(agency_id),
+                LAST_EVENT.labels(agency_id),
+            )
+        series[0].inc(count)
+        series[1].set_to_current_time()
 
 
-@dataclass(frozen=True)
+def count_flag(field: str) -> None:
+    child = _FLAG_SERIES.get(field)
+    if child is None:
+        child = _FLAG_SERIES[field] = FLAGS.labels(field)
+    child.inc()
+
+
+def observe_request(endpoint: str, status: int, seconds: float) -> None:
+    child = _REQUEST_SERIES.get((endpoint, status))
+    if child is None:
+        child = _REQUEST_SERIES[(endpoint, status)] = REQUESTS.labels(endpoint, str(status))
+    child.observe(seconds)
+
+
 class _Outcome:
-    intake: str
-    outcome: str
+    """One (intake, outcome): the children of every series it feeds, found at the first inc."""
+
+    def __init__(self, intake: str, outcome: str) -> None:
+        self.intake, self.outcome = intake, outcome
+        self._children: list[Counter] | None = None
+
+    def _resolve(self) -> list[Counter]:
+        source = SOURCES.get(self.intake, self.intake)
+        children = [
+            INGEST_EVENTS.labels(self.intake, self.outcome),
+            EVENTS_IN.labels(SERVICE, source),
+        ]
+        if self.outcome == "accepted":
+            children.append(EVENTS_OUT.labels(SERVICE, "events"))
+        if self.outcome in FAILURES:
+            children.append(VALIDATION_FAILURES.labels(SERVICE, self.outcome))
+        if self.outcome == "dead_lettered":
+            children.append(DEAD_LETTERS.labels(SERVICE, source))
+        return children
 
     def inc(self, amount: float = 1) -> None:
-        INGEST_EVENTS.labels(self.intake, self.outcome).inc(amount)
-        source = SOURCES.get(self.intake, self.intake)
-        EVENTS_IN.labels(SERVICE, source).inc(amount)
-        if self.outcome == "accepted":
-            EVENTS_OUT.labels(SERVICE, "events").inc(amount)
-        if self.outcome in FAILURES:
-            VALIDATION_FAILURES.labels(SERVICE, self.outcome).inc(amount)
-        if self.outcome == "dead_lettered":
-            DEAD_LETTERS.labels(SERVICE, source).inc(amount)
+        children = self._children
+        if children is None:
+            children = self._children = self._resolve()
+        for child in children:
+            child.inc(amount)
 
 
 class _Events:
     """``EVENTS.labels(intake, outcome).inc(n)``, counted in both views."""
 
+    def __init__(self) -> None:
+        self._outcomes: dict[tuple[str, str], _Outcome] = {}
+
     def labels(self, intake: str, outcome: str) -> _Outcome:
-        return _Outcome(intake, outcome)
+        found = self._outcomes.get((intake, outcome))
+        if found is None:
+            found = self._outcomes[(intake, outcome)] = _Outcome(intake, outcome)
+        return found
 
 
 EVENTS = _Events()

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.ingest.metrics import REQUESTS
+from services.ingest.metrics import observe_request
 
 _KNOWN = frozenset({"/v1/events", "/v1/events:batch", "/healthz", "/readyz", "/metrics"})
 
@@ -33,4 +33,4 @@ class RequestMetrics:
         finally:
             path = scope.get("path", "")
             endpoint = path if path in _KNOWN else "other"
-            REQUESTS.labels(endpoint, str(status["code"])).observe(time.perf_counter() - start)
+            observe_request(endpoint, status["code"], time.perf_counter() - start)

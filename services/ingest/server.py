@@ -12,12 +12,21 @@ from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 
 
-def uvicorn_config(settings: IngestSettings, port: int | None = None) -> uvicorn.Config:
+def uvicorn_config(
+    settings: IngestSettings, port: int | None = None, *, service_process: bool = False
+) -> uvicorn.Config:
+    """``service_process``: this process is the ingest service (``__main__``), not a test."""
     return uvicorn.Config(
-        create_app(settings),
+        create_app(settings, settle_heap=service_process),
         host=settings.ingest_http_host,
         port=settings.ingest_http_port if port is None else port,
         limit_concurrency=settings.ingest_http_max_concurrency,
+        # Named, not "auto": the compiled parser and loop (dependencies of this project) cost
+        # far less CPU per request than h11 and asyncio's loop, and a missing one should fail
+        # loudly rather than quietly halve the throughput. (``serving`` runs in the caller's
+        # loop, so there only ``http`` applies.)
+        http="httptools",
+        loop="uvloop",
         log_config=None,  # structlog owns logging
         access_log=False,
         lifespan="on",

@@ -10,12 +10,13 @@ from typing import Any
 import uvicorn
 
 from schemas.notification import Channel
+from services.common import gcpolicy
 from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, make_producer
 from services.common.lag import report_lag
 from services.common.logging import get_logger
 from services.common.tasks import cancel_and_wait
-from services.notifier import gcpolicy, metrics
+from services.notifier import metrics
 from services.notifier.api import Readiness, create_api
 from services.notifier.channels.base import ChannelSender
 from services.notifier.channels.console import ConsoleChannel
@@ -34,6 +35,8 @@ from services.notifier.store import KafkaArchive, rebuild
 from services.notifier.writer import KeyPartitioner, Writer
 
 log = get_logger(__name__)
+
+FULL_GC_EVERY_S = 600.0  # no automatic full collection: see services/common/gcpolicy.py
 
 POSTERS: dict[str, type[HttpxPoster | AiohttpPoster | LeanPoster]] = {
     "httpx": HttpxPoster,
@@ -198,6 +201,6 @@ class NotifierApp:
 
 async def run(settings: NotifierSettings) -> None:
     async with NotifierApp(settings):
-        gcpolicy.settle_heap()
+        gcpolicy.settle_heap(no_automatic_full=True)
         # Until cancelled (SIGTERM/SIGINT via asyncio.run).
-        await gcpolicy.collect_periodically(gcpolicy.FULL_EVERY_S)
+        await gcpolicy.collect_periodically(FULL_GC_EVERY_S, "notifier")

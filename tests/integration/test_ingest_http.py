@@ -17,6 +17,7 @@ from aiokafka import TopicPartition
 from schemas.codec import SCHEMA_HEADER, decode_event
 from services.common.kafka import make_consumer
 from services.common.settings import CommonSettings
+from services.ingest.api_models import Accepted, BatchResult
 from services.ingest.domain.agencies import hash_key
 from services.ingest.server import serving
 from services.ingest.settings import IngestSettings
@@ -255,3 +256,29 @@ async def test_health_ready_metrics_openapi(ingest: httpx.AsyncClient) -> None:
     doc = (await ingest.get("/openapi.json")).json()
     assert {"/v1/events", "/v1/events:batch", "/readyz"} <= set(doc["paths"])
     assert "EventIn" in doc["components"]["schemas"]
+
+
+async def test_answers_are_the_documented_models(ingest: httpx.AsyncClient) -> None:
+    """The event handlers write their JSON directly: it must be exactly what the models say."""
+    body = next(e for e in (event(s) for s in range(60, 120)) if "document" in e)
+    del body["traveller"]["sex"]  # filled from the MRZ: the answer carries a flag
+    one = await ingest.post("/v1/events", json=body)
+    assert one.status_code == 202, one.text
+    assert one.json()["flags"] == [{"field": "traveller.sex", "reason": "filled from the MRZ"}]
+    assert one.json() == Accepted.model_validate_json(one.content).model_dump(mode="json")
+    events = [body, event(61, country="NOPE"), event(62, country="UZB"), {"x": 1}, event(63)]
+    many = await ingest.post("/v1/events:batch", json={"events": events})
+    assert many.status_code == 207, many.text
+    answer = many.json()
+    assert answer == BatchResult.model_validate_json(many.content).model_dump(mode="json")
+    assert [r["outcome"] for r in answer["results"]] == [
+        "duplicate", "rejected", "forbidden", "rejected", "accepted"
+    ]  # fmt: skip
+    assert (answer["accepted"], answer["rejected"]) == (2, 3)
+    assert answer["results"][3]["event_id"] is None  # present, as null: the model's default
+    doc = (await ingest.get("/openapi.json")).json()
+    for path in ("/v1/events", "/v1/events:batch"):
+        security = doc["paths"][path]["post"]["security"]
+        assert security == [{"HTTPBearer": []}, {"APIKeyHeader": []}]
+    assert set(doc["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
+    assert (await ingest.get("/v1/events")).status_code == 405

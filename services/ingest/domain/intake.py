@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from schemas.codec import encode, find_unknown_fields
+from schemas.codec import _field_models, encode, find_unknown_fields
 from schemas.errors import ErrorRecord, describe_errors, field_path
 from schemas.event import Event
 from schemas.mrz import read_mrz
 from services.ingest.domain.agencies import DENIAL_MESSAGES, Agency, authorise
 from services.ingest.domain.keys import topic_for, traveller_key
-from services.ingest.domain.mrz_check import cross_check
+from services.ingest.domain.mrz_check import cross_check_update
 
 # Fields of the canonical event that only ingest writes; a sender may not set them.
 SET_BY_INGEST = ("flags", "received_at", "mrz_valid")
@@ -56,13 +57,46 @@ def _error(field: str, rule: str, message: str) -> ErrorRecord:
     return ErrorRecord(field=field or '""', rule=rule, message=message)  # "" is a key too
 
 
+def _unknown_fields(raw: dict[str, Any]) -> list[str]:
+    """``find_unknown_fields(raw, Event)``, with a shortcut for the usual event that has none.
+
+    The shortcut only looks at what the full walk would (keys of the event and of the objects
+    it nests, directly or in lists); any doubt falls back to the walk, which names the paths.
+    """
+    if _all_known(raw, Event):
+        return []
+    return find_unknown_fields(raw, Event)
+
+
+def _all_known(raw: dict[str, Any], model: type[BaseModel]) -> bool:
+    fields = _FIELDS.get(model)
+    if fields is None:
+        fields = _FIELDS[model] = _field_models(model)
+    if not fields.keys() >= raw.keys():
+        return False
+    for key, value in raw.items():
+        nested = fields[key]
+        if nested is None:
+            continue
+        if isinstance(value, dict):
+            if not _all_known(value, nested):
+                return False
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict) and not _all_known(item, nested):
+                    return False
+    return True
+
+
+# The walk's own view of each model (codec's private helper, so the two cannot disagree).
+_FIELDS: dict[type[BaseModel], dict[str, type[BaseModel] | None]] = {}
+
+
 def validate(raw: object) -> Event | Rejection:
     """A parsed JSON value -> Event, or 422 naming every field at fault."""
     if not isinstance(raw, dict):
         return Rejection(422, [_error("(message)", "object_type", "an event is a JSON object")])
-    errors = [
-        _error(path, "extra_forbidden", "unknown field") for path in find_unknown_fields(raw, Event)
-    ]
+    errors = [_error(path, "extra_forbidden", "unknown field") for path in _unknown_fields(raw)]
     errors += [
         _error(name, "set_by_ingest", "this field is set by ingest, not by the sender")
         for name in SET_BY_INGEST
@@ -92,9 +126,11 @@ def prepare(event: Event, agency: Agency, received_at: dt.datetime) -> Prepared 
     if denial is not None:
         path = field_path([denial.value])
         return Rejection(403, [_error(path, "forbidden", DENIAL_MESSAGES[denial])])
+    update: dict[str, object] = {"received_at": received_at}
     if event.document is not None and event.document.mrz:
-        event = cross_check(event, read_mrz(event.document.mrz, today=received_at.date()))
-    event = event.model_copy(update={"received_at": received_at})
+        mrz = read_mrz(event.document.mrz, today=received_at.date())
+        update = {**cross_check_update(event, mrz), **update}
+    event = event.model_copy(update=update)
     return Prepared(
         event=event, topic=topic_for(event), key=traveller_key(event), value=encode(event)
     )

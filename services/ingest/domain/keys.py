@@ -7,6 +7,7 @@ Kafka tool and kept in broker logs, and personal data has no business there.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 
 from schemas.common import normalise_document_number
@@ -16,6 +17,7 @@ TOPIC_BY_TYPE = {
     EventType.BORDER_CROSSING: "events.border_crossing",
     EventType.DOCUMENT_CHECK: "events.document_check",
 }
+_NOT_ALNUM_ASCII = re.compile(r"[^a-z0-9]")
 
 
 def _digest(text: str) -> bytes:
@@ -26,6 +28,8 @@ def fold_name(text: str | None) -> str:
     """Case-, accent- and spacing-insensitive form of a name (any script)."""
     if not text:
         return ""
+    if text.isascii():  # the common case, without a Unicode decomposition
+        return _NOT_ALNUM_ASCII.sub("", text.lower())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if c.isalnum())
 

@@ -19,6 +19,7 @@ from schemas.mrz import MrzResult
 DISAGREES = "disagrees with the MRZ"
 FILLED = "filled from the MRZ"
 _DOC_TYPE = re.compile(r"^[A-Z][A-Z0-9]?$")
+_NOT_LETTER = re.compile(r"[^A-Z]")
 # ICAO 9303 Part 3 transliterations that differ from simply dropping the accent.
 _ICAO_LATIN = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "Å": "AA", "Æ": "AE", "Ø": "OE",
                              "ß": "SS", "Þ": "TH", "Œ": "OE", "Ĳ": "IJ"})  # fmt: skip
@@ -32,12 +33,15 @@ def _strip_accents(text: str) -> str:
 def mrz_forms(name: str) -> set[str] | None:
     """The spellings an MRZ may use for ``name`` (letters only), or None if not Latin script."""
     upper = name.upper()
+    if upper.isascii():
+        # Most names: no transliteration or accent applies, both spellings are the letters.
+        return {_NOT_LETTER.sub("", upper)}
     forms = set()
     for variant in (upper.translate(_ICAO_LATIN), upper):
         plain = _strip_accents(variant).replace("'", "")
         if any(c.isalpha() and not ("A" <= c <= "Z") for c in plain):
             return None  # Cyrillic, Arabic...: transliteration is the matcher's business
-        forms.add(re.sub(r"[^A-Z]", "", plain))
+        forms.add(_NOT_LETTER.sub("", plain))
     return forms
 
 
@@ -46,7 +50,7 @@ def names_agree(sent: str, mrz: str, *, truncated: bool) -> bool | None:
     forms = mrz_forms(sent)
     if forms is None:
         return None
-    target = re.sub(r"[^A-Z]", "", mrz)
+    target = _NOT_LETTER.sub("", mrz)
     return any(f == target or (truncated and f.startswith(target)) for f in forms)
 
 
@@ -143,9 +147,14 @@ def cross_check(event: Event, mrz: MrzResult) -> Event:
     An invalid MRZ (a check digit fails) is flagged and used for nothing else: its fields
     cannot be trusted, to compare or to fill.
     """
+    return event.model_copy(update=cross_check_update(event, mrz))
+
+
+def cross_check_update(event: Event, mrz: MrzResult) -> dict[str, Any]:
+    """What ``cross_check`` changes, as a ``model_copy`` update (ingest adds to it: one copy)."""
     if not mrz.valid:
         flags = [*event.flags, FieldFlag(field="document.mrz", reason=_mrz_problem(mrz))]
-        return event.model_copy(update={"mrz_valid": False, "flags": flags})
+        return {"mrz_valid": False, "flags": flags}
     check = _Check()
     _check_traveller(check, event, mrz)
     _check_document(check, event, mrz)
@@ -159,4 +168,4 @@ def cross_check(event: Event, mrz: MrzResult) -> Event:
     if check.document:
         assert event.document is not None
         update["document"] = event.document.model_copy(update=check.document)
-    return event.model_copy(update=update)
+    return update
