@@ -21,18 +21,16 @@ from __future__ import annotations
 from collections.abc import Collection, Hashable, Iterable, Iterator
 from typing import TypeVar
 
-import numpy
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from services.matcher.domain.names import Token, keys_similarity, two_edits, typed_one_edit
+from services.matcher.domain.names import Token, keys_similarity, typed_one_edit
 from services.matcher.domain.transliterate import consonants, masculine, sound_key
 
 _MIN_FUZZY_LENGTH = 4
 _MIN_EDIT_LENGTH = 5  # as in names: one edit in a 4-letter name makes another name
 _MIN_SOUND_LENGTH = 6  # short keys share huge sound buckets
 _CACHE_SIZE = 50_000  # tokens, per cache
-_SMALL_POOL = 48  # (reading, word) pairs measured one by one below this
 
 V = TypeVar("V", bound=Hashable)
 
@@ -77,15 +75,6 @@ def _members(bucket: str | set[str] | None) -> Collection[str]:
     return (bucket,) if isinstance(bucket, str) else bucket
 
 
-def _collect(into: set[str], bucket: str | set[str] | None) -> None:
-    if bucket is None:
-        return
-    if isinstance(bucket, str):
-        into.add(bucket)
-    else:
-        into |= bucket
-
-
 class Vocabulary:
     """Skeleton -> entry slots, with fuzzy lookup of skeletons one edit or a vowel away."""
 
@@ -94,6 +83,11 @@ class Vocabulary:
         self._deleted: dict[str, str | set[str]] = {}
         self._consonants: dict[str, str | set[str]] = {}  # words of 4+ letters
         self._sounds: dict[str, str | set[str]] = {}  # words of 6+ letters only
+        # The same buckets as rows of fresh strings side by side in memory, made when first
+        # scanned: rapidfuzz reads every word of a row, and the vocabulary's own strings lie
+        # scattered over a heap of a million records (a row scans three times faster).
+        self._consonant_rows: dict[str, tuple[str, ...]] = {}
+        self._sound_rows: dict[str, tuple[str, ...]] = {}
         self._reach_cache: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
         self._slots_cache: dict[tuple[tuple[str, ...], str], tuple[int, ...]] = {}
 
@@ -114,9 +108,13 @@ class Vocabulary:
         change = bucket_add if add else bucket_discard
         for deleted in _deletions(key):
             change(self._deleted, deleted, key)
-        change(self._consonants, consonants(key), key)
+        skeleton = consonants(key)
+        change(self._consonants, skeleton, key)
+        self._consonant_rows.pop(skeleton, None)
         if len(key) >= _MIN_SOUND_LENGTH:
-            change(self._sounds, sound_key(key), key)
+            sound = sound_key(key)
+            change(self._sounds, sound, key)
+            self._sound_rows.pop(sound, None)
 
     def slots(self, token: Token) -> tuple[int, ...]:
         """Entry slots of every vocabulary word the token reaches.
@@ -145,41 +143,46 @@ class Vocabulary:
         return cached
 
     def _slots(self, words: Iterable[str]) -> set[int]:
-        postings = self.postings
-        out: set[int] = set()
         bare: list[int] = []
-        for word in words:
-            bucket = postings[word]
+        shared: list[set[int]] = []
+        for bucket in map(self.postings.__getitem__, words):
             if isinstance(bucket, int):
                 bare.append(bucket)
             else:
-                out |= bucket
-        out.update(bare)
-        return out
+                shared.append(bucket)
+        return set(bare).union(*shared)  # one C call merges the shared buckets
 
     def _reach(self, token: Token) -> set[str]:
-        postings = self.postings
-        found = {
-            word
-            for key in (*token.keys, token.latin)
-            for word in (key, masculine(key))
-            if word is not None and word in postings and _near(token, word)
-        }
-        pool_keys = [key for key in {*token.keys, token.latin} if len(key) >= _MIN_FUZZY_LENGTH]
-        pool: set[str] = set()
-        for key in pool_keys:
-            _collect(pool, self._deleted.get(key))
-            for deleted in _deletions(key):
-                _collect(pool, self._deleted.get(deleted))
-                if deleted in postings:
-                    pool.add(deleted)
-        sounds = {sound_key(key) for key in pool_keys if len(key) >= _MIN_SOUND_LENGTH}
+        found = _direct(token, self.postings)
+        queries = [key for key in {*token.keys, token.latin} if len(key) >= _MIN_FUZZY_LENGTH]
+        pool = self._pool(queries)
+        sounds = {sound_key(key) for key in queries if len(key) >= _MIN_SOUND_LENGTH}
         if sounds:  # first: it accepts many neighbours too, sparing their check below
             found |= self._sound_part(token, sounds)
         pool -= found
         if pool:
             found |= _verified(token, pool)
         return found
+
+    def _pool(self, queries: list[str]) -> set[str]:
+        """The one-deletion neighbourhood of the queries: words that are one of their
+        deletions, whose deletion one of them is, or that share a deletion with one.
+
+        A query itself may come in as well: it is then a word the direct part has found.
+        """
+        probes: set[str] = set()
+        for key in queries:
+            probes.add(key)
+            probes.update([key[:position] + key[position + 1 :] for position in range(len(key))])
+        pool = self.postings.keys() & probes  # walks the probes, not the vocabulary
+        for bucket in map(self._deleted.get, probes):
+            if bucket is None:
+                continue
+            if isinstance(bucket, str):
+                pool.add(bucket)
+            else:
+                pool |= bucket
+        return pool
 
     def _sound_part(self, token: Token, sounds: set[str]) -> set[str]:
         """The words of the pool's sound buckets that the rules accept.
@@ -196,23 +199,61 @@ class Vocabulary:
         """
         found: set[str] = set()
         for key in token.keys:
-            sound = sound_key(key)
-            if sound not in sounds or len(key) < _MIN_FUZZY_LENGTH:
+            if len(key) < _MIN_FUZZY_LENGTH:
                 continue  # a shorter reading is only ever the same word (_edit_lengths)
-            short = len(key) < _MIN_EDIT_LENGTH  # then the word must be the longer one
-            found.update(
-                word
-                for word in _members(self._consonants.get(consonants(key)))
-                if (not short or len(word) >= _MIN_EDIT_LENGTH)
-                and OSA.distance(key, word, score_cutoff=2) <= 2
-            )
+            sound = sound_key(key)
+            if sound not in sounds:
+                continue
+            words: Collection[str] = _row(self._consonant_rows, self._consonants, consonants(key))
+            if len(key) < _MIN_EDIT_LENGTH:  # then the word must be the longer one
+                words = [word for word in words if len(word) >= _MIN_EDIT_LENGTH]
+            found.update(_within_two(key, words))
             if len(key) >= _MIN_SOUND_LENGTH:
-                bucket = _members(self._sounds.get(sound))
-                close = process.extract(
-                    key, bucket, scorer=OSA.distance, score_cutoff=2, limit=None
-                )
-                found.update(word for word, _, _ in close)
+                found.update(_within_two(key, _row(self._sound_rows, self._sounds, sound)))
         return found
+
+
+def _row(
+    rows: dict[str, tuple[str, ...]], table: dict[str, str | set[str]], key: str
+) -> tuple[str, ...]:
+    """The bucket ``table[key]`` as a row of fresh strings (kept in ``rows``)."""
+    row = rows.get(key)
+    if row is None:
+        words = _members(table.get(key))
+        if not words:
+            return ()  # not kept: any key may be asked for
+        # one string split up: the copies are made one after the other, side by side
+        row = tuple(" ".join(words).split(" "))
+        if len(row) != len(words):  # a word with a space (none of ours): keep the words
+            row = tuple(words)
+        rows[key] = row
+    return row
+
+
+def _within_two(key: str, words: Collection[str]) -> Iterator[str]:
+    """The words at most two edits from ``key`` (one C call for more than one word)."""
+    if len(words) == 1:
+        yield from (word for word in words if OSA.distance(key, word, score_cutoff=2) <= 2)
+    elif words:
+        for word, _, _ in process.extract(
+            key, words, scorer=OSA.distance, score_cutoff=2, limit=None
+        ):
+            yield word
+
+
+def _direct(token: Token, postings: Collection[str]) -> set[str]:
+    """The vocabulary words among the token's readings, its typed letters and their
+    masculine forms that ``_near`` accepts: all but the masculine form of the typed letters
+    are accepted by definition (the same letters, the same reading, or its gender form)."""
+    found = {word for word in (*token.keys, token.latin) if word in postings}
+    for key in token.keys:
+        male = masculine(key)
+        if male is not None and male in postings:
+            found.add(male)
+    male = masculine(token.latin)
+    if male is not None and male not in found and male in postings and _near(token, male):
+        found.add(male)
+    return found
 
 
 def _near(token: Token, word: str) -> bool:
@@ -225,48 +266,37 @@ def _verified(token: Token, pool: set[str]) -> set[str]:
     """The pool words ``_near`` accepts.
 
     Every rule of ``_near`` needs a distance of at most 1 on the letters as typed or at most
-    2 on a skeleton (a masculine form is within 2 as well), so rapidfuzz measures every
-    (reading, word) distance in one C call and Python looks only at the close pairs.
+    2 on a skeleton (a masculine form is within 2 as well), so rapidfuzz measures the
+    distances of each reading to the whole pool in one C call and Python looks only at the
+    close pairs.
     """
-    queries = (token.latin, *token.keys)
+    choices = list(pool)
     out: set[str] = set()
-    for row, word, distance in _close_pairs(queries, list(pool)):
-        if word not in out and _accepts(queries[row], word, distance, row == 0):
-            out.add(word)
+    rows = [(key, False) for key in token.keys]
+    if token.latin not in token.keys:  # else that reading accepts all the typed letters would
+        rows.insert(0, (token.latin, True))
+    for query, typed in rows:
+        for word, distance, _ in process.extract(
+            query, choices, scorer=OSA.distance, score_cutoff=1 if typed else 2, limit=None
+        ):
+            if word not in out and _accepts(query, word, distance, typed):
+                out.add(word)
     return out
-
-
-def _close_pairs(queries: tuple[str, ...], choices: list[str]) -> Iterator[tuple[int, str, int]]:
-    """(query row, word, distance) for every pair within 2 edits (1 for the typed letters)."""
-    if len(queries) * len(choices) <= _SMALL_POOL:  # cdist's set-up costs more than it saves
-        for row, query in enumerate(queries):
-            limit = 1 if row == 0 else 2
-            for word in choices:
-                distance = OSA.distance(query, word, score_cutoff=limit)
-                if distance <= limit:
-                    yield row, word, distance
-        return
-    matrix = process.cdist(
-        queries, choices, scorer=OSA.distance, score_cutoff=2, dtype=numpy.int8, workers=1
-    )
-    matrix[0][matrix[0] == 2] = 3  # the letters as typed allow one edit only
-    rows, columns = numpy.nonzero(matrix <= 2)
-    for row, column, distance in zip(
-        rows.tolist(), columns.tolist(), matrix[rows, columns].tolist(), strict=True
-    ):
-        yield row, choices[column], distance
 
 
 def _accepts(query: str, word: str, distance: int, typed: bool) -> bool:
     """``typed_one_edit`` (letters as typed) or ``keys_similarity > 0`` (a reading)."""
-    if distance == 0:
+    shorter, longer = sorted((len(query), len(word)))
+    lengths = longer >= _MIN_EDIT_LENGTH and shorter >= _MIN_FUZZY_LENGTH  # _edit_lengths
+    if distance == 0 or (distance == 1 and lengths):  # first: no gender form to work out
         return True
-    if not typed and (masculine(query) == word or masculine(word) == query):
-        return True
-    if not _edit_lengths(query, word):
+    if typed:
         return False
-    return distance == 1 or (not typed and two_edits(query, word)[0] > 0)
-
-
-def _edit_lengths(a: str, b: str) -> bool:
-    return max(len(a), len(b)) >= _MIN_EDIT_LENGTH and min(len(a), len(b)) >= _MIN_FUZZY_LENGTH
+    if masculine(query) == word or masculine(word) == query:
+        return True
+    if not lengths or distance == 1:
+        return False
+    # two_edits: vowels alone differ, or 6+ letters both and like-sounding letters
+    if consonants(query) == consonants(word):
+        return True
+    return shorter >= _MIN_SOUND_LENGTH and sound_key(query) == sound_key(word)

@@ -98,3 +98,27 @@ def test_reach_follows_words_that_go() -> None:
                 vocabulary.discard(key, slot)
     for token in _tokens(names[:60] + _synthetic(rng, 60)):
         assert vocabulary.reach(token) == _reference(vocabulary, token), token.raw
+
+
+def test_reach_follows_words_that_come_and_go_after_buckets_were_scanned() -> None:
+    # the consonant and sound buckets are scanned as rows made on first use: a word that
+    # comes into or leaves a bucket already scanned must be seen by the next lookup
+    rng = random.Random(11)
+    names = _NAMES + _synthetic(rng, 300)
+    later = [*_synthetic(rng, 150), "ABSKAYA", "KOVSKAIA", "IVANOVA", "KHOLMATOVA"]
+    vocabulary = _vocabulary(names)
+    probes = _tokens(names[:80] + later[:40] + ["ABBSKI", "KOVVSKI", "IVANNOV", "ALLIEV"])
+    for token in probes:
+        vocabulary.reach(token)
+    first_new_slot = len(_tokens(names))
+    for slot, token in enumerate(_tokens(later), start=first_new_slot):
+        for key in {*token.keys, token.latin}:
+            vocabulary.add(key, slot)
+    for token in probes:
+        assert vocabulary.reach(token) == _reference(vocabulary, token), token.raw
+    for slot, token in enumerate(_tokens(names)):
+        if slot % 2 == 0:
+            for key in {*token.keys, token.latin}:
+                vocabulary.discard(key, slot)
+    for token in probes:
+        assert vocabulary.reach(token) == _reference(vocabulary, token), token.raw
