@@ -28,7 +28,7 @@ async def test_records_stored_once_in_key_order_across_many_batches(
                 value = f"{key.decode()}:{step}".encode()
                 futures.append(batches.add(topic, key, value, [("relay-schema", b"x/1")]))
             if step % 5 == 0:
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # a yield (no waiting): hand-over tasks close batches
         await asyncio.gather(*futures)  # resolved: stored with acks=all
         assert len(set(map(id, futures))) < len(futures)  # records did share batches
         await batches.flush()
