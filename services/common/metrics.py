@@ -38,14 +38,29 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any
+from typing import Any, TypeVar, cast
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_asgi_app
 from prometheus_client.exposition import start_http_server
+from prometheus_client.metrics import MetricWrapperBase
 
 # Screening is meant to take milliseconds; the buckets resolve 1 ms .. 5 s.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+_Metric = TypeVar("_Metric", bound=MetricWrapperBase)
+_CHILDREN: dict[tuple[MetricWrapperBase, tuple[str, ...]], MetricWrapperBase] = {}
+
+
+def child(metric: _Metric, *labels: str) -> _Metric:
+    """``metric.labels(*labels)``, looked up once per label set: ``labels()`` costs several
+    microseconds, a hot path calls it several times per event. Label sets must be bounded."""
+    key = (metric, labels)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*labels)
+    return cast(_Metric, found)
 
 
 class CircuitState(IntEnum):

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.common.lag import process_lag_sink
+from services.common.metrics import child
 
 SERVICE = "ingest"
 # Intake -> the ``topic`` label of the standard series (unprefixed catalogue names).
@@ -63,38 +64,20 @@ def set_lag(lags: Iterable[tuple[str, int, int]]) -> None:
     process_lag_sink("ingest")(lags)
 
 
-# Labelled children are looked up once per label set: ``labels()`` costs several
-# microseconds, several times per event. Every label set here is bounded (constants, field
-# paths ingest writes, agency ids from the agencies file, HTTP status codes).
-_AGENCY_SERIES: dict[str, tuple[Counter, Gauge]] = {}
-_FLAG_SERIES: dict[str, Counter] = {}
-_REQUEST_SERIES: dict[tuple[str, int], Histogram] = {}
-
-
+# Labelled children through ``child`` (looked up once per label set). Every label set here is
+# bounded: constants, field paths ingest writes, agency ids from the agencies file, statuses.
 def agency_accepted(agency_id: str, count: int) -> None:
     if count:
-        series = _AGENCY_SERIES.get(agency_id)
-        if series is None:
-            series = _AGENCY_SERIES[agency_id] = (
-                BY_AGENCY.labels(agency_id),
-                LAST_EVENT.labels(agency_id),
-            )
-        series[0].inc(count)
-        series[1].set_to_current_time()
+        child(BY_AGENCY, agency_id).inc(count)
+        child(LAST_EVENT, agency_id).set_to_current_time()
 
 
 def count_flag(field: str) -> None:
-    child = _FLAG_SERIES.get(field)
-    if child is None:
-        child = _FLAG_SERIES[field] = FLAGS.labels(field)
-    child.inc()
+    child(FLAGS, field).inc()
 
 
 def observe_request(endpoint: str, status: int, seconds: float) -> None:
-    child = _REQUEST_SERIES.get((endpoint, status))
-    if child is None:
-        child = _REQUEST_SERIES[(endpoint, status)] = REQUESTS.labels(endpoint, str(status))
-    child.observe(seconds)
+    child(REQUESTS, endpoint, str(status)).observe(seconds)
 
 
 class _Outcome:
@@ -122,8 +105,8 @@ class _Outcome:
         children = self._children
         if children is None:
             children = self._children = self._resolve()
-        for child in children:
-            child.inc(amount)
+        for series in children:
+            series.inc(amount)
 
 
 class _Events:

@@ -27,8 +27,8 @@ async def test_records_stored_once_in_key_order_across_many_batches(
             for key in KEYS:
                 value = f"{key.decode()}:{step}".encode()
                 futures.append(batches.add(topic, key, value, [("relay-schema", b"x/1")]))
-            if step % 5 == 0:
-                await asyncio.sleep(0)  # a yield (no waiting): hand-over tasks close batches
+            if step % 5 == 0:  # the last write stored: later ones go into new batches
+                await asyncio.wait_for(futures[-1], 30)
         await asyncio.gather(*futures)  # resolved: stored with acks=all
         assert len(set(map(id, futures))) < len(futures)  # records did share batches
         await batches.flush()
