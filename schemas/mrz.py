@@ -11,12 +11,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from schemas.common import COUNTRY_CODES
 
-_ALLOWED = re.compile(r"^[A-Z0-9<]*$")
+_ALLOWED = re.compile(r"[A-Z0-9<]*")  # fullmatch: "$" would let a line break through
 _SPACES = re.compile(r" +")
 _WEIGHTS = (7, 3, 1)
 
@@ -57,7 +58,7 @@ class MrzResult(BaseModel):
 
 
 def char_value(char: str) -> int | None:
-    if char.isdigit():
+    if char.isdecimal():  # not isdigit: int() refuses a superscript digit ("²")
         return int(char)
     if "A" <= char <= "Z":
         return ord(char) - 55
@@ -66,12 +67,12 @@ def char_value(char: str) -> int | None:
     return None
 
 
-# Per-event hot path (ingest verifies five check digits per passport): the MRZ alphabet is
-# translated to bytes holding each character's value, so the weighted sum runs in C.
-_MRZ_ALPHABET = re.compile(r"[0-9A-Z<]*")
-_TO_VALUE = str.maketrans(
-    {c: chr(v) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<" if (v := char_value(c)) is not None}
-)
+# Per-event hot path (ingest verifies five check digits per passport): the text is translated
+# to bytes holding each character's value, so the weighted sum runs in C. Anything outside the
+# MRZ alphabet (non-ASCII characters are encoded as '?') translates to _NOT_MRZ.
+_NOT_MRZ = 255
+_VALUE_OF = {c: i for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")} | {"<": 0}
+_TO_VALUE = bytes(_VALUE_OF.get(chr(b), _NOT_MRZ) for b in range(256))
 
 
 def _check_digit_by_char(data: str) -> str | None:
@@ -87,26 +88,41 @@ def _check_digit_by_char(data: str) -> str | None:
 
 def check_digit(data: str) -> str | None:
     """The ICAO 9303 check digit of ``data``; None if it holds characters an MRZ cannot."""
-    if not _MRZ_ALPHABET.fullmatch(data):
+    values = data.encode("ascii", "replace").translate(_TO_VALUE)
+    if _NOT_MRZ in values:
         return _check_digit_by_char(data)  # the same answer (or error) as ever for odd input
-    values = data.translate(_TO_VALUE).encode("latin-1")
     total = 7 * sum(values[0::3]) + 3 * sum(values[1::3]) + sum(values[2::3])
     return str(total % 10)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Reader:
-    """Mutable state while reading one MRZ; turned into an MrzResult at the end."""
+    """Mutable state while reading one MRZ, in plain Python; ``result()`` builds the MrzResult.
 
-    result: MrzResult
+    Ingest reads one MRZ per event: setting fifteen attributes of a pydantic model one by one
+    cost more than the reading itself, so the fields are gathered here and validated once.
+    """
+
     today: dt.date
+    fields: dict[str, Any] = field(default_factory=dict)  # MrzResult field -> value read
     checks: dict[str, bool] = field(default_factory=dict)
+    errors: list[MrzIssue] = field(default_factory=list)
+    warnings: list[MrzIssue] = field(default_factory=list)
 
     def error(self, name: str, reason: str) -> None:
-        self.result.errors.append(MrzIssue(field=name, reason=reason))
+        self.errors.append(MrzIssue(field=name, reason=reason))
 
     def warn(self, name: str, reason: str) -> None:
-        self.result.warnings.append(MrzIssue(field=name, reason=reason))
+        self.warnings.append(MrzIssue(field=name, reason=reason))
+
+    def result(self) -> MrzResult:
+        return MrzResult(
+            **self.fields,
+            checks=self.checks,
+            valid=not self.errors,
+            errors=self.errors,
+            warnings=self.warnings,
+        )
 
     def verify(self, name: str, data: str, digit: str, *, filler_ok: bool = False) -> bool:
         expected = check_digit(data)
@@ -120,13 +136,16 @@ class _Reader:
 
 
 def _clean(text: str) -> str:
-    return _SPACES.sub(" ", text.replace("<", " ")).strip()
+    """Fillers to single spaces, none at the ends. Most names have no run of fillers left once
+    the trailing ones are gone, so the regular expression runs only when one is left."""
+    spaced = text.strip("<").replace("<", " ")
+    return (_SPACES.sub(" ", spaced) if "  " in spaced else spaced).strip()
 
 
 def _names(reader: _Reader, zone: str) -> None:
     surname, _, given = zone.partition("<<")
-    reader.result.surname = _clean(surname)
-    reader.result.given_names = _clean(given) or None
+    reader.fields["surname"] = _clean(surname)
+    reader.fields["given_names"] = _clean(given) or None
     if not zone.endswith("<"):
         reader.warn("names", "name zone is full: the name may be truncated")
 
@@ -140,7 +159,7 @@ def _state(reader: _Reader, name: str, raw: str) -> str:
 
 def _sex(reader: _Reader, raw: str) -> None:
     if raw in ("M", "F", "X"):
-        reader.result.sex = raw
+        reader.fields["sex"] = raw
     elif raw != "<":
         reader.error("sex", f"{raw!r} is not M, F, X or <")
 
@@ -149,33 +168,48 @@ def _date(reader: _Reader, name: str, raw: str, *, birth: bool) -> str | None:
     """YYMMDD -> YYYY-MM-DD. Birth dates are never in the future; expiry dates at most 50 years
     ahead, so '97' is 1997 and '12' is 2012."""
     yy, mm, dd = raw[0:2], raw[2:4], raw[4:6]
-    if not yy.isdigit():
+    if not yy.isdecimal():
         reader.error(name, f"{raw!r} has no year")
         return None
     year = 2000 + int(yy)
-    if (birth and year > reader.today.year) or (not birth and year > reader.today.year + 50):
+    if year > reader.today.year + (0 if birth else 50):
         year -= 100
-    parts = [f"{year:04d}"]
-    if mm != "<<":
-        parts.append(mm)
-        if dd != "<<":
-            parts.append(dd)
+    text = _calendar_text(year, mm, dd)
+    if text is not None and birth and len(text) == 10:
+        born = _iso_date(text)  # None for what int() forgave above (' 1', '+1', '١')
+        if born is not None and born > reader.today:
+            # Born later this century's same year: a century earlier.
+            return f"{year - 100:04d}{text[4:]}"
+        text = text if born is not None else None
+    if text is None:
+        reader.error(name, f"{raw!r} is not a date in the calendar")
+    return text
+
+
+def _calendar_text(year: int, mm: str, dd: str) -> str | None:
+    """YYYY, YYYY-MM or YYYY-MM-DD as printed ('<<' for unknown); None if not in the calendar."""
     try:
         dt.date(year, int(mm) if mm != "<<" else 1, int(dd) if dd != "<<" else 1)
     except ValueError:
-        reader.error(name, f"{raw!r} is not a date in the calendar")
         return None
-    if birth and len(parts) == 3 and dt.date.fromisoformat("-".join(parts)) > reader.today:
-        parts[0] = f"{year - 100:04d}"  # born later this century's same year: a century earlier
-    return "-".join(parts)
+    if mm == "<<":
+        return f"{year:04d}"
+    return f"{year:04d}-{mm}" if dd == "<<" else f"{year:04d}-{mm}-{dd}"
+
+
+def _iso_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _dates(reader: _Reader, dob: str, expiry: str | None) -> None:
-    reader.result.date_of_birth_raw = dob
-    reader.result.date_of_birth = _date(reader, "date_of_birth", dob, birth=True)
+    reader.fields["date_of_birth_raw"] = dob
+    reader.fields["date_of_birth"] = _date(reader, "date_of_birth", dob, birth=True)
     if expiry is not None:
-        reader.result.expiry_date_raw = expiry
-        reader.result.expiry_date = _date(reader, "expiry_date", expiry, birth=False)
+        reader.fields["expiry_date_raw"] = expiry
+        reader.fields["expiry_date"] = _date(reader, "expiry_date", expiry, birth=False)
 
 
 def _document_number(reader: _Reader, number: str, digit: str, extension: str) -> str:
@@ -185,12 +219,12 @@ def _document_number(reader: _Reader, number: str, digit: str, extension: str) -
     the whole number; some issuers (Belgium) include the filler at position 10, so both count.
     """
     if digit != "<" or extension[:1] in ("", "<"):
-        reader.result.document_number = number.strip("<")
+        reader.fields["document_number"] = number.strip("<")
         reader.verify("document_number", number, digit)
         return extension
     continued, _, rest = extension.partition("<")
     full, printed = number + continued[:-1], continued[-1]
-    reader.result.document_number = full.strip("<")
+    reader.fields["document_number"] = full.strip("<")
     if check_digit(full) != printed and check_digit(f"{number}<{continued[:-1]}") == printed:
         reader.checks["document_number"] = True
         reader.warn("document_number", "check digit computed over the number with its filler")
@@ -204,15 +238,17 @@ def _optional(text: str) -> str | None:
 
 
 def _read_td1(reader: _Reader, l1: str, l2: str, l3: str) -> None:
-    reader.result.document_code = l1[0:2].strip("<")
-    reader.result.issuing_state = _state(reader, "issuing_state", l1[2:5])
-    reader.result.optional_data = _optional(_document_number(reader, l1[5:14], l1[14], l1[15:30]))
+    reader.fields["document_code"] = l1[0:2].strip("<")
+    reader.fields["issuing_state"] = _state(reader, "issuing_state", l1[2:5])
+    reader.fields["optional_data"] = _optional(
+        _document_number(reader, l1[5:14], l1[14], l1[15:30])
+    )
     reader.verify("date_of_birth", l2[0:6], l2[6])
     reader.verify("expiry_date", l2[8:14], l2[14])
     _sex(reader, l2[7])
     _dates(reader, l2[0:6], l2[8:14])
-    reader.result.nationality = _state(reader, "nationality", l2[15:18])
-    reader.result.optional_data_2 = _optional(l2[18:29])
+    reader.fields["nationality"] = _state(reader, "nationality", l2[15:18])
+    reader.fields["optional_data_2"] = _optional(l2[18:29])
     reader.verify("composite", l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29], l2[29])
     _names(reader, l3)
 
@@ -220,16 +256,17 @@ def _read_td1(reader: _Reader, l1: str, l2: str, l3: str) -> None:
 def _read_two_line(reader: _Reader, l1: str, l2: str, fmt: MrzFormat) -> None:
     """TD2, TD3, MRV-A and MRV-B share line 2 up to the expiry check digit."""
     width = len(l1)
-    reader.result.document_code = l1[0:2].strip("<")
-    reader.result.issuing_state = _state(reader, "issuing_state", l1[2:5])
+    reader.fields["document_code"] = l1[0:2].strip("<")
+    reader.fields["issuing_state"] = _state(reader, "issuing_state", l1[2:5])
     _names(reader, l1[5:width])
-    optional = l2[28 : width - 1] if fmt in (MrzFormat.TD2, MrzFormat.TD3) else l2[28:width]
+    composite = fmt in (MrzFormat.TD2, MrzFormat.TD3)  # visas end with no composite digit
+    optional = l2[28 : width - 1] if composite else l2[28:width]
     if fmt is MrzFormat.TD2:
         optional = _document_number(reader, l2[0:9], l2[9], optional)
     else:
-        reader.result.document_number = l2[0:9].strip("<")
+        reader.fields["document_number"] = l2[0:9].strip("<")
         reader.verify("document_number", l2[0:9], l2[9])
-    reader.result.nationality = _state(reader, "nationality", l2[10:13])
+    reader.fields["nationality"] = _state(reader, "nationality", l2[10:13])
     reader.verify("date_of_birth", l2[13:19], l2[19])
     _sex(reader, l2[20])
     reader.verify("expiry_date", l2[21:27], l2[27])
@@ -237,18 +274,18 @@ def _read_two_line(reader: _Reader, l1: str, l2: str, fmt: MrzFormat) -> None:
     if fmt is MrzFormat.TD3:
         reader.verify("optional_data", l2[28:42], l2[42], filler_ok=True)
         optional = l2[28:42]
-    reader.result.optional_data = _optional(optional)
-    if fmt in (MrzFormat.TD2, MrzFormat.TD3):
+    reader.fields["optional_data"] = _optional(optional)
+    if composite:
         reader.verify("composite", l2[0:10] + l2[13:20] + l2[21 : width - 1], l2[width - 1])
 
 
 def _read_fra_id(reader: _Reader, l1: str, l2: str) -> None:
-    reader.result.document_code = l1[0:2]
-    reader.result.issuing_state = "FRA"
-    reader.result.surname = _clean(l1[5:30])
-    reader.result.given_names = _clean(l2[13:27]) or None
-    reader.result.optional_data = _optional(l1[30:36])
-    reader.result.document_number = l2[0:12].strip("<")
+    reader.fields["document_code"] = l1[0:2]
+    reader.fields["issuing_state"] = "FRA"
+    reader.fields["surname"] = _clean(l1[5:30])
+    reader.fields["given_names"] = _clean(l2[13:27]) or None
+    reader.fields["optional_data"] = _optional(l1[30:36])
+    reader.fields["document_number"] = l2[0:12].strip("<")
     reader.verify("document_number", l2[0:12], l2[12])
     reader.verify("date_of_birth", l2[27:33], l2[33])
     _dates(reader, l2[27:33], None)
@@ -273,17 +310,17 @@ def detect_format(lines: list[str]) -> MrzFormat | None:
 def read_mrz(lines: list[str] | tuple[str, ...], today: dt.date | None = None) -> MrzResult:
     """Parse and verify an MRZ. ``today`` fixes the century rule (default: the current date)."""
     cleaned = [line.strip() for line in lines if line.strip()]
-    reader = _Reader(MrzResult(), today or dt.date.today())
+    reader = _Reader(today or dt.date.today())
     fmt = detect_format(cleaned)
-    reader.result.format = fmt
+    reader.fields["format"] = fmt
     if fmt is None:
         shape = " + ".join(str(len(line)) for line in cleaned) or "nothing"
         reader.error("format", f"{shape} characters is no ICAO 9303 layout (TD1 3x30, "
                      "TD2/MRV-B 2x36, TD3/MRV-A 2x44)")  # fmt: skip
-        return reader.result
+        return reader.result()
     for number, line in enumerate(cleaned, start=1):
-        if not _ALLOWED.match(line):
-            bad = next(c for c in line if not _ALLOWED.match(c))
+        if not _ALLOWED.fullmatch(line):
+            bad = next(c for c in line if not _ALLOWED.fullmatch(c))
             reader.error("characters", f"line {number} holds {bad!r}: only A-Z, 0-9 and <")
     if fmt is MrzFormat.TD1:
         _read_td1(reader, *cleaned)
@@ -291,6 +328,4 @@ def read_mrz(lines: list[str] | tuple[str, ...], today: dt.date | None = None) -
         _read_fra_id(reader, *cleaned)
     else:
         _read_two_line(reader, cleaned[0], cleaned[1], fmt)
-    reader.result.checks = reader.checks
-    reader.result.valid = not reader.result.errors
-    return reader.result
+    return reader.result()

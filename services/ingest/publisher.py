@@ -4,11 +4,16 @@ An event counts as accepted only when the broker acknowledged it (idempotent pro
 acks=all). Everything else - a timeout, a broker error, no room - is ``UNAVAILABLE``, and the
 caller answers 503: the event may or may not have been stored, and the sender must resend it
 (the same ``event_id``, which downstream de-duplication makes harmless).
+
+Records go through ``services.common.batches``: the events of a request (and of concurrent
+requests) share a batch per topic-partition and its future, instead of a ``producer.send``
+each; they are still answered only once their batch is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,8 +24,10 @@ from aiokafka.errors import KafkaError
 
 from schemas.codec import schema_header
 from schemas.event import Event
+from services.common.batches import Batches, KeyPartitioner
 from services.common.logging import get_logger
 from services.ingest.domain.intake import Prepared
+from services.ingest.domain.keys import TOPIC_BY_TYPE
 from services.ingest.domain.recent import RecentIds
 from services.ingest.metrics import IN_FLIGHT, agency_accepted
 from services.ingest.settings import IngestSettings
@@ -39,11 +46,26 @@ class Outcome(StrEnum):
 
 @dataclass
 class Publisher:
+    """Call ``start`` before the first send and ``flush`` before the producer stops."""
+
     producer: AIOKafkaProducer
     settings: IngestSettings
     recent: RecentIds
     in_flight: int = 0
     _schema: tuple[str, bytes] = field(default_factory=lambda: schema_header(Event))
+    # Keys are per traveller, rarely repeated close together: a small cache of their hashes.
+    _batches: Batches = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._batches = Batches(self.producer, KeyPartitioner(size=1024))
+
+    async def start(self) -> None:
+        """Learn the partitions of the canonical topics (the producer fetches metadata)."""
+        await self._batches.start([self.settings.topic(t) for t in TOPIC_BY_TYPE.values()])
+
+    async def flush(self) -> None:
+        """Shutdown: every event handed over has been stored or has failed."""
+        await self._batches.flush()
 
     def reserve(self, count: int) -> bool:
         """Claim room for ``count`` events; False when that would exceed the bound."""
@@ -62,28 +84,28 @@ class Publisher:
         self.in_flight -= count
         IN_FLIGHT.set(self.in_flight)
 
-    def _settled(self, future: asyncio.Future[Any], event_id: str) -> None:
+    def _settled(self, event_id: str, future: asyncio.Future[Any]) -> None:
         self.release()
         if future.cancelled():
             return
         if future.exception() is None:  # also marks a late failure as retrieved
             self.recent.add(event_id)
 
-    async def send(self, item: Prepared, agency_id: str) -> asyncio.Future[Any]:
-        """Enqueue one event (room already reserved); the future settles on the broker's ack."""
-        headers = [
-            self._schema,
-            (H_AGENCY, agency_id.encode()),
-            (H_EVENT_ID, item.event.event_id.encode()),
-        ]
+    def send(self, item: Prepared, agency_id: str) -> asyncio.Future[Any]:
+        """Enqueue one event (room already reserved); the future settles on the broker's ack.
+
+        The future is its batch's, shared with the other events of that batch.
+        """
+        event_id = item.event.event_id
+        headers = [self._schema, (H_AGENCY, agency_id.encode()), (H_EVENT_ID, event_id.encode())]
         try:
-            future: asyncio.Future[Any] = await self.producer.send(
-                self.settings.topic(item.topic), item.value, key=item.key, headers=headers
+            future = self._batches.add(
+                self.settings.topic(item.topic), item.key, item.value, headers
             )
         except BaseException:
             self.release()
             raise
-        future.add_done_callback(lambda f: self._settled(f, item.event.event_id))
+        future.add_done_callback(functools.partial(self._settled, event_id))
         return future
 
     async def publish(self, items: Sequence[Prepared], agency_id: str) -> list[Outcome]:
@@ -103,9 +125,9 @@ class Publisher:
                         continue
                     first[event_id] = index
                     unsent -= 1  # send() releases its own slot, whatever happens
-                    futures[index] = await self.send(item, agency_id)
+                    futures[index] = self.send(item, agency_id)
                 if futures:
-                    await asyncio.wait(futures.values())
+                    await asyncio.wait(set(futures.values()))
         except (TimeoutError, KafkaError) as exc:
             log.warning("publish.unavailable", error=type(exc).__name__, events=len(items))
         self.release(unsent)

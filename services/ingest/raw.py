@@ -49,6 +49,6 @@ class RawIntake:
             EVENTS.labels("kafka", "duplicate").inc()
             raise DropError("event_id published recently")
         self.publisher.claim()  # send() releases it when the broker answers
-        future = await self.publisher.send(result, agency.id)
+        future = self.publisher.send(result, agency.id)
         EVENTS.labels("kafka", "accepted").inc()
         return [future]

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import signal
 
+import uvloop
+
 from services.common.logging import configure_logging
 from services.notifier.app import run
 from services.notifier.settings import NotifierSettings
@@ -23,7 +25,9 @@ async def _main(settings: NotifierSettings) -> None:
 def main() -> None:
     settings = NotifierSettings()
     configure_logging(settings)
-    asyncio.run(_main(settings))
+    # uvloop: socket writes and the loop's own bookkeeping were a sixth of the notifier's CPU
+    # under asyncio's loop (Kafka produce requests and webhook requests, many small writes).
+    uvloop.run(_main(settings))
 
 
 if __name__ == "__main__":

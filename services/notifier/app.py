@@ -11,6 +11,7 @@ import uvicorn
 
 from schemas.notification import Channel
 from services.common import gcpolicy
+from services.common.batches import KeyPartitioner
 from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, make_producer
 from services.common.lag import report_lag
@@ -32,7 +33,7 @@ from services.notifier.intake import PipelinedLoop
 from services.notifier.scheduler import Scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import KafkaArchive, rebuild
-from services.notifier.writer import KeyPartitioner, Writer
+from services.notifier.writer import Writer
 
 log = get_logger(__name__)
 

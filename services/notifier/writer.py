@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import struct
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
 
 from schemas.alert import Alert
 from schemas.codec import encode, schema_header
@@ -26,8 +24,8 @@ from schemas.notification import (
     Notification,
 )
 from services.common import fate
+from services.common.batches import Batches, KeyPartitioner
 from services.common.settings import CommonSettings
-from services.notifier.batches import Batches
 
 SERVICE = "notifier"
 Future = asyncio.Future[Any]
@@ -35,53 +33,6 @@ _SERIALIZER = Notification.__pydantic_serializer__
 _NO_ALERT = {"alert"}
 _STATE_HEADER = schema_header(Notification)
 _AUDIT_HEADER = schema_header(AuditRecord)
-
-
-class KeyPartitioner:
-    """aiokafka's default partitioning (murmur2 of the key, as the Java client), with the hash
-    remembered: each alert's ~15 records are keyed by a handful of ids (audits by alert id, job
-    states by notification id), and the pure-Python murmur2 was ~3.5% of the notifier's CPU."""
-
-    def __init__(self, size: int = 8192) -> None:
-        self.size = size
-        self._hashes: dict[bytes, int] = {}
-        self._default = DefaultPartitioner()
-
-    def __call__(self, key: bytes | None, all_partitions: list[int], available: list[int]) -> int:
-        if key is None:
-            return int(self._default(key, all_partitions, available))
-        found = self._hashes.get(key)
-        if found is None:
-            if len(self._hashes) >= self.size:  # oldest first: ids are written close together
-                del self._hashes[next(iter(self._hashes))]
-            found = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
-        return all_partitions[found % len(all_partitions)]
-
-
-_M = 0x5BD1E995
-_MASK = 0xFFFFFFFF
-
-
-def murmur2(data: bytes) -> int:
-    """aiokafka's ``murmur2`` (the Java client's), word by word instead of byte by byte: each
-    job's first state record is a cache miss above, a few per alert."""
-    length = len(data)
-    h = 0x9747B28C ^ length
-    words = length >> 2
-    for word in struct.unpack_from(f"<{words}I", data):
-        k = (word * _M) & _MASK
-        k ^= k >> 24
-        h = ((h * _M) & _MASK) ^ ((k * _M) & _MASK)
-    tail, extra = words << 2, length & 3
-    if extra >= 3:
-        h ^= data[tail + 2] << 16
-    if extra >= 2:
-        h ^= data[tail + 1] << 8
-    if extra >= 1:
-        h = ((h ^ data[tail]) * _M) & _MASK
-    h ^= h >> 13
-    h = (h * _M) & _MASK
-    return h ^ (h >> 15)
 
 
 def audit_json(n: Notification, action: AuditAction, **details: Any) -> bytes:

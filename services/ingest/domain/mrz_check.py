@@ -47,6 +47,8 @@ def mrz_forms(name: str) -> set[str] | None:
 
 def names_agree(sent: str, mrz: str, *, truncated: bool) -> bool | None:
     """None when they cannot be compared (other script)."""
+    if sent == mrz and sent.isascii() and sent.isupper():
+        return True  # the usual event: sent as printed, which upper() and the filter keep as is
     forms = mrz_forms(sent)
     if forms is None:
         return None
@@ -56,6 +58,8 @@ def names_agree(sent: str, mrz: str, *, truncated: bool) -> bool | None:
 
 def dates_agree(sent: str, mrz: str) -> bool:
     """Compared at the precision both have; an MRZ year has two digits, so centuries match."""
+    if sent == mrz:
+        return True  # the usual event, and what parsing would say (or an unparsable date: True)
     try:
         a, b = partial_date_parts(sent), partial_date_parts(mrz)
     except ValueError:

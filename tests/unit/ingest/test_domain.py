@@ -160,6 +160,18 @@ def test_accept_stamps_received_at_and_encodes() -> None:
     assert forbidden.status == 403
 
 
+@given(st.integers(0, 43), st.sampled_from(["²", "+", " ", "\n", "١", "a", "é"]))
+def test_an_mrz_with_odd_characters_is_accepted_and_flagged(at: int, char: str) -> None:
+    """What an agency puts in an MRZ line never breaks intake: the event is kept, MRZ flagged."""
+    raw = copy.deepcopy(EVENT)
+    line = raw["document"]["mrz"][1]
+    raw["document"]["mrz"][1] = line[:at] + char + line[at + 1 :]
+    result = accept(raw, KAZ, NOW)
+    assert isinstance(result, Prepared)
+    assert result.event.mrz_valid is False
+    assert [flag.field for flag in result.event.flags] == ["document.mrz"]
+
+
 def test_synthetic_events_are_accepted_with_valid_mrz() -> None:
     rng = random.Random(3)
     for _ in range(200):

@@ -6,6 +6,9 @@ import copy
 import datetime as dt
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from schemas.event import Event
 from schemas.mrz import read_mrz
 from services.ingest.domain.intake import validate
@@ -104,3 +107,17 @@ def test_name_and_date_rules() -> None:
     assert dates_agree("1925-03-02", "2025-03-02")  # an MRZ year has two digits
     assert dates_agree("1985-03", "1985-03-02")
     assert not dates_agree("1985-04", "1985-03-02")
+
+
+NAMES = st.text(alphabet="ABCXYZabcÄÖüéЖ' -<", max_size=12)
+
+
+@given(NAMES, st.booleans())
+def test_a_name_sent_as_printed_agrees_as_the_letter_comparison_says(name: str, cut: bool) -> None:
+    # names_agree short-cuts equal texts; a trailing space (not a letter) takes the long way
+    assert names_agree(name, name, truncated=cut) == names_agree(name, name + " ", truncated=cut)
+
+
+@given(st.one_of(st.dates().map(dt.date.isoformat), st.text(max_size=12)))
+def test_a_date_always_agrees_with_itself(value: str) -> None:
+    assert dates_agree(value, value)

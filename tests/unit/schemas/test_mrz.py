@@ -195,3 +195,24 @@ def test_any_well_formed_td3_reads_back(
     assert result.date_of_birth == dob.isoformat()
     assert result.expiry_date == expiry.isoformat()
     assert result.optional_data == (personal or None)
+
+
+@given(st.lists(st.text(max_size=50), max_size=4), st.dates())
+def test_read_mrz_never_raises(lines: list[str], today: dt.date) -> None:
+    """Whatever the lines hold (ingest reads what agencies send), a result, never an exception."""
+    result = read_mrz(lines, today=today)
+    assert result.valid == (not result.errors)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["²", "+", " ", "\n", "١"],
+    ids=["superscript", "plus", "space", "line-break", "arabic-indic"],
+)
+def test_odd_characters_in_dates_and_digits_are_errors(bad: str) -> None:
+    """Characters that int() half-accepts, in a birth date and a check digit: errors, no raise."""
+    line1 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<"
+    line2 = "L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+    for at in (15, 16, 19, 9):
+        result = read_mrz([line1, line2[:at] + bad + line2[at + 1 :]], today=dt.date(2026, 1, 1))
+        assert not result.valid

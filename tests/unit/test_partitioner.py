@@ -8,7 +8,7 @@ import uuid
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.partitioner import murmur2 as reference_murmur2
 
-from services.notifier.writer import KeyPartitioner, murmur2
+from services.common.batches import KeyPartitioner, murmur2
 
 
 def test_same_partition_as_the_default_for_every_key() -> None:

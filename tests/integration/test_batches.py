@@ -1,14 +1,13 @@
-"""The notifier's batched writes on the real broker: every record stored once, in key order,
+"""Batched writes on the real broker: every record stored once, in key order,
 each future resolved only once its batch is stored."""
 
 from __future__ import annotations
 
 import asyncio
 
+from services.common.batches import Batches, KeyPartitioner
 from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
-from services.notifier.batches import Batches
-from services.notifier.writer import KeyPartitioner
 from tests.peers.notifier_harness import read_until
 
 KEYS = [f"n-{i:032x}".encode() for i in range(40)]
