@@ -31,6 +31,7 @@ import orjson
 
 from bench.support import (
     bench_broker,
+    cpu_seconds,
     create_topics,
     free_port,
     passthrough,
@@ -76,13 +77,6 @@ def with_hit_share(
     pool = quiet + hits[:wanted] if share < 1 else hits
     random.Random(7).shuffle(pool)  # noqa: S311 - a fixed order, not a secret
     return pool
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc (psutil is not a dependency)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def produce(settings: CommonSettings, topic: str, items: list[tuple[bytes, bytes]]) -> None:

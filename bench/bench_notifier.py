@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.support import bench_broker, create_topics, free_port, percentile
+from bench.support import bench_broker, cpu_seconds, create_topics, free_port, percentile
 from schemas.alert import Alert
 from schemas.codec import encode, schema_header
 from services.common import gcpolicy
@@ -99,13 +99,17 @@ class Arrivals:
 
 
 async def phase(
-    settings: CommonSettings, receiver: WebhookReceiver, args: argparse.Namespace
+    settings: CommonSettings, receiver: WebhookReceiver, args: argparse.Namespace, pid: int
 ) -> dict[str, float]:
+    """One phase at the rate; with the notifier's CPU per alert (independent of other load)."""
     arrivals = Arrivals(receiver)
+    cpu_before = cpu_seconds(pid)
     alerts = await produce_steady(settings, args.rate, args.seconds, arrivals.wanted)
     await receiver.wait_for(lambda: len(arrivals.seen) >= len(alerts) * len(HEALTHY), 120)
+    cpu = cpu_seconds(pid) - cpu_before
     values = latencies(receiver.deliveries, alerts, HEALTHY)
     return {
+        "notifier_cpu_us_per_alert": round(cpu / len(alerts) * 1e6),
         "alerts": len(alerts),
         "deliveries": len(values),
         "p50_ms": round(percentile(values, 50), 2),
@@ -153,12 +157,12 @@ async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
             gcpolicy.settle_heap(no_automatic_full=True)
             # A first phase at the full rate, reported as "cold" and not as the result: the
             # broker's JIT compiles its produce and fetch paths for this load in those seconds.
-            cold = await phase(settings, receiver, args)
+            cold = await phase(settings, receiver, args, child.pid)
             gcpolicy.settle_heap(no_automatic_full=True)
-            healthy = await phase(settings, receiver, args)
+            healthy = await phase(settings, receiver, args, child.pid)
             receiver.slow(SLOW, args.slow_s)
             gcpolicy.settle_heap(no_automatic_full=True)
-            with_slow = await phase(settings, receiver, args)
+            with_slow = await phase(settings, receiver, args, child.pid)
         finally:
             os.kill(child.pid, signal.SIGTERM)
             child.wait(30)

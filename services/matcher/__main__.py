@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mode.loop
 from faust.worker import Worker
 
 from services.common.logging import configure_logging, get_logger
@@ -16,9 +15,6 @@ def main() -> None:
     get_logger(__name__).info(
         "matcher.starting", bootstrap=settings.kafka_bootstrap, port=settings.matcher_http_port
     )
-    # uvloop (a dependency; the notifier and ingest run on it too): less CPU per record in the
-    # loop and in socket reads and writes than asyncio's own loop. Set before faust makes a loop.
-    mode.loop.use("uvloop")
     matcher = Matcher(settings)
     # faust's worker owns the event loop and signal handling (SIGTERM/SIGINT stop cleanly).
     worker = Worker(matcher.app, loglevel="warn", quiet=True, redirect_stdouts=False)

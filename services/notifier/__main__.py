@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import signal
 
-import uvloop
-
 from services.common.logging import configure_logging
 from services.notifier.app import run
 from services.notifier.settings import NotifierSettings
@@ -25,9 +23,7 @@ async def _main(settings: NotifierSettings) -> None:
 def main() -> None:
     settings = NotifierSettings()
     configure_logging(settings)
-    # uvloop: socket writes and the loop's own bookkeeping were a sixth of the notifier's CPU
-    # under asyncio's loop (Kafka produce requests and webhook requests, many small writes).
-    uvloop.run(_main(settings))
+    asyncio.run(_main(settings))
 
 
 if __name__ == "__main__":
