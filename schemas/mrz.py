@@ -177,10 +177,10 @@ def _date(reader: _Reader, name: str, raw: str, *, birth: bool) -> str | None:
     text = _calendar_text(year, mm, dd)
     if text is not None and birth and len(text) == 10:
         born = _iso_date(text)  # None for what int() forgave above (' 1', '+1', '١')
-        if born is not None and born > reader.today:
-            # Born later this century's same year: a century earlier.
+        if born is None:
+            text = None
+        elif born > reader.today:  # born later this century's same year: a century earlier
             return f"{year - 100:04d}{text[4:]}"
-        text = text if born is not None else None
     if text is None:
         reader.error(name, f"{raw!r} is not a date in the calendar")
     return text

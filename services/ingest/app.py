@@ -32,14 +32,6 @@ from services.ingest.settings import IngestSettings
 
 log = get_logger(__name__)
 
-# A young collection once 200,000 more objects are tracked than freed, not 700 (see
-# services/common/gcpolicy.py). Measured over 50,000 batch events: 50,000 left the collector
-# 0.8 s (16 us an event) of young collections, 200,000 0.04 s; at most ~20 MB of young garbage.
-YOUNG_GC_THRESHOLD = 200_000
-# No automatic full collection either: at 500 events/s one came every few seconds and stopped
-# the loop for 50-110 ms (the p99 of a single event); a timer takes it at a known, low rate.
-FULL_GC_EVERY_S = 600.0
-
 DESCRIPTION = """Border agencies report border crossings and document checks here.
 
 Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`. An event is answered
@@ -94,8 +86,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.runtime = rt
     gc_task = None
     if app.state.settle_heap:
-        gcpolicy.settle_heap(young_threshold=YOUNG_GC_THRESHOLD, no_automatic_full=True)
-        gc_task = asyncio.create_task(gcpolicy.collect_periodically(FULL_GC_EVERY_S, "ingest"))
+        gcpolicy.settle_service_heap()
+        gc_task = asyncio.create_task(gcpolicy.collect_periodically("ingest"))
     log.info("ingest.started", agencies=len(agencies.directory.agencies))
     try:
         yield

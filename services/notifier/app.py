@@ -37,10 +37,6 @@ from services.notifier.writer import Writer
 
 log = get_logger(__name__)
 
-FULL_GC_EVERY_S = 600.0  # no automatic full collection: see services/common/gcpolicy.py
-# Young collections as in ingest (gcpolicy): in a bench-notifier run (32 CPU s) the collector
-# took 1.7 s with the default 700, 0.9 s with 200,000.
-YOUNG_GC_THRESHOLD = 200_000
 
 POSTERS: dict[str, type[HttpxPoster | AiohttpPoster | LeanPoster]] = {
     "httpx": HttpxPoster,
@@ -205,6 +201,6 @@ class NotifierApp:
 
 async def run(settings: NotifierSettings) -> None:
     async with NotifierApp(settings):
-        gcpolicy.settle_heap(young_threshold=YOUNG_GC_THRESHOLD, no_automatic_full=True)
+        gcpolicy.settle_service_heap()
         # Until cancelled (SIGTERM/SIGINT via asyncio.run).
-        await gcpolicy.collect_periodically(FULL_GC_EVERY_S, "notifier")
+        await gcpolicy.collect_periodically("notifier")

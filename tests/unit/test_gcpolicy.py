@@ -30,3 +30,9 @@ def test_ingest_policy_freezes_and_raises_the_young_threshold() -> None:
     gcpolicy.settle_heap(young_threshold=50_000)
     assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == (50_000, *before[1:])
+
+
+def test_service_policy_is_both() -> None:
+    gcpolicy.settle_service_heap()
+    young, _, old = gc.get_threshold()
+    assert (young, old) == (gcpolicy.SERVICE_YOUNG_THRESHOLD, gcpolicy.NEVER)

@@ -13,7 +13,8 @@ from prometheus_client import REGISTRY
 
 from schemas.codec import find_unknown_fields
 from schemas.event import Event
-from schemas.mrz import char_value, check_digit
+from schemas.mrz import _check_digit_by_char as check_digit_by_definition
+from schemas.mrz import check_digit
 from services.ingest.domain.intake import _unknown_fields
 from services.ingest.domain.keys import fold_name
 from services.ingest.domain.mrz_check import _ICAO_LATIN, _strip_accents, mrz_forms
@@ -26,20 +27,10 @@ MRZ_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ<"
 ODD_CHARS = "az <é²٣\x00ÄЖ"  # lower case, space, accents, non-ASCII digits, other scripts
 
 
-def check_digit_by_definition(data: str) -> str | None:
-    total = 0
-    for i, char in enumerate(data):
-        value = char_value(char)
-        if value is None:
-            return None
-        total += value * (7, 3, 1)[i % 3]
-    return str(total % 10)
-
-
 def outcome(function: Any, *args: Any) -> object:
     try:
         return function(*args)
-    except ValueError as exc:  # int("²") fails in the definition: so must the shortcut
+    except ValueError as exc:  # should the definition ever fail, so must the shortcut
         return type(exc)
 
 
