@@ -1,20 +1,28 @@
-"""The consume loop shared by services that read Kafka without faust.
+"""The consume loops shared by services that read Kafka without faust.
 
 Each record goes through the fate wrapper; the handler returns the produce futures of its
-output (``producer.send`` results). Offsets are committed only after every output of the batch
-was acknowledged by the broker, so a crash at any point re-reads, never loses. If an output
-fails (broker gone), the consumer rewinds to its committed offsets and tries again later:
-at-least-once, with idempotent ids downstream.
+output (``producer.send`` results). Offsets are committed only after every output of the
+records before them was acknowledged by the broker, so a crash at any point re-reads, never
+loses. If an output fails (broker gone), the consumer rewinds to its committed offsets and
+tries again later: at-least-once, with idempotent ids downstream.
+
+- ``ConsumeLoop`` waits for a batch's outputs and its commit before it polls again (ingest's
+  raw intake, retro-screening: throughput matters, not each record's latency).
+- ``PipelinedLoop`` goes on handling the next batches while a committer task waits for the
+  outputs of each batch and then commits its offsets, strictly in order. On a busy broker
+  that wait is tens of milliseconds per batch, which ``ConsumeLoop`` adds to the latency of
+  every record behind it (the matcher's events, the notifier's alerts).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from services.common.fate import Fate, FateWrapper, RetryPolicy
@@ -28,6 +36,10 @@ REWIND_BACKOFF = RetryPolicy(attempts=1_000_000, base_delay_s=0.2, max_delay_s=5
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[Sequence[Awaitable[Any]]]]
 # Runs once per batch after every record's handler and before the commit (batch-wide work).
 BatchHook = Callable[[], Awaitable[Sequence[Awaitable[Any]]]]
+# Told each record's fate (a service's metrics: dead letters, drops).
+FateHook = Callable[[Fate], None]
+Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+Offsets = dict[TopicPartition, int]
 
 
 @dataclass
@@ -41,48 +53,25 @@ class LoopStats:
 
 
 @dataclass
-class ConsumeLoop:
+class _Records:
+    """What both loops do with a batch's records: settle each one's fate, collect outputs."""
+
     consumer: AIOKafkaConsumer
     fate: FateWrapper
     handle: Handler
-    max_records: int = 500
-    poll_timeout_ms: int = 200
-    rewind_backoff: RetryPolicy = REWIND_BACKOFF
-    after_batch: BatchHook | None = None
-    stats: LoopStats = field(default_factory=LoopStats)
+    on_fate: FateHook | None
+    stats: LoopStats
 
-    async def run(self) -> None:
-        """Until cancelled."""
-        failures = 0
-        while True:
-            batch = await self.consumer.getmany(
-                timeout_ms=self.poll_timeout_ms, max_records=self.max_records
-            )
-            if not batch:
-                continue
-            try:
-                await self.process(batch)
-            except KafkaError as exc:
-                failures += 1
-                self.stats.rewinds += 1
-                log.warning("consume.output_failed_rewinding", error=type(exc).__name__)
-                await asyncio.sleep(self.rewind_backoff.delay(min(failures, 6)))
-                await self._rewind()
-            else:
-                failures = 0
-
-    async def process(self, batch: dict[Any, list[ConsumerRecord[bytes, bytes]]]) -> None:
+    async def handle_batch(self, batch: Batch) -> tuple[list[Awaitable[Any]], Offsets]:
         pending: list[Awaitable[Any]] = []
-        for records in batch.values():
+        offsets: Offsets = {}
+        for tp, records in batch.items():
             for record in records:
                 self.stats.consumed += 1
                 fate = await self.fate.run(record, _collect(self.handle, record, pending))
                 self._count(fate)
-        if self.after_batch is not None:
-            pending.extend(await self.after_batch())
-        # Raises KafkaError if any output was not stored: nothing is committed then.
-        await asyncio.gather(*pending)
-        await self.consumer.commit()
+            offsets[tp] = records[-1].offset + 1
+        return pending, offsets
 
     def _count(self, fate: Fate) -> None:
         self.stats.fates[fate] = self.stats.fates.get(fate, 0) + 1
@@ -92,14 +81,132 @@ class ConsumeLoop:
             self.stats.dead_lettered += 1
         else:
             self.stats.dropped += 1
+        if self.on_fate is not None:
+            self.on_fate(fate)
 
-    async def _rewind(self) -> None:
+    async def rewind_after(self, exc: KafkaError, failures: int, backoff: RetryPolicy) -> None:
+        self.stats.rewinds += 1
+        log.warning("consume.output_failed_rewinding", error=type(exc).__name__)
+        await asyncio.sleep(backoff.delay(min(failures, 6)))
         for partition in self.consumer.assignment():
             committed = await self.consumer.committed(partition)
             if committed is None:
                 await self.consumer.seek_to_beginning(partition)
             else:
                 self.consumer.seek(partition, committed)
+
+
+@dataclass
+class ConsumeLoop:
+    consumer: AIOKafkaConsumer
+    fate: FateWrapper
+    handle: Handler
+    max_records: int = 500
+    poll_timeout_ms: int = 200
+    rewind_backoff: RetryPolicy = REWIND_BACKOFF
+    after_batch: BatchHook | None = None
+    on_fate: FateHook | None = None
+    stats: LoopStats = field(default_factory=LoopStats)
+
+    async def run(self) -> None:
+        """Until cancelled."""
+        records = _Records(self.consumer, self.fate, self.handle, self.on_fate, self.stats)
+        failures = 0
+        while True:
+            batch = await self.consumer.getmany(
+                timeout_ms=self.poll_timeout_ms, max_records=self.max_records
+            )
+            if not batch:
+                continue
+            try:
+                pending, _ = await records.handle_batch(batch)
+                if self.after_batch is not None:
+                    pending.extend(await self.after_batch())
+                # Raises KafkaError if any output was not stored: nothing is committed then.
+                await asyncio.gather(*pending)
+                await self.consumer.commit()
+            except KafkaError as exc:
+                failures += 1
+                await records.rewind_after(exc, failures, self.rewind_backoff)
+            else:
+                failures = 0
+
+
+Confirmations = asyncio.Queue[tuple[list[Awaitable[Any]], Offsets]]
+
+
+@dataclass
+class PipelinedLoop:
+    consumer: AIOKafkaConsumer
+    fate: FateWrapper
+    handle: Handler
+    # Small batches keep each record's wait behind the ones before it short.
+    max_records: int = 64
+    poll_timeout_ms: int = 100
+    max_unconfirmed: int = 64  # batches handled but not yet confirmed (then it waits)
+    # At most one commit per interval (0: one per confirmed batch). Each commit is a write on
+    # the broker; a crash re-reads at most this much more.
+    commit_interval_s: float = 0.0
+    rewind_backoff: RetryPolicy = REWIND_BACKOFF
+    on_fate: FateHook | None = None
+    stats: LoopStats = field(default_factory=LoopStats)
+
+    async def run(self) -> None:
+        """Until cancelled."""
+        records = _Records(self.consumer, self.fate, self.handle, self.on_fate, self.stats)
+        failures = 0
+        while True:
+            queue: Confirmations = asyncio.Queue(self.max_unconfirmed)
+            committer = asyncio.create_task(self._commit(queue), name="consume-commit")
+            try:
+                await self._handle(records, queue, committer)
+            except KafkaError as exc:
+                failures += 1
+                await records.rewind_after(exc, failures, self.rewind_backoff)
+            finally:
+                committer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, KafkaError):
+                    await committer
+
+    async def _handle(
+        self, records: _Records, queue: Confirmations, committer: asyncio.Task[None]
+    ) -> None:
+        """Poll and handle until the committer fails (its KafkaError is raised here)."""
+        while not committer.done():
+            batch = await self.consumer.getmany(
+                timeout_ms=self.poll_timeout_ms, max_records=self.max_records
+            )
+            if committer.done():
+                break  # its failure rewinds; these records are read again
+            if batch:
+                put = asyncio.ensure_future(queue.put(await records.handle_batch(batch)))
+                # A full queue (broker slower than intake) holds the loop: back-pressure.
+                await asyncio.wait([put, committer], return_when=asyncio.FIRST_COMPLETED)
+                if not put.done():
+                    put.cancel()
+        committer.result()  # raises the write or commit failure
+
+    async def _commit(self, queue: Confirmations) -> None:
+        """Confirm batches in order; commit what is confirmed at most once per interval."""
+        confirmed: Offsets = {}
+        last_commit = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            due = last_commit + self.commit_interval_s - loop.time()
+            if confirmed and due <= 0:
+                await self.consumer.commit(confirmed)
+                confirmed, last_commit = {}, loop.time()
+                continue
+            try:
+                pending, offsets = await asyncio.wait_for(queue.get(), due if confirmed else None)
+            except TimeoutError:
+                continue  # the interval is over: commit what is confirmed
+            while not queue.empty():  # everything handled meanwhile: one wait for all
+                more, later = queue.get_nowait()
+                pending += more
+                offsets.update(later)
+            await asyncio.gather(*pending)  # KafkaError: nothing of these is committed
+            confirmed.update(offsets)
 
 
 def _collect(

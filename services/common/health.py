@@ -20,10 +20,13 @@ and their details as JSON, so Kubernetes and docker-compose health checks can us
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.common.metrics import Metrics
 
@@ -61,7 +64,11 @@ class Readiness:
             return {n: {"ok": c.ok, "detail": c.detail} for n, c in self._conditions.items()}
 
 
-def health_router(readiness: Readiness) -> APIRouter:
+# Extra figures a service adds to its /readyz body (the matcher: its watchlist size).
+Facts = Callable[[], dict[str, Any]]
+
+
+def health_router(readiness: Readiness, facts: Facts | None = None) -> APIRouter:
     router = APIRouter()
 
     @router.get("/healthz", include_in_schema=False)
@@ -71,15 +78,20 @@ def health_router(readiness: Readiness) -> APIRouter:
     @router.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
         ready = readiness.ready
-        body = {"ready": ready, "conditions": readiness.snapshot()}
+        body = {"ready": ready, "conditions": readiness.snapshot(), **(facts() if facts else {})}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return router
 
 
-def ops_app(readiness: Readiness, metrics: Metrics) -> FastAPI:
+def ops_app(readiness: Readiness, metrics: Metrics, facts: Facts | None = None) -> FastAPI:
     """``/metrics``, ``/healthz`` and ``/readyz`` for a service without an HTTP API."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.include_router(health_router(readiness))
-    app.mount("/metrics", metrics.asgi_app())
+    app.include_router(health_router(readiness, facts))
+
+    @app.get("/metrics", include_in_schema=False)
+    async def scrape() -> Response:
+        body = generate_latest(metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     return app

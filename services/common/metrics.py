@@ -13,8 +13,8 @@ Usage::
     ...
     server.stop()
 
-HTTP services mount ``metrics.asgi_app()`` at ``/metrics`` (FastAPI: ``app.mount("/metrics",
-metrics.asgi_app())``) instead of serving a port of their own.
+Services with an HTTP server answer ``/metrics`` on it instead (``health.ops_app`` for the
+matcher) rather than serving a port of their own.
 
 Metric names (all carry the ``relay_`` prefix; counters end in ``_total`` when exposed):
 
@@ -38,10 +38,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_asgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import start_http_server
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -130,10 +130,6 @@ class Metrics:
 
     def set_circuit(self, endpoint: str, state: CircuitState) -> None:
         self.circuit_state.labels(endpoint=endpoint).set(int(state))
-
-    def asgi_app(self) -> Any:
-        """An ASGI app serving this registry (mount at ``/metrics``)."""
-        return make_asgi_app(registry=self.registry)
 
 
 @dataclass

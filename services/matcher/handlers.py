@@ -22,18 +22,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
-from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
 from schemas.alert import Alert, alert_id_for
 from schemas.codec import decode_event, encode, schema_header
 from schemas.errors import describe_errors, summarise_errors
 from schemas.event import Event
+from services.common.batches import Batches
 from services.common.fate import RetryPolicy
 from services.common.logging import get_logger
-from services.common.metrics import Metrics
+from services.common.metrics import Metrics, child
 from services.matcher.domain import Match, Screener, WatchlistIndex, to_alert, to_alert_json
 from services.matcher.errors import UnreadableEvent
 
@@ -124,16 +124,27 @@ def _model_json(model: BaseModel) -> bytes:
 
 
 class AlertPublisher:
-    """Sends alerts; ``confirm`` returns once the broker has stored every one of them."""
+    """Sends alerts; ``confirm`` returns once the broker has stored every one of them.
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
+    With ``batches`` (the batch engine) an alert is appended to its partition's open batch
+    instead of going through ``producer.send``, which costs more than building the record.
+    """
+
+    def __init__(
+        self, producer: AIOKafkaProducer, topic: str, batches: Batches | None = None
+    ) -> None:
         self.producer = producer
         self.topic = topic
+        self.batches = batches
         self.published = 0
 
     async def send(self, alerts: Sequence[EncodedAlert]) -> list[asyncio.Future[Any]]:
         """Hand the alerts to the producer; the futures resolve when they are stored."""
-        send, topic, headers = self.producer.send, self.topic, [ALERT_HEADER]
+        topic, headers = self.topic, [ALERT_HEADER]
+        if self.batches is not None:
+            add = self.batches.add
+            return [add(topic, a.key, a.value, headers) for a in alerts]
+        send = self.producer.send
         return [await send(topic, a.value, key=a.key, headers=headers) for a in alerts]
 
     async def confirm(
@@ -177,8 +188,6 @@ class EventScreening:
         self.index = index
         self.metrics = metrics
         self.screened = 0
-        # Labelled children looked up once per label set, not once per alert.
-        self._alert_counters: dict[tuple[str, str], Counter] = {}
 
     def handle(self, value: bytes | None, created_at: datetime) -> list[EncodedAlert]:
         started = time.perf_counter()
@@ -187,14 +196,31 @@ class EventScreening:
         self.screened += 1
         self.metrics.match_latency.observe(time.perf_counter() - started)
         for alert in alerts:
-            self._alert_counter(alert.list, alert.band).inc()
+            child(self.metrics.alerts, alert.list, alert.band).inc()
         if alerts:
             log.info("event.alerted", event_id=event.event_id, alerts=len(alerts))
         return alerts
 
-    def _alert_counter(self, kind: str, band: str) -> Counter:
-        counter = self._alert_counters.get((kind, band))
-        if counter is None:
-            counter = self.metrics.alerts.labels(list=kind, band=band)
-            self._alert_counters[(kind, band)] = counter
-        return counter
+
+class EventHandler:
+    """The batch engine's handler for ``ConsumeLoop``: screen one event record and hand its
+    alerts to the producer; the loop commits the record once every returned future resolved."""
+
+    def __init__(self, screening: EventScreening, publisher: AlertPublisher) -> None:
+        self.screening = screening
+        self.publisher = publisher
+        self._events_out = child(screening.metrics.events_out, "matcher", publisher.topic)
+
+    async def __call__(self, record: ConsumerRecord[bytes, bytes]) -> Sequence[Awaitable[Any]]:
+        child(self.screening.metrics.events_in, "matcher", record.topic).inc()
+        alerts = self.screening.handle(record.value, datetime.now(UTC))
+        if not alerts:
+            return ()
+        futures = await self.publisher.send(alerts)
+        for future in futures:
+            future.add_done_callback(self._count_stored)
+        return futures
+
+    def _count_stored(self, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._events_out.inc()

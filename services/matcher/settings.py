@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field
@@ -9,7 +10,18 @@ from pydantic import Field
 from services.common.settings import CommonSettings
 
 
+class MatcherEngine(StrEnum):
+    """How events are read: ``batch`` (the shared PipelinedLoop, default) or a faust agent."""
+
+    BATCH = "batch"
+    FAUST = "faust"
+
+
 class MatcherSettings(CommonSettings):
+    matcher_engine: MatcherEngine = Field(
+        MatcherEngine.BATCH,
+        description="Event reader: batch (shared PipelinedLoop, fastest) or faust (an agent)",
+    )
     matcher_group_id: str = Field("matcher", description="Consumer group screening events")
     matcher_retro_group_id: str = Field(
         "matcher-retro", description="Consumer group that retro-screens watchlist changes"
@@ -22,9 +34,12 @@ class MatcherSettings(CommonSettings):
         ["events.border_crossing", "events.document_check"], description="Event topics"
     )
     matcher_commit_interval_s: float = Field(
-        2.8, gt=0, description="How often processed offsets are committed (seconds)"
+        1.0, gt=0, description="How often processed offsets are committed (seconds)"
     )
-    matcher_partitions_concurrency: int = Field(1, ge=1, description="Agent concurrency")
+    matcher_partitions_concurrency: int = Field(
+        1, ge=1, description="faust engine: agent concurrency"
+    )
     matcher_data_dir: Path = Field(
-        Path(".relay/matcher"), description="Folder for faust's local data (one per group)"
+        Path(".relay/matcher"),
+        description="faust engine: folder for faust's local data (one per group)",
     )

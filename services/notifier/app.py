@@ -7,13 +7,13 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
-import uvicorn
-
 from schemas.notification import Channel
 from services.common import gcpolicy
 from services.common.batches import KeyPartitioner
+from services.common.consume import PipelinedLoop
 from services.common.fate import FateWrapper
-from services.common.kafka import make_consumer, make_producer
+from services.common.http_server import BackgroundServer
+from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_producer
 from services.common.lag import report_lag
 from services.common.logging import get_logger
 from services.common.tasks import cancel_and_wait
@@ -29,7 +29,6 @@ from services.notifier.domain.backoff import Backoff
 from services.notifier.domain.memory import MemoryPolicy
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.handlers import AlertHandler, EntryHandler
-from services.notifier.intake import PipelinedLoop
 from services.notifier.scheduler import Scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import KafkaArchive, rebuild
@@ -44,11 +43,6 @@ POSTERS: dict[str, type[HttpxPoster | AiohttpPoster | LeanPoster]] = {
     "lean": LeanPoster,
 }
 LANE_CONCURRENCY = {"httpx": 8, "aiohttp": 32, "lean": 32}
-# aiokafka keeps one fetch in flight per broker and leaves out of it the partitions whose
-# records wait in its buffer; a record arriving on those waits until that fetch comes back,
-# which can take up to fetch_max_wait_ms (500 by default) when the other partitions are quiet.
-# Capping the wait bounds that stage of the tail; it costs one empty fetch per 10 ms when idle.
-ALERT_FETCH = {"fetch_max_wait_ms": 10}
 
 
 def engine_config(s: NotifierSettings) -> EngineConfig:
@@ -129,7 +123,7 @@ class NotifierApp:
         fate = FateWrapper("notifier", producer, s.topic("alerts.dlq"))
         group = s.group(s.notifier_group_id)
         await self._consume(
-            s.topic("alerts"), group, AlertHandler(self.engine), fate, **ALERT_FETCH
+            s.topic("alerts"), group, AlertHandler(self.engine), fate, **LOW_LATENCY_FETCH
         )
         entries_dlq = FateWrapper("notifier", producer, s.topic("watchlist.entries.dlq"))
         await self._consume(
@@ -161,20 +155,12 @@ class NotifierApp:
 
     async def _start_http(self) -> None:
         api = create_api(self.engine, self.readiness)
-        config = uvicorn.Config(
-            api, host=self.settings.notifier_http_host, port=self.settings.notifier_http_port,
-            log_config=None, lifespan="off", access_log=False,
-        )  # fmt: skip
-        server = uvicorn.Server(config)
-        self._spawn(server.serve(), "http")
-        while not server.started:  # noqa: ASYNC110 - uvicorn exposes no event for "bound"
-            await asyncio.sleep(0.01)
-        self.port = server.servers[0].sockets[0].getsockname()[1]
-
-        async def stop_http() -> None:
-            server.should_exit = True
-
-        self._stack.push_async_callback(stop_http)
+        server = BackgroundServer(
+            api, self.settings.notifier_http_host, self.settings.notifier_http_port
+        )
+        self._tasks.append(await server.start())
+        self.port = server.port
+        self._stack.push_async_callback(server.stop)
 
     async def _retention(self) -> None:
         """A task of its own (never the consumer loop): forget alerts closed long ago."""

@@ -1,6 +1,7 @@
 """The streaming matcher as a real process on the real broker.
 
-Shows: alerts for listed people and stolen documents; poison records dead-lettered without
+Each test runs with both engines (``batch``, the default, and ``faust``). Shows: alerts for
+listed people and stolen documents; poison records dead-lettered without
 stalling; a cancelled entry stops matching a second later; retro-screening finds yesterday's
 crossing; reprocessing the same events yields no new alert ids.
 """
@@ -60,10 +61,19 @@ def crossing(
     }  # fmt: skip
 
 
+# Every guarantee is shown for both engines.
+@pytest.fixture(params=["batch", "faust"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def matcher(topics: CommonSettings, tmp_path: Path) -> Iterator[tuple[ServiceProcess, int]]:
+def matcher(
+    topics: CommonSettings, tmp_path: Path, engine: str
+) -> Iterator[tuple[ServiceProcess, int]]:
     port = free_port()
     env = {
+        "RELAY_MATCHER_ENGINE": engine,
         "RELAY_KAFKA_BOOTSTRAP": topics.kafka_bootstrap,
         "RELAY_TOPIC_PREFIX": topics.topic_prefix,
         "RELAY_MATCHER_HTTP_PORT": str(port),

@@ -94,5 +94,5 @@ async def test_ops_app_serves_metrics_and_readiness() -> None:
         readiness.set(KAFKA_CONNECTED, True)
         readiness.set("index_ready", True)
         assert (await client.get("/readyz")).status_code == 200
-        text = (await client.get("/metrics/")).text
+        text = (await client.get("/metrics")).text
         assert 'relay_dead_letters_total{service="matcher",topic="events.dlq"} 1.0' in text

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from services.matcher.app import InFlight
+from services.matcher.faust_app import InFlight
 from services.matcher.records import FaustRecord
 
 
