@@ -3,6 +3,7 @@ counters and the demo receiver's deliveries (with their receive times)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,6 +84,8 @@ class Deliveries:
 
     first: dict[str, float] = field(default_factory=dict)
     last: dict[str, float] = field(default_factory=dict)
+    # When the matcher created the event's first alert (epoch seconds; same machine's clock).
+    alerted: dict[str, float] = field(default_factory=dict)
     count: int = 0
     _seen: set[tuple[str, float]] = field(default_factory=set)
 
@@ -99,9 +102,21 @@ class Deliveries:
             self._seen.add(key)
             new += 1
             self.first[event_id] = min(self.first.get(event_id, at), at)
+            created = _epoch(item.get("alert_created_at"))
+            if created is not None:
+                self.alerted[event_id] = min(self.alerted.get(event_id, created), created)
             self.last[event_id] = max(self.last.get(event_id, at), at)
         self.count += new
         return new
+
+
+def _epoch(text: Any) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
 
 
 @dataclass

@@ -115,6 +115,7 @@ def _record(state: ReceiverState, segment: str, msg_id: str, payload: dict[str, 
             "alert_id": alert.get("alert_id"),
             "event_id": alert.get("event_id"),
             "entry_id": alert.get("entry_id"),
+            "alert_created_at": alert.get("created_at"),  # the matcher's clock: splits latency
             "received_at": state.clock(),
         }
     )
