@@ -30,6 +30,8 @@ from services.common.logging import get_logger
 
 log = get_logger(__name__)
 
+# A stopping loop waits at most this long to commit what it confirmed.
+STOP_COMMIT_S = 5.0
 # Rewinding after a failed output backs off up to 5 s between tries, for as long as it takes.
 REWIND_BACKOFF = RetryPolicy(attempts=1_000_000, base_delay_s=0.2, max_delay_s=5)
 
@@ -150,9 +152,11 @@ class PipelinedLoop:
     rewind_backoff: RetryPolicy = REWIND_BACKOFF
     on_fate: FateHook | None = None
     stats: LoopStats = field(default_factory=LoopStats)
+    # Offsets whose outputs are stored, not yet committed (the interval has not passed).
+    confirmed: Offsets = field(default_factory=dict)
 
     async def run(self) -> None:
-        """Until cancelled."""
+        """Until cancelled; a cancelled loop commits what it has confirmed before it ends."""
         records = _Records(self.consumer, self.fate, self.handle, self.on_fate, self.stats)
         failures = 0
         while True:
@@ -162,11 +166,25 @@ class PipelinedLoop:
                 await self._handle(records, queue, committer)
             except KafkaError as exc:
                 failures += 1
+                self.confirmed = {}  # read again from the committed offsets
                 await records.rewind_after(exc, failures, self.rewind_backoff)
+            except asyncio.CancelledError:
+                await self._stop(committer)
+                raise
             finally:
                 committer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, KafkaError):
                     await committer
+
+    async def _stop(self, committer: asyncio.Task[None]) -> None:
+        """Shutdown: a restart re-reads only what was not confirmed (bounded, never raises)."""
+        committer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, KafkaError):
+            await committer
+        if self.confirmed:
+            with contextlib.suppress(KafkaError, TimeoutError):
+                await asyncio.wait_for(self.consumer.commit(self.confirmed), STOP_COMMIT_S)
+            self.confirmed = {}
 
     async def _handle(
         self, records: _Records, queue: Confirmations, committer: asyncio.Task[None]
@@ -188,17 +206,18 @@ class PipelinedLoop:
 
     async def _commit(self, queue: Confirmations) -> None:
         """Confirm batches in order; commit what is confirmed at most once per interval."""
-        confirmed: Offsets = {}
         last_commit = 0.0
         loop = asyncio.get_running_loop()
         while True:
             due = last_commit + self.commit_interval_s - loop.time()
-            if confirmed and due <= 0:
-                await self.consumer.commit(confirmed)
-                confirmed, last_commit = {}, loop.time()
+            if self.confirmed and due <= 0:
+                committing, self.confirmed = self.confirmed, {}
+                await self.consumer.commit(committing)
+                last_commit = loop.time()
                 continue
             try:
-                pending, offsets = await asyncio.wait_for(queue.get(), due if confirmed else None)
+                wait = due if self.confirmed else None
+                pending, offsets = await asyncio.wait_for(queue.get(), wait)
             except TimeoutError:
                 continue  # the interval is over: commit what is confirmed
             while not queue.empty():  # everything handled meanwhile: one wait for all
@@ -206,7 +225,7 @@ class PipelinedLoop:
                 pending += more
                 offsets.update(later)
             await asyncio.gather(*pending)  # KafkaError: nothing of these is committed
-            confirmed.update(offsets)
+            self.confirmed.update(offsets)
 
 
 def _collect(

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from services.common.consume import PipelinedLoop
 from services.common.fate import FateWrapper
@@ -27,10 +27,22 @@ class CountingConsumer(RelayConsumer):
         await super().commit(offsets)
 
 
-async def committed(settings: CommonSettings, group: str) -> int:
+async def committed_offsets(settings: CommonSettings, group: str) -> dict[TopicPartition, int]:
     async with admin_client(settings) as admin:
         offsets = await admin.list_consumer_group_offsets(group)
-    return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
+    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset > 0}
+
+
+async def committed(settings: CommonSettings, group: str) -> int:
+    return sum((await committed_offsets(settings, group)).values())
+
+
+async def done_or_confirmed(settings: CommonSettings, group: str, loop: PipelinedLoop) -> int:
+    """Records whose outputs are stored: committed, or confirmed and waiting for the interval."""
+    done = await committed_offsets(settings, group)
+    for tp, offset in loop.confirmed.items():
+        done[tp] = max(done.get(tp, 0), offset)
+    return sum(done.values())
 
 
 def forward(producer: AIOKafkaProducer, sink: str) -> Any:
@@ -67,3 +79,27 @@ async def test_pipelined_loop_commits_stored_work_at_most_once_per_interval(
     assert loop.stats.done == RECORDS
     # 15 or more batches, yet few commits: one per half second of work.
     assert CountingConsumer.commits < RECORDS // 20
+
+
+async def test_a_stopped_pipelined_loop_commits_what_it_confirmed(topics: CommonSettings) -> None:
+    source, sink = topics.topic("events.border_crossing"), topics.topic("alerts")
+    group = topics.group("pipelined-stop")
+    await produce_json(topics, source, [(f"k{i}", {"n": i}) for i in range(RECORDS)])
+    async with (
+        make_consumer(topics, source, group_id=group) as consumer,
+        make_producer(topics) as producer,
+    ):
+        fate = FateWrapper("test", producer, topics.topic("events.dlq"))
+        # An hour between commits: after the first batch, only stopping commits.
+        loop = PipelinedLoop(
+            consumer, fate, forward(producer, sink), max_records=20, commit_interval_s=3600
+        )
+        task = asyncio.create_task(loop.run())
+        async with asyncio.timeout(60):
+            # What the loop has confirmed has no event to await: poll it.
+            while await done_or_confirmed(topics, group, loop) < RECORDS:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        assert await committed(topics, group) < RECORDS
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert await committed(topics, group) == RECORDS
