@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -134,7 +135,9 @@ class ConsumeLoop:
                 failures = 0
 
 
-Confirmations = asyncio.Queue[tuple[list[Awaitable[Any]], Offsets]]
+Handled = tuple[list[Awaitable[Any]], Offsets]  # a batch's outputs, and its next offsets
+# Told the offsets of each commit, once the broker has them.
+CommitHook = Callable[[Offsets], None]
 
 
 @dataclass
@@ -151,43 +154,38 @@ class PipelinedLoop:
     commit_interval_s: float = 0.0
     rewind_backoff: RetryPolicy = REWIND_BACKOFF
     on_fate: FateHook | None = None
+    on_commit: CommitHook | None = None
     stats: LoopStats = field(default_factory=LoopStats)
     # Offsets whose outputs are stored, not yet committed (the interval has not passed).
     confirmed: Offsets = field(default_factory=dict)
+    # Batches the committer took from the queue, oldest first, whose outputs it waits for.
+    _taken: deque[Handled] = field(default_factory=deque)
 
     async def run(self) -> None:
-        """Until cancelled; a cancelled loop commits what it has confirmed before it ends."""
+        """Until cancelled. A cancelled loop first confirms and commits what it handled (for at
+        most ``STOP_COMMIT_S``), so a restart re-reads only what was not finished."""
         records = _Records(self.consumer, self.fate, self.handle, self.on_fate, self.stats)
         failures = 0
         while True:
-            queue: Confirmations = asyncio.Queue(self.max_unconfirmed)
+            queue: asyncio.Queue[Handled] = asyncio.Queue(self.max_unconfirmed)
             committer = asyncio.create_task(self._commit(queue), name="consume-commit")
             try:
                 await self._handle(records, queue, committer)
             except KafkaError as exc:
                 failures += 1
-                self.confirmed = {}  # read again from the committed offsets
+                self._taken.clear()  # read again from the committed offsets
+                self.confirmed = {}
                 await records.rewind_after(exc, failures, self.rewind_backoff)
             except asyncio.CancelledError:
-                await self._stop(committer)
+                await self._stop(queue, committer)
                 raise
             finally:
                 committer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, KafkaError):
                     await committer
 
-    async def _stop(self, committer: asyncio.Task[None]) -> None:
-        """Shutdown: a restart re-reads only what was not confirmed (bounded, never raises)."""
-        committer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, KafkaError):
-            await committer
-        if self.confirmed:
-            with contextlib.suppress(KafkaError, TimeoutError):
-                await asyncio.wait_for(self.consumer.commit(self.confirmed), STOP_COMMIT_S)
-            self.confirmed = {}
-
     async def _handle(
-        self, records: _Records, queue: Confirmations, committer: asyncio.Task[None]
+        self, records: _Records, queue: asyncio.Queue[Handled], committer: asyncio.Task[None]
     ) -> None:
         """Poll and handle until the committer fails (its KafkaError is raised here)."""
         while not committer.done():
@@ -196,36 +194,81 @@ class PipelinedLoop:
             )
             if committer.done():
                 break  # its failure rewinds; these records are read again
-            if batch:
-                put = asyncio.ensure_future(queue.put(await records.handle_batch(batch)))
-                # A full queue (broker slower than intake) holds the loop: back-pressure.
-                await asyncio.wait([put, committer], return_when=asyncio.FIRST_COMPLETED)
-                if not put.done():
-                    put.cancel()
+            if not batch:
+                continue
+            handled = await records.handle_batch(batch)
+            if not queue.full():
+                queue.put_nowait(handled)
+                continue
+            # A full queue (broker slower than intake) holds the loop: back-pressure.
+            put = asyncio.ensure_future(queue.put(handled))
+            await asyncio.wait([put, committer], return_when=asyncio.FIRST_COMPLETED)
+            if not put.done():
+                put.cancel()
         committer.result()  # raises the write or commit failure
 
-    async def _commit(self, queue: Confirmations) -> None:
+    async def _commit(self, queue: asyncio.Queue[Handled]) -> None:
         """Confirm batches in order; commit what is confirmed at most once per interval."""
-        last_commit = 0.0
         loop = asyncio.get_running_loop()
+        last_commit = loop.time()
         while True:
             due = last_commit + self.commit_interval_s - loop.time()
             if self.confirmed and due <= 0:
-                committing, self.confirmed = self.confirmed, {}
-                await self.consumer.commit(committing)
+                await self._commit_confirmed()
                 last_commit = loop.time()
                 continue
             try:
                 wait = due if self.confirmed else None
-                pending, offsets = await asyncio.wait_for(queue.get(), wait)
+                self._taken.append(await asyncio.wait_for(queue.get(), wait))
             except TimeoutError:
                 continue  # the interval is over: commit what is confirmed
-            while not queue.empty():  # everything handled meanwhile: one wait for all
-                more, later = queue.get_nowait()
-                pending += more
-                offsets.update(later)
-            await asyncio.gather(*pending)  # KafkaError: nothing of these is committed
+            while not queue.empty():  # everything handled meanwhile
+                self._taken.append(queue.get_nowait())
+            await self._confirm()  # KafkaError: nothing of these is committed
+
+    async def _confirm(self) -> None:
+        """Wait for the outputs of the taken batches, oldest first; then they are confirmed."""
+        while self._taken:
+            pending, offsets = self._taken[0]
+            await _stored(pending)
+            self._taken.popleft()
             self.confirmed.update(offsets)
+
+    async def _commit_confirmed(self) -> None:
+        committing, self.confirmed = self.confirmed, {}
+        await self.consumer.commit(committing)
+        if self.on_commit is not None:
+            self.on_commit(committing)
+
+    async def _stop(self, queue: asyncio.Queue[Handled], committer: asyncio.Task[None]) -> None:
+        """Shutdown: confirm what was handled and commit it, bounded in time, never raising."""
+        committer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, KafkaError):
+            await committer
+        while not queue.empty():
+            self._taken.append(queue.get_nowait())
+        with contextlib.suppress(KafkaError, TimeoutError):
+            async with asyncio.timeout(STOP_COMMIT_S):
+                await self._confirm()
+        if self.confirmed:
+            with contextlib.suppress(KafkaError, TimeoutError):
+                async with asyncio.timeout(STOP_COMMIT_S):
+                    await self._commit_confirmed()
+        self._taken.clear()
+
+
+async def _stored(pending: list[Awaitable[Any]]) -> None:
+    """Until every output is stored; raises the first failure. Unlike ``gather``, a cancelled
+    caller leaves the outputs' futures alone, so a stopping loop can still wait for them."""
+    futures = [asyncio.ensure_future(output) for output in pending]
+    if futures:
+        await asyncio.wait(futures)
+    for future in futures:
+        if future.cancelled():
+            raise KafkaError("an output was cancelled before it was stored")
+        failure = future.exception()
+        if failure is not None:
+            raise failure
 
 
 def _collect(

@@ -10,39 +10,19 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from services.common.consume import PipelinedLoop
 from services.common.fate import FateWrapper
-from services.common.kafka import RelayConsumer, admin_client, make_consumer, make_producer
+from services.common.kafka import admin_client, make_consumer, make_producer
 from services.common.settings import CommonSettings
 from tests.support.kafka_io import TopicReader, produce_json
 
 RECORDS = 300
-
-
-class CountingConsumer(RelayConsumer):
-    """Counts the commits it is asked for (the broker's committed offsets say what they held)."""
-
-    commits = 0
-
-    async def commit(self, offsets: Any = None) -> None:
-        type(self).commits += 1
-        await super().commit(offsets)
-
-
-async def committed_offsets(settings: CommonSettings, group: str) -> dict[TopicPartition, int]:
-    async with admin_client(settings) as admin:
-        offsets = await admin.list_consumer_group_offsets(group)
-    return {tp: meta.offset for tp, meta in offsets.items() if meta.offset > 0}
+BATCH = 20
 
 
 async def committed(settings: CommonSettings, group: str) -> int:
-    return sum((await committed_offsets(settings, group)).values())
-
-
-async def done_or_confirmed(settings: CommonSettings, group: str, loop: PipelinedLoop) -> int:
-    """Records whose outputs are stored: committed, or confirmed and waiting for the interval."""
-    done = await committed_offsets(settings, group)
-    for tp, offset in loop.confirmed.items():
-        done[tp] = max(done.get(tp, 0), offset)
-    return sum(done.values())
+    """What the broker holds as the group's committed offsets, summed over partitions."""
+    async with admin_client(settings) as admin:
+        offsets = await admin.list_consumer_group_offsets(group)
+    return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
 
 
 def forward(producer: AIOKafkaProducer, sink: str) -> Any:
@@ -52,36 +32,51 @@ def forward(producer: AIOKafkaProducer, sink: str) -> Any:
     return handle
 
 
+async def outputs(settings: CommonSettings, sink: str) -> list[bytes | None]:
+    async with TopicReader(settings, sink) as out:
+        stored = await out.until(lambda rs: len(rs) >= RECORDS, 60)
+    return sorted(r.key for r in stored if r.key is not None)
+
+
 async def test_pipelined_loop_commits_stored_work_at_most_once_per_interval(
     topics: CommonSettings,
 ) -> None:
     source, sink = topics.topic("events.border_crossing"), topics.topic("alerts")
     group = topics.group("pipelined")
     await produce_json(topics, source, [(f"k{i}", {"n": i}) for i in range(RECORDS)])
-    consumer = make_consumer(topics, source, group_id=group)
-    consumer.__class__ = CountingConsumer
-    async with consumer, make_producer(topics) as producer:
+    commits: list[dict[TopicPartition, int]] = []
+    latest: dict[TopicPartition, int] = {}
+    all_committed = asyncio.Event()
+
+    def note(offsets: dict[TopicPartition, int]) -> None:
+        commits.append(offsets)
+        latest.update(offsets)
+        if sum(latest.values()) >= RECORDS:
+            all_committed.set()
+
+    async with (
+        make_consumer(topics, source, group_id=group) as consumer,
+        make_producer(topics) as producer,
+    ):
         fate = FateWrapper("test", producer, topics.topic("events.dlq"))
         loop = PipelinedLoop(
-            consumer, fate, forward(producer, sink), max_records=20, commit_interval_s=0.5
-        )
+            consumer, fate, forward(producer, sink), max_records=BATCH,
+            commit_interval_s=0.5, on_commit=note,
+        )  # fmt: skip
         task = asyncio.create_task(loop.run())
         try:
-            async with asyncio.timeout(60):
-                # The broker's committed offsets have no event to await: poll them.
-                while await committed(topics, group) < RECORDS:  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
+            await asyncio.wait_for(all_committed.wait(), 60)
+            assert await committed(topics, group) == RECORDS
         finally:
             task.cancel()
-    async with TopicReader(topics, sink) as out:
-        stored = await out.until(lambda rs: len(rs) >= RECORDS, 30)
-    assert sorted(r.key for r in stored) == sorted(f"k{i}".encode() for i in range(RECORDS))
+            await asyncio.gather(task, return_exceptions=True)
+    assert await outputs(topics, sink) == sorted(f"k{i}".encode() for i in range(RECORDS))
     assert loop.stats.done == RECORDS
     # 15 or more batches, yet few commits: one per half second of work.
-    assert CountingConsumer.commits < RECORDS // 20
+    assert len(commits) < RECORDS // BATCH
 
 
-async def test_a_stopped_pipelined_loop_commits_what_it_confirmed(topics: CommonSettings) -> None:
+async def test_a_stopped_pipelined_loop_commits_what_it_handled(topics: CommonSettings) -> None:
     source, sink = topics.topic("events.border_crossing"), topics.topic("alerts")
     group = topics.group("pipelined-stop")
     await produce_json(topics, source, [(f"k{i}", {"n": i}) for i in range(RECORDS)])
@@ -90,16 +85,13 @@ async def test_a_stopped_pipelined_loop_commits_what_it_confirmed(topics: Common
         make_producer(topics) as producer,
     ):
         fate = FateWrapper("test", producer, topics.topic("events.dlq"))
-        # An hour between commits: after the first batch, only stopping commits.
+        # An hour between commits: only stopping commits.
         loop = PipelinedLoop(
-            consumer, fate, forward(producer, sink), max_records=20, commit_interval_s=3600
+            consumer, fate, forward(producer, sink), max_records=BATCH, commit_interval_s=3600
         )
         task = asyncio.create_task(loop.run())
-        async with asyncio.timeout(60):
-            # What the loop has confirmed has no event to await: poll it.
-            while await done_or_confirmed(topics, group, loop) < RECORDS:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-        assert await committed(topics, group) < RECORDS
+        assert len(await outputs(topics, sink)) == RECORDS  # every record handled
+        assert await committed(topics, group) == 0
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         assert await committed(topics, group) == RECORDS
