@@ -16,19 +16,18 @@ class BackgroundServer:
             app, host=host, port=port, log_config=None, lifespan="off", access_log=False
         )
         self.server = uvicorn.Server(config)
-        self.task: asyncio.Task[None] | None = None
         self.port = port
 
     async def start(self) -> asyncio.Task[None]:
         """The serving task (the caller keeps and cancels it); raises if the port is taken."""
-        self.task = asyncio.create_task(self.server.serve(), name="http")
+        task = asyncio.create_task(self.server.serve(), name="http")
         while not self.server.started:  # uvicorn exposes no event for "bound"
-            if self.task.done():
-                await self.task  # a bind failure ends serve(): surface it
+            if task.done():
+                await task  # a bind failure ends serve(): surface it
                 raise RuntimeError("HTTP server stopped before it started")
             await asyncio.sleep(0.01)
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
-        return self.task
+        return task
 
     async def stop(self) -> None:
         self.server.should_exit = True

@@ -65,7 +65,6 @@ class MatcherApp:
         self.metrics = Metrics(service="matcher")
         self.readiness = Readiness(WATCHLIST_CAUGHT_UP)
         self.port = settings.matcher_http_port
-        self.loop: PipelinedLoop | None = None
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -89,8 +88,7 @@ class MatcherApp:
         publisher = AlertPublisher(producer, s.topic("alerts"), batches)
         self._spawn(self.state.run(), "watchlist-state")
         self._spawn(self._screen(producer, publisher), "screen")
-        topics = [s.topic(name) for name in s.matcher_event_topics]
-        lag = report_lag(s, s.group(s.matcher_group_id), topics, self.metrics.set_lag)
+        lag = report_lag(s, s.group(s.matcher_group_id), self.event_topics, self.metrics.set_lag)
         self._spawn(lag, "consumer-lag")
         if s.matcher_retro_enabled:
             retro = RetroScreener(s, producer, publisher)
@@ -109,23 +107,26 @@ class MatcherApp:
         dead_letters = s.topic("events.dlq")
         fate = FateWrapper("matcher", producer, dead_letters)
         handler = EventHandler(EventScreening(self.index, self.metrics), publisher)
-        topics = [s.topic(name) for name in s.matcher_event_topics]
         consumer = make_consumer(
-            s, *topics, group_id=s.group(s.matcher_group_id), max_poll_records=BATCH_MAX,
+            s, *self.event_topics, group_id=s.group(s.matcher_group_id), max_poll_records=BATCH_MAX,
             **LOW_LATENCY_FETCH,
         )  # fmt: skip
 
-        def count(fate: Fate) -> None:
-            if fate is Fate.DEAD_LETTERED:
+        def count(outcome: Fate) -> None:
+            if outcome is Fate.DEAD_LETTERED:
                 self.metrics.dead_lettered(dead_letters)
 
         async with consumer:
-            self.loop = PipelinedLoop(
+            loop = PipelinedLoop(
                 consumer, fate, handler, max_records=BATCH_MAX, on_fate=count,
                 commit_interval_s=s.matcher_commit_interval_s,
             )  # fmt: skip
             self.readiness.set(WATCHLIST_CAUGHT_UP, True, f"{len(self.index)} entries")
-            await self.loop.run()
+            await loop.run()
+
+    @property
+    def event_topics(self) -> list[str]:
+        return [self.settings.topic(name) for name in self.settings.matcher_event_topics]
 
     def _facts(self) -> dict[str, Any]:
         return {"watchlist_entries": len(self.index)}  # as the faust engine's /readyz says
