@@ -121,7 +121,7 @@ class MatcherApp:
                 consumer, fate, handler, max_records=BATCH_MAX, on_fate=count,
                 commit_interval_s=s.matcher_commit_interval_s,
             )  # fmt: skip
-            self.readiness.set(WATCHLIST_CAUGHT_UP, True, f"{len(self.index)} entries")
+            self.readiness.set(WATCHLIST_CAUGHT_UP, True, "index caught up; it keeps reading")
             await loop.run()
 
     @property
