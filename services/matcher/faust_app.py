@@ -3,7 +3,6 @@
 The default engine is ``batch`` (``app.py``), which costs less than half the CPU per event;
 this one is kept for deployments that run faust workers, and is tested like the default.
 
-
 - a task keeps the in-memory watchlist index current (``WatchlistState``);
 - the ``screen`` agent reads the event topics (consumer group ``matcher``; partitions spread
   over every matcher process), waits until the index has caught up, screens events in small
