@@ -117,6 +117,13 @@ def partial_date_parts(value: str) -> tuple[int, int | None, int | None]:
 
 
 def _check_partial_date(value: str) -> str:
+    if len(value) == 10 and value.isascii() and value[4] == "-" and value[7] == "-":
+        try:  # the usual full date, checked in C
+            dt.date.fromisoformat(value)
+        except ValueError:
+            pass  # the long way below names what is wrong
+        else:
+            return value
     try:
         year, month, day = partial_date_parts(value)
     except ValueError:
@@ -227,6 +234,8 @@ def normalise_document_number(value: str) -> str:
 
 
 def _check_document_number(value: str) -> str:
+    if value.isascii() and value.isalnum():  # the usual number: nothing to take out
+        return value
     normalised = normalise_document_number(value)
     if not normalised.isalnum():
         raise PydanticCustomError(

@@ -61,10 +61,12 @@ class Screener:
     def _person_match(
         self, event: EventRecord, tokens: tuple[Token, ...], person: PersonRecord
     ) -> Match | None:
+        dob = dates.compare(event.date_of_birth, person.date_of_birth)
+        if dob.contradicts:  # ruled out whatever the name says: spare comparing it
+            return None
         name = best_name(tokens, person)
         if name is None:
             return None
-        dob = dates.compare(event.date_of_birth, person.date_of_birth)
         nationality = agreement(event.nationality, person.nationalities)
         sex = agreement(event.sex, (person.sex,) if person.sex else ())
         score, band = person_band(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from schemas.alert import Alert, alert_id_for
@@ -98,6 +101,19 @@ def test_alert_id_is_deterministic() -> None:
     assert first.startswith("a-")
     assert len(first) == 34
     Alert.model_validate({**design_alert(), "alert_id": first})
+
+
+def test_alert_id_never_changes() -> None:
+    # Ids already stored on topics: a release that changed them would re-alert every event.
+    event_id = "aabc05b4-7cd3-4e82-a23e-1a67581bcbe7"
+    assert alert_id_for(event_id, "RED-2025-004711") == "a-097e4a99e17f5007a5efbbdfb5c82cea"
+
+
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_alert_id_is_the_uuid5_of_the_pair(event_id: str, entry_id: str) -> None:
+    name = f"{event_id}\x1f{entry_id}"
+    namespace = uuid.UUID("5b7e6a53-9a55-4c1e-8f43-6f0f2b0a7c11")
+    assert alert_id_for(event_id, entry_id) == "a-" + uuid.uuid5(namespace, name).hex
 
 
 def test_notification_id_is_deterministic() -> None:

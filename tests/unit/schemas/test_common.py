@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given
@@ -75,6 +76,29 @@ def test_impossible_or_malformed_dates(value: str, rule: str) -> None:
     with pytest.raises(ValidationError) as caught:
         partial_date.validate_python(value)
     assert caught.value.errors()[0]["type"] == rule
+
+
+def _letters(size: int) -> st.SearchStrategy[str]:
+    return st.text(alphabet="0123456789 +\u0662", min_size=size, max_size=size)
+
+
+@given(st.builds("{}-{}-{}".format, _letters(4), _letters(2), _letters(2)))
+def test_ten_letter_dates_follow_the_rule(text: str) -> None:
+    # full dates take a shortcut through the C date parser: it must agree with the rule
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is None:  # \d: any script's digits, as the rule
+        expected = "partial_date_format"
+    else:
+        try:
+            dt.date(int(text[:4]), int(text[5:7]) or 1, int(text[8:]) or 1)  # 00: not known
+            expected = "ok"
+        except ValueError:
+            expected = "impossible_date"
+    try:
+        assert partial_date.validate_python(text) == text
+        outcome = "ok"
+    except ValidationError as exc:
+        outcome = exc.errors()[0]["type"]
+    assert outcome == expected
 
 
 def test_partial_date_parts() -> None:
