@@ -7,10 +7,11 @@ plain strings (codes interned), never a pydantic model per entry. ``entry_record
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -94,10 +95,14 @@ class Cancelled:
 EntryRecord = PersonRecord | SltdRecord | Cancelled
 
 
-@dataclass(frozen=True, slots=True)
-class EventRecord:
+class EventRecord(NamedTuple):
+    """One event as the engine reads it (a tuple: built once per event, three times cheaper
+    than a frozen dataclass)."""
+
     event_id: str
-    occurred_at: str
+    # RFC 3339 text, or the datetime of a validated model: written out (``timestamp_text``)
+    # only for the few events that match something.
+    occurred_at: str | dt.datetime
     country: str | None
     surname: str | None
     given_names: str | None
@@ -220,7 +225,7 @@ def event_record(source: Mapping[str, Any] | Any) -> EventRecord:
     traveller = _field(raw, "traveller")
     return EventRecord(
         event_id=event_id,
-        occurred_at=_timestamp(_field(raw, "occurred_at")),
+        occurred_at=timestamp_text(_field(raw, "occurred_at")),
         country=_code(_field(raw, "country")),
         surname=_text(_field(traveller, "surname")),
         given_names=_text(_field(traveller, "given_names")),
@@ -238,7 +243,7 @@ def _event_from_model(event: Event) -> EventRecord:
     document = event.document
     return EventRecord(
         event_id=event.event_id,
-        occurred_at=_timestamp(event.occurred_at),
+        occurred_at=event.occurred_at,
         country=sys.intern(event.country),
         surname=traveller.surname or None,
         given_names=traveller.given_names or None,
@@ -252,7 +257,7 @@ def _event_from_model(event: Event) -> EventRecord:
     )
 
 
-def _timestamp(value: Any) -> str:
+def timestamp_text(value: Any) -> str:
     """RFC 3339 text; a datetime from a model is written with Z for UTC, as events are."""
     if value is None:
         return ""

@@ -18,7 +18,13 @@ from services.matcher.domain.names import (
     compare_names,
     tokenise,
 )
-from services.matcher.domain.records import DocumentRef, EventRecord, PersonRecord, event_record
+from services.matcher.domain.records import (
+    DocumentRef,
+    EventRecord,
+    PersonRecord,
+    event_record,
+    timestamp_text,
+)
 from services.matcher.domain.score import (
     DOCUMENT,
     PERSON,
@@ -168,9 +174,8 @@ def _match(
     dob = (
         holder.date_of_birth if isinstance(holder, PersonRecord) else None
     ) or event.date_of_birth
-    minor = (
-        dates.is_minor(dob, day_of(event.occurred_at)) if holder.list == "yellow_notice" else None
-    )
+    occurred_at = timestamp_text(event.occurred_at)
+    minor = dates.is_minor(dob, day_of(occurred_at)) if holder.list == "yellow_notice" else None
     return Match(
         event_id=event.event_id,
         entry_id=holder.entry_id,
@@ -182,7 +187,7 @@ def _match(
         urgency=urgency(holder.list, band, bool(minor)),
         country=event.country,
         issuer=holder.issuer,
-        occurred_at=event.occurred_at,
+        occurred_at=occurred_at,
         evidence=evidence,
         restricted_to=holder.restricted_to,
         subject_minor=minor,
