@@ -16,7 +16,18 @@ class DateComparison:
     contradicts: bool
 
 
+# Every outcome is one of these (made once: a comparison runs for every name candidate).
 UNKNOWN = DateComparison("unknown", 0.5, False)
+EXACT = DateComparison("exact", 1.0, False)
+YEARS_APART = DateComparison("different", 0.0, True)
+ONE_DIGIT = DateComparison("one_digit_different", 0.5, False)
+YEAR_APART_FULL = DateComparison("different", 0.2, True)
+YEAR_APART = DateComparison("different", 0.2, False)
+PARTIAL = DateComparison("partial_date", 0.85, False)
+PLACEHOLDER = DateComparison("placeholder_date", 0.8, False)
+SWAPPED = DateComparison("day_month_swapped", 0.9, False)
+SAME_YEAR_MONTH = DateComparison("same_year_month", 0.5, False)
+SAME_YEAR = DateComparison("same_year", 0.3, False)
 
 
 @lru_cache(maxsize=100_000)
@@ -43,9 +54,9 @@ def compare(event_value: str | None, entry_value: str | None) -> DateComparison:
     if event is None or entry is None:
         return UNKNOWN
     if event == entry:
-        return DateComparison("exact", 1.0, False)
+        return EXACT
     if abs(event[0] - entry[0]) >= _CONTRADICTION_YEARS:
-        return DateComparison("different", 0.0, True)
+        return YEARS_APART
     if event[0] != entry[0]:
         return _one_year_apart(event, entry)
     return _same_year(event, entry)
@@ -56,23 +67,23 @@ def _one_year_apart(
 ) -> DateComparison:
     # same day and month a year apart is a typing slip; anything else is doubtful
     if event[1:] == entry[1:] and event[1] is not None:
-        return DateComparison("one_digit_different", 0.5, False)
+        return ONE_DIGIT
     both_full = None not in (*event, *entry)
-    return DateComparison("different", 0.2, both_full)
+    return YEAR_APART_FULL if both_full else YEAR_APART
 
 
 def _same_year(
     event: tuple[int, int | None, int | None], entry: tuple[int, int | None, int | None]
 ) -> DateComparison:
     if None in (event[1], entry[1]) or (event[1] == entry[1] and None in (event[2], entry[2])):
-        return DateComparison("partial_date", 0.85, False)
+        return PARTIAL
     if _is_placeholder(entry) or _is_placeholder(event):
-        return DateComparison("placeholder_date", 0.8, False)
+        return PLACEHOLDER
     if (event[1], event[2]) == (entry[2], entry[1]):
-        return DateComparison("day_month_swapped", 0.9, False)
+        return SWAPPED
     if event[1] == entry[1]:
-        return DateComparison("same_year_month", 0.5, False)
-    return DateComparison("same_year", 0.3, False)
+        return SAME_YEAR_MONTH
+    return SAME_YEAR
 
 
 def is_minor(date_of_birth: str | None, on: dt.date) -> bool:
