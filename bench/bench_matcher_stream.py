@@ -9,7 +9,8 @@ throughput window show how loaded the machine was: events per CPU second is the 
 does not depend on what else runs.
 
 Run: ``make bench-matcher`` (with bench_screen's load/RSS/screen figures). Prints one JSON
-object as its last line.
+object as its last line. ``BENCH_PROFILE=FILE`` runs the matcher under cProfile (stats in FILE
+when it stops; its figures are then the profiler's, not the matcher's).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def start_matcher(settings: CommonSettings, port: int, log: Path) -> subprocess.
     }
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "services.matcher"],
+            [sys.executable, *_profile_args(), "-m", "services.matcher"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
