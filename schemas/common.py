@@ -104,12 +104,14 @@ def to_alpha3(code: str) -> str:
 
 # --- dates ------------------------------------------------------------------------------------
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# ASCII digits, matched whole: as the published pattern (JSON Schema's \d is [0-9]); Python's
+# \d would take other scripts' digits, and its $ a trailing newline, both kept in the value.
+_PARTIAL_DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")
 
 
 def partial_date_parts(value: str) -> tuple[int, int | None, int | None]:
     """``"1985-03"`` -> ``(1985, 3, None)``. Raises ValueError for anything else."""
-    match = _PARTIAL_DATE.match(value)
+    match = _PARTIAL_DATE.fullmatch(value)
     if match is None:
         raise ValueError(f"{value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = match.groups()
