@@ -96,8 +96,8 @@ EntryRecord = PersonRecord | SltdRecord | Cancelled
 
 
 class EventRecord(NamedTuple):
-    """One event as the engine reads it (a tuple: built once per event, three times cheaper
-    than a frozen dataclass)."""
+    """One event as the engine reads it (a tuple: built once per event, in half the time a
+    frozen dataclass takes)."""
 
     event_id: str
     # RFC 3339 text, or the datetime of a validated model: written out (``timestamp_text``)
