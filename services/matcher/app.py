@@ -88,7 +88,7 @@ class MatcherApp:
         publisher = AlertPublisher(producer, s.topic("alerts"), batches)
         self._spawn(self.state.run(), "watchlist-state")
         self._spawn(self._screen(producer, publisher), "screen")
-        lag = report_lag(s, s.group(s.matcher_group_id), self.event_topics, self.metrics.set_lag)
+        lag = report_lag(s, s.group(s.matcher_group_id), s.event_topics(), self.metrics.set_lag)
         self._spawn(lag, "consumer-lag")
         if s.matcher_retro_enabled:
             retro = RetroScreener(s, producer, publisher)
@@ -108,7 +108,7 @@ class MatcherApp:
         fate = FateWrapper("matcher", producer, dead_letters)
         handler = EventHandler(EventScreening(self.index, self.metrics), publisher)
         consumer = make_consumer(
-            s, *self.event_topics, group_id=s.group(s.matcher_group_id), max_poll_records=BATCH_MAX,
+            s, *s.event_topics(), group_id=s.group(s.matcher_group_id), max_poll_records=BATCH_MAX,
             **LOW_LATENCY_FETCH,
         )  # fmt: skip
 
@@ -123,10 +123,6 @@ class MatcherApp:
             )  # fmt: skip
             self.readiness.set(WATCHLIST_CAUGHT_UP, True, "index caught up; it keeps reading")
             await loop.run()
-
-    @property
-    def event_topics(self) -> list[str]:
-        return [self.settings.topic(name) for name in self.settings.matcher_event_topics]
 
     def _facts(self) -> dict[str, Any]:
         return {"watchlist_entries": len(self.index)}  # as the faust engine's /readyz says

@@ -115,8 +115,7 @@ class Matcher:
             broker_commit_livelock_soft_timeout=600.0,
             broker_commit_interval=settings.matcher_commit_interval_s,
         )
-        topics = [settings.topic(name) for name in settings.matcher_event_topics]
-        channel = app.topic(*topics, value_type=bytes, key_type=bytes)
+        channel = app.topic(*settings.event_topics(), value_type=bytes, key_type=bytes)
         app.agent(channel, name="screen", concurrency=settings.matcher_partitions_concurrency)(
             self._screen_agent
         )
@@ -144,9 +143,8 @@ class Matcher:
         app.page("/metrics")(metrics)
 
     async def _report_lag(self) -> None:
-        topics = [self.settings.topic(name) for name in self.settings.matcher_event_topics]
         group = self.settings.group(self.settings.matcher_group_id)
-        await report_lag(self.settings, group, topics, self.metrics.set_lag)
+        await report_lag(self.settings, group, self.settings.event_topics(), self.metrics.set_lag)
 
     async def _run_state(self) -> None:
         # A little linger batches the alerts of consecutive events into one produce request.

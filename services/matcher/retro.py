@@ -108,7 +108,7 @@ class RetroScreener:
     async def _window(self) -> AsyncIterator[bytes | None]:
         """Every event value from now - N days up to the end offsets seen now."""
         since_ms = int((time.time() - self.settings.matcher_retro_days * 86400) * 1000)
-        topics = [self.settings.topic(name) for name in self.settings.matcher_event_topics]
+        topics = self.settings.event_topics()
         assigned = await partitions_of(self.settings, *topics)
         consumer = make_consumer(self.settings, group_id=None, max_poll_records=5000)
         async with consumer:

@@ -43,3 +43,7 @@ class MatcherSettings(CommonSettings):
         Path(".relay/matcher"),
         description="faust engine: folder for faust's local data (one per group)",
     )
+
+    def event_topics(self) -> list[str]:
+        """The physical names of the event topics the matcher screens."""
+        return [self.topic(name) for name in self.matcher_event_topics]
