@@ -173,7 +173,7 @@ class NotifierApp:
         """Keep memory flat: evict closed alerts past the window, expire de-dup keys."""
         while True:
             await asyncio.sleep(self.settings.notifier_memory_sweep_s)
-            self.engine.sweep_memory()
+            await self.engine.trim_memory()
 
     def _spawn(self, coro: object, name: str) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
@@ -187,6 +187,6 @@ class NotifierApp:
 
 async def run(settings: NotifierSettings) -> None:
     async with NotifierApp(settings):
-        gcpolicy.settle_service_heap()
+        gcpolicy.settle_service_heap(stateful=True)  # its inbox grows with every alert
         # Until cancelled (SIGTERM/SIGINT via asyncio.run).
         await gcpolicy.collect_periodically("notifier")

@@ -34,14 +34,22 @@ from services.notifier.domain.backoff import Backoff, Outcome, Verdict
 from services.notifier.domain.breaker import Breaker
 from services.notifier.domain.dedup import DedupWindow, dedup_key
 from services.notifier.domain.directory import ContactPoint, Directory
-from services.notifier.domain.inbox import FINAL_STATES, Inbox
-from services.notifier.domain.memory import MemoryPolicy, to_evict
+from services.notifier.domain.inbox import FINAL_STATES, AlertView, Inbox
+from services.notifier.domain.memory import (
+    MemoryPolicy,
+    choose_evictions,
+    closed_among,
+    evictable,
+    to_evict,
+)
 from services.notifier.domain.routing import Plan, is_urgent, may_send, priority_of, route
 from services.notifier.domain.signing import LinkClaim, link_token
 from services.notifier.scheduler import Scheduler
 from services.notifier.writer import Future, Writer
 
 log = get_logger(__name__)
+
+SWEEP_CHUNK = 1000  # alert views examined between two yields of the memory sweep (~2 ms)
 
 
 @dataclass(frozen=True)
@@ -259,17 +267,36 @@ class Engine:
     # --- memory and retention -------------------------------------------------------------
 
     def sweep_memory(self, at: datetime | None = None) -> int:
-        """Evict closed alerts past the memory window or cap; expire old de-dup keys."""
+        """Evict closed alerts past the memory window or cap; expire old de-dup keys. All at
+        once: at start, before any delivery (the running service uses ``trim_memory``)."""
         at = at or now()
+        return self._evict(to_evict(self.inbox, at, self.config.memory), at)
+
+    async def trim_memory(self, chunk: int = SWEEP_CHUNK) -> int:
+        """``sweep_memory`` for the running service: the views are examined ``chunk`` at a time,
+        yielding to deliveries in between (all at once, 8,000 open alerts stalled every
+        delivery for about 50 ms on this project's 2-core machine)."""
+        at = now()
+        views = list(self.inbox.alerts.values())
+        closed: list[AlertView] = []
+        for start in range(0, len(views), chunk):
+            closed += closed_among(views[start : start + chunk])
+            await asyncio.sleep(0)
+        return self._evict(choose_evictions(closed, at, self.config.memory), at)
+
+    def _evict(self, alert_ids: list[str], at: datetime) -> int:
         self.dedup.prune(at)
-        evicted = to_evict(self.inbox, at, self.config.memory)
-        for alert_id in evicted:
+        evicted = 0
+        for alert_id in alert_ids:
             view = self.inbox.alerts.get(alert_id)
-            if view is not None and view.entry_id:
+            if view is None or not evictable(view):
+                continue  # reopened since it was examined (a cancellation, an escalation)
+            if view.entry_id:
                 self.archived_entries.add(view.entry_id)
             self.inbox.forget(alert_id)
+            evicted += 1
         metrics.IN_MEMORY.set(len(self.inbox.alerts))
-        return len(evicted)
+        return evicted
 
     async def recall(self, alert_id: str) -> bool:
         """Bring an evicted alert back from the topic (an answer to it arrived); True if known.

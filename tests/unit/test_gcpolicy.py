@@ -36,3 +36,12 @@ def test_service_policy_is_both() -> None:
     gcpolicy.settle_service_heap()
     young, _, old = gc.get_threshold()
     assert (young, old) == (gcpolicy.SERVICE_YOUNG_THRESHOLD, gcpolicy.NEVER)
+
+
+def test_stateful_policy_keeps_young_collections_small_and_frequent() -> None:
+    gcpolicy.settle_service_heap(stateful=True)
+    assert gc.get_threshold() == (
+        gcpolicy.STATEFUL_YOUNG_THRESHOLD,
+        gcpolicy.STATEFUL_MIDDLE_THRESHOLD,
+        gcpolicy.NEVER,
+    )

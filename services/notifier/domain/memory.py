@@ -11,10 +11,11 @@ the alert rate times the window, and by the cap, whatever the retention.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.notifier.domain.inbox import _EPOCH, Inbox
+from services.notifier.domain.inbox import _EPOCH, AlertView, Inbox
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,22 @@ class MemoryPolicy:
 
 def to_evict(inbox: Inbox, now: datetime, policy: MemoryPolicy) -> list[str]:
     """Closed alerts past the window, or past the cap in every country that received them."""
-    closed = [v for v in inbox.alerts.values() if v.closed or not v.notifications]
-    closed.sort(key=lambda v: v.last_change or _EPOCH, reverse=True)
+    return choose_evictions(closed_among(inbox.alerts.values()), now, policy)
+
+
+def evictable(view: AlertView) -> bool:
+    """Closed, or holding no job at all."""
+    return not view.notifications or view.closed
+
+
+def closed_among(views: Iterable[AlertView]) -> list[AlertView]:
+    """The views eviction may take."""
+    return [v for v in views if evictable(v)]
+
+
+def choose_evictions(closed: list[AlertView], now: datetime, policy: MemoryPolicy) -> list[str]:
+    """Of these closed views: those past the window, or past the cap in all their countries."""
+    closed = sorted(closed, key=lambda v: v.last_change or _EPOCH, reverse=True)
     cutoff = now - policy.window
     kept: Counter[str] = Counter()
     out: list[str] = []

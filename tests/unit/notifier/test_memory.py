@@ -144,6 +144,26 @@ def test_policy_evicts_old_closed_and_over_cap_never_open() -> None:
     assert to_evict(inbox, NOW, wide) == [old.alert_id]
 
 
+async def test_trimming_lets_deliveries_run_and_keeps_what_reopened_meanwhile() -> None:
+    topic = Topic()
+    e = engine(topic)
+    alerts = [routine() for _ in range(5)]
+    for alert in alerts:
+        await e.on_alert(alert)
+    await deliver_all(e, NOW)  # days before the clock trim_memory reads: all past the window
+    reopened = alerts[0]
+    job = next(iter(e.inbox.alerts[reopened.alert_id].notifications.values()))
+
+    async def fail_and_retry() -> None:
+        e.inbox.apply(job.model_copy(update={"state": NotificationState.FAILED}))
+
+    meanwhile = asyncio.create_task(fail_and_retry())
+    assert await e.trim_memory(chunk=2) == 4
+    assert meanwhile.done()  # it ran between two chunks, after its alert was examined
+    assert list(e.inbox.alerts) == [reopened.alert_id]
+    assert await e.trim_memory() == 0
+
+
 async def test_evicted_alert_can_still_be_acknowledged() -> None:
     topic = Topic()
     e = engine(topic)
