@@ -189,4 +189,4 @@ async def run(settings: NotifierSettings) -> None:
     async with NotifierApp(settings):
         gcpolicy.settle_service_heap(stateful=True)  # its inbox grows with every alert
         # Until cancelled (SIGTERM/SIGINT via asyncio.run).
-        await gcpolicy.collect_periodically("notifier")
+        await gcpolicy.collect_periodically("notifier", settings.notifier_full_gc_s)

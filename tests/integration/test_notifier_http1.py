@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from services.notifier.channels.http1 import LeanPoster
+from services.notifier.channels.http1 import LeanPoster, _Answer
 
 
 class Peer:
@@ -86,6 +87,28 @@ async def test_keep_alive_reuses_one_connection(
         assert reply.status_code == 200
     assert peer.requests == 20
     assert peer.connections == 1
+    await peer.stop()
+
+
+async def test_answers_are_freed_without_the_cyclic_collector(poster: LeanPoster) -> None:
+    """An answer and its parser refer to each other until the exchange ends; left to the
+    collector, they reached the notifier's oldest generation, freed only by a full pause."""
+    peer = Peer(lambda n: b"" if n == 5 else OK)  # the fifth request: closed without an answer
+    url = await peer.start()
+    gc.collect()
+    gc.disable()
+    try:
+        for number in range(1, 11):
+            if number == 5:
+                with pytest.raises(ConnectionError):
+                    await poster.post(url, b"{}", {})
+            else:
+                assert (await poster.post(url, b"{}", {})).status_code == 200
+        # (the failed request's answer may live on in its traceback's frames, but not in a cycle)
+        cycles = [o for o in gc.get_objects() if isinstance(o, _Answer) and o.parser is not None]
+    finally:
+        gc.enable()
+    assert cycles == []
     await peer.stop()
 
 
