@@ -163,8 +163,9 @@ async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
             gcpolicy.settle_heap(no_automatic_full=True)
             # A first phase at the full rate, reported as "cold" and not as the result: the
             # fresh broker's JIT compiles its produce and fetch paths for this load. Sampled
-            # every 5 s here, the broker's CPU fell from ~80% of a core to ~30% over its first
-            # 45 s; a production notifier talks to a broker long past that.
+            # every 5 s here, the broker's CPU fell from ~80% of a core to ~45% over its first
+            # 60 s (~30-40% for a broker warmed by an earlier run); a production notifier talks
+            # to a broker long past that. 90 s instead of 45 changed no figure beyond the noise.
             cold = await phase(settings, receiver, args, child.pid, args.warm_s)
             gcpolicy.settle_heap(no_automatic_full=True)
             healthy = await phase(settings, receiver, args, child.pid)
