@@ -75,14 +75,12 @@ def settle_heap(
 def settle_service_heap(*, stateful: bool = False) -> None:
     """The services' policy: call once started; run ``collect_periodically`` beside it.
     ``stateful``: the process keeps much of what it allocates (the notifier's alerts)."""
-    if stateful:
-        settle_heap(
-            young_threshold=STATEFUL_YOUNG_THRESHOLD,
-            middle_threshold=STATEFUL_MIDDLE_THRESHOLD,
-            no_automatic_full=True,
-        )
-    else:
-        settle_heap(young_threshold=SERVICE_YOUNG_THRESHOLD, no_automatic_full=True)
+    young, middle = (
+        (STATEFUL_YOUNG_THRESHOLD, STATEFUL_MIDDLE_THRESHOLD)
+        if stateful
+        else (SERVICE_YOUNG_THRESHOLD, None)
+    )
+    settle_heap(young_threshold=young, middle_threshold=middle, no_automatic_full=True)
 
 
 async def collect_periodically(service: str, every_s: float = SERVICE_FULL_EVERY_S) -> None:
