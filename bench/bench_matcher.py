@@ -40,7 +40,7 @@ def main() -> None:
         "passthrough_events_per_s": stream["passthrough_events_per_s"],
         "ratio_to_passthrough": stream["ratio_to_passthrough"],
         "p99_event_to_alert_ms_at_1000_per_s": stream["latency_at_1000_per_s"]["p99_ms"],
-        "latency_load_generator_nice": stream.get("load_generator_nice"),
+        "latency_load_generator_nice": stream["load_generator_nice"],
     }
     write_result("matcher", summary)
     print(json.dumps(summary))
