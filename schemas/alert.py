@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import builtins
-import hashlib
 import uuid
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StrictStr
 
-from schemas.common import CountryCode, Model, Score, Timestamp
+from schemas.common import CountryCode, Model, Score, Timestamp, uuid5_hex
 from schemas.event import EventId, EventType, Location, TravelDocument, Traveller
 from schemas.watchlist import (
     Action,
@@ -30,15 +29,8 @@ _NAMESPACE_BYTES = _ALERT_NAMESPACE.bytes
 
 def alert_id_for(event_id: str, entry_id: str) -> str:
     """The alert id of (event, entry): processing an event twice yields the same alert.
-
-    ``"a-" + uuid.uuid5(_ALERT_NAMESPACE, name).hex`` written out: the same bytes without
-    building a UUID object (once per alert on the matcher's hot path).
-    """
-    name = f"{event_id}\x1f{entry_id}".encode()
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return "a-" + digest.hex()
+    ``"a-" + uuid.uuid5(_ALERT_NAMESPACE, name).hex``."""
+    return "a-" + uuid5_hex(_NAMESPACE_BYTES, f"{event_id}\x1f{entry_id}")
 
 
 class AlertKind(StrEnum):

@@ -7,6 +7,7 @@ Every type validates with an error that names its rule (the pydantic error ``typ
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from typing import Annotated, Any
 
@@ -37,6 +38,15 @@ class Model(BaseModel):
     """
 
     model_config = ConfigDict(strict=True, extra="ignore", use_enum_values=False)
+
+
+def uuid5_hex(namespace: bytes, name: str) -> str:
+    """``uuid.uuid5(uuid.UUID(bytes=namespace), name).hex`` without building UUID objects: the
+    alert and notification ids, several per alert on the matcher's and notifier's hot paths."""
+    digest = bytearray(hashlib.sha1(namespace + name.encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
 
 
 # --- countries --------------------------------------------------------------------------------

@@ -13,13 +13,13 @@ from typing import Annotated, Any
 from pydantic import Field, StrictInt, StrictStr
 
 from schemas.alert import Alert
-from schemas.common import CountryCode, Model, Timestamp
+from schemas.common import CountryCode, Model, Timestamp, uuid5_hex
 
 NOTIFICATION_VERSION = "notification/1"
 ACK_VERSION = "ack/1"
 AUDIT_VERSION = "audit/1"
 
-_NOTIFICATION_NAMESPACE = uuid.UUID("0e4f3c1d-7f0a-4b7e-9d51-2c8e6a1b9f30")
+_NOTIFICATION_NAMESPACE = uuid.UUID("0e4f3c1d-7f0a-4b7e-9d51-2c8e6a1b9f30").bytes
 
 AlertId = Annotated[StrictStr, Field(pattern=r"^a-[0-9a-f]{32}$")]
 NotificationId = Annotated[StrictStr, Field(pattern=r"^n-[0-9a-f]{32}$")]
@@ -35,7 +35,7 @@ class Channel(StrEnum):
 
 def notification_id_for(alert_id: str, recipient: str, channel: str) -> str:
     """One delivery job per (alert, contact point, channel), however often it is routed."""
-    return "n-" + uuid.uuid5(_NOTIFICATION_NAMESPACE, f"{alert_id}\x1f{recipient}\x1f{channel}").hex
+    return "n-" + uuid5_hex(_NOTIFICATION_NAMESPACE, f"{alert_id}\x1f{recipient}\x1f{channel}")
 
 
 class NotificationState(StrEnum):

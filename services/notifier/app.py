@@ -150,7 +150,9 @@ class NotifierApp:
         consumer = make_consumer(self.settings, topic, group_id=group, **overrides)
         await consumer.start()
         self._stack.push_async_callback(consumer.stop)
-        loop = PipelinedLoop(consumer, fate, handler)
+        loop = PipelinedLoop(
+            consumer, fate, handler, commit_interval_s=self.settings.notifier_commit_interval_s
+        )
         self._spawn(loop.run(), f"consume:{topic}")
 
     async def _start_http(self) -> None:
@@ -187,6 +189,7 @@ class NotifierApp:
 
 async def run(settings: NotifierSettings) -> None:
     async with NotifierApp(settings):
-        gcpolicy.settle_service_heap(stateful=True)  # its inbox grows with every alert
+        # Its inbox grows with every alert: small young collections (gcpolicy).
+        gcpolicy.settle_service_heap(stateful_young_threshold=settings.notifier_gc_young_threshold)
         # Until cancelled (SIGTERM/SIGINT via asyncio.run).
         await gcpolicy.collect_periodically("notifier", settings.notifier_full_gc_s)

@@ -39,9 +39,9 @@ def test_service_policy_is_both() -> None:
 
 
 def test_stateful_policy_keeps_young_collections_small_and_frequent() -> None:
-    gcpolicy.settle_service_heap(stateful=True)
+    gcpolicy.settle_service_heap(stateful_young_threshold=7_000)
     assert gc.get_threshold() == (
-        gcpolicy.STATEFUL_YOUNG_THRESHOLD,
+        7_000,
         gcpolicy.STATEFUL_MIDDLE_THRESHOLD,
         gcpolicy.NEVER,
     )

@@ -116,6 +116,15 @@ def test_alert_id_is_the_uuid5_of_the_pair(event_id: str, entry_id: str) -> None
     assert alert_id_for(event_id, entry_id) == "a-" + uuid.uuid5(namespace, name).hex
 
 
+def test_notification_id_never_changes() -> None:
+    # The job ids of notifications.deliveries: a release that changed them would page again.
+    alert_id = "a-097e4a99e17f5007a5efbbdfb5c82cea"
+    namespace = uuid.UUID("0e4f3c1d-7f0a-4b7e-9d51-2c8e6a1b9f30")
+    name = f"{alert_id}\x1fKAZ-NCB\x1fwebhook"
+    found = notification_id_for(alert_id, "KAZ-NCB", "webhook")
+    assert found == "n-" + uuid.uuid5(namespace, name).hex == "n-14521a93ccf0553f82f5a0f98e19dee8"
+
+
 def test_notification_id_is_deterministic() -> None:
     alert_id = alert_id_for(EVENT["event_id"], "RED-2025-004711")
     one = notification_id_for(alert_id, "KAZ-NCB", "webhook")
