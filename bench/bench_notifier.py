@@ -2,12 +2,15 @@
 
 Runs the real notifier as a child process (``python -m services.notifier``) against a broker
 (RELAY_KAFKA_BOOTSTRAP or a fresh local one) and a real signature-verifying receiver in this
-process. Phase 1: every endpoint healthy. Phase 2: the coordination centre's endpoint answers
-in 5 s; we measure the other (healthy) endpoints. Latency = receiver arrival - alert
-``created_at`` (same machine clock). Prints one JSON object as its last line.
+process. Before it, a throw-away notifier carries the same load for ``--broker-warm-s`` (180 s;
+0 skips it, e.g. for a broker already warm through RELAY_KAFKA_BOOTSTRAP): see ``warm_broker``.
+Then, after a cold phase (``--warm-s``), phase 1: every endpoint healthy. Phase 2: the
+coordination centre's endpoint answers in 5 s; we measure the other (healthy) endpoints.
+Latency = receiver arrival - alert ``created_at`` (same machine clock). Prints one JSON object
+as its last line.
 
     python -m bench.bench_notifier [--rate 200] [--seconds 15] [--warm-s 45] [--slow-s 5]
-                                   [--profile FILE]
+                                   [--broker-warm-s 180] [--profile FILE]
     RELAY_NOTIFIER_WEBHOOK_CLIENT=httpx python -m bench.bench_notifier   # the other client
 """
 
@@ -23,6 +26,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -145,37 +150,58 @@ def start_notifier(
         )  # fmt: skip
 
 
+@asynccontextmanager
+async def notifier_stack(
+    bootstrap: str, files: Path, profile: str | None = None
+) -> AsyncIterator[tuple[CommonSettings, WebhookReceiver, int]]:
+    """Topics under a fresh prefix, a receiver and a started notifier that has delivered its
+    first alerts (connections open, metadata known); all stopped on exit. ``files``: the
+    prefix of its directory file and log."""
+    settings = CommonSettings(kafka_bootstrap=bootstrap, topic_prefix=f"b-{uuid.uuid4().hex[:8]}.")
+    await create_topics(settings)
+    receiver = WebhookReceiver(secrets={n: secret_for(n) for n in (*HEALTHY, SLOW)})
+    await receiver.start()
+    directory = write_directory(files.with_suffix(".yaml"), standard_directory(receiver.url))
+    child = start_notifier(settings, directory, files.with_suffix(".log"), profile)
+    try:
+        first = await produce_steady(settings, 20, 1)
+        await receiver.wait_for(lambda: len(receiver.ids("KAZ-NCB")) >= len(first), 120)
+        yield settings, receiver, child.pid
+    finally:
+        os.kill(child.pid, signal.SIGTERM)
+        child.wait(30)
+        await receiver.stop()
+
+
+async def warm_broker(bootstrap: str, files: Path, args: argparse.Namespace) -> dict[str, float]:
+    """The bench's load for ``args.broker_warm_s`` through a throw-away notifier (its own
+    topics; its alerts stay behind). A broker JVM fresh from start needs minutes of this load
+    before its produce and fetch paths are compiled: four bench runs in a row on one new broker
+    gave healthy p99 125, 57, 48 and 62 ms; brokers that had carried 10-20 minutes of them,
+    23-46 ms. A production notifier talks to a broker that has run for days. The measured
+    notifier starts afterwards with nothing in memory."""
+    async with notifier_stack(bootstrap, files) as (settings, receiver, pid):
+        gcpolicy.settle_heap(no_automatic_full=True)  # the receiver keeps ~100,000 deliveries
+        return await phase(settings, receiver, args, pid, args.broker_warm_s)
+
+
 async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = CommonSettings(
-            kafka_bootstrap=bootstrap, topic_prefix=f"b-{uuid.uuid4().hex[:8]}."
-        )
-        await create_topics(settings)
-        receiver = WebhookReceiver(secrets={n: secret_for(n) for n in (*HEALTHY, SLOW)})
-        await receiver.start()
-        directory = write_directory(Path(tmp) / "cp.yaml", standard_directory(receiver.url))
-        child = start_notifier(settings, directory, Path(tmp) / "notifier.log", args.profile)
-        try:
-            # Warm-up: the first alert pays for connections, JIT-free imports and metadata.
-            warm = await produce_steady(settings, 20, 1)
-            await receiver.wait_for(lambda: len(receiver.ids("KAZ-NCB")) >= len(warm), 120)
+        broker_warm = None
+        if args.broker_warm_s > 0:
+            broker_warm = await warm_broker(bootstrap, Path(tmp) / "warm-notifier", args)
+        stack = notifier_stack(bootstrap, Path(tmp) / "notifier", args.profile)
+        async with stack as (settings, receiver, pid):
             # This process stamps arrivals: its own full collections would count as latency.
             gcpolicy.settle_heap(no_automatic_full=True)
             # A first phase at the full rate, reported as "cold" and not as the result: the
-            # fresh broker's JIT compiles its produce and fetch paths for this load. Sampled
-            # every 5 s here, the broker's CPU fell from ~80% of a core to ~45% over its first
-            # 60 s (~30-40% for a broker warmed by an earlier run); a production notifier talks
-            # to a broker long past that. 90 s instead of 45 changed no figure beyond the noise.
-            cold = await phase(settings, receiver, args, child.pid, args.warm_s)
+            # notifier's own first minute (its heap and the broker's handling of its new topics).
+            cold = await phase(settings, receiver, args, pid, args.warm_s)
             gcpolicy.settle_heap(no_automatic_full=True)
-            healthy = await phase(settings, receiver, args, child.pid)
+            healthy = await phase(settings, receiver, args, pid)
             receiver.slow(SLOW, args.slow_s)
             gcpolicy.settle_heap(no_automatic_full=True)
-            with_slow = await phase(settings, receiver, args, child.pid)
-        finally:
-            os.kill(child.pid, signal.SIGTERM)
-            child.wait(30)
-            await receiver.stop()
+            with_slow = await phase(settings, receiver, args, pid)
     delta = with_slow["p99_ms"] - healthy["p99_ms"]
     return {
         "bench": "notifier",
@@ -183,6 +209,8 @@ async def main(bootstrap: str, args: argparse.Namespace) -> dict[str, Any]:
         # The notifier inherits RELAY_* from this environment (client, lane concurrency).
         "webhook_client": os.environ.get("RELAY_NOTIFIER_WEBHOOK_CLIENT", DEFAULT_CLIENT),
         "seconds_per_phase": args.seconds,
+        "broker_warm_up_s": args.broker_warm_s,
+        "broker_warm_up": broker_warm,
         "warm_up_s": args.warm_s,
         "cold": cold,
         "healthy": healthy,
@@ -203,6 +231,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--slow-s", type=float, default=5)
     parser.add_argument("--warm-s", type=float, default=45, help="the cold phase's length")
+    parser.add_argument(
+        "--broker-warm-s", type=float, default=180, help="load on the broker before (0: none)"
+    )
     parser.add_argument("--profile", help="write cProfile stats of the notifier to this file")
     with bench_broker() as bootstrap:  # started outside the event loop (it runs its own)
         result = asyncio.run(main(bootstrap, parser.parse_args()))

@@ -16,11 +16,12 @@ Policy (applied in the service process only; tests running an app in-process kee
   scans, since it lives as long as the process;
 - ``young_threshold`` raises the allocations between young collections (ingest, matcher:
   their per-request objects die young, so a large young generation is mostly garbage);
-- a process that keeps what it allocates (the notifier: ``stateful``) does the opposite: small
-  young and middle generations, since nearly all of them survives and a pause lasts as long as
-  its generation is large (see ``STATEFUL_YOUNG_THRESHOLD``). Its full collection is rare too
-  (``notifier_full_gc_s``, 6 h): it paused 0.8 s with 15,000 alerts in memory, and once the
-  webhook client stopped leaving answer-parser cycles behind, it found no garbage;
+- a process that keeps what it allocates (the notifier: ``stateful_young_threshold``) does the
+  opposite: small young and middle generations, since nearly all of them survives and a pause
+  lasts as long as its generation is large (see ``STATEFUL_YOUNG_THRESHOLD``). Its full
+  collection is rare too (``notifier_full_gc_s``, 6 h): it paused 0.8 s with 15,000 alerts in
+  memory, and once the webhook client stopped leaving answer-parser cycles behind, it found no
+  garbage;
 - ``no_automatic_full`` stops automatic collections at generation 1, and
   ``collect_periodically`` takes the full collection on a timer instead, at a known, low rate.
   Objects are still freed by reference counting; only cyclic garbage waits longer.
