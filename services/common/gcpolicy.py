@@ -83,7 +83,7 @@ def settle_service_heap(*, stateful_young_threshold: int | None = None) -> None:
     alerts), so its young collections stay this small and a middle one follows every other."""
     young, middle = (
         (stateful_young_threshold, STATEFUL_MIDDLE_THRESHOLD)
-        if stateful_young_threshold
+        if stateful_young_threshold is not None
         else (SERVICE_YOUNG_THRESHOLD, None)
     )
     settle_heap(young_threshold=young, middle_threshold=middle, no_automatic_full=True)
