@@ -102,7 +102,8 @@ class NotifierApp:
         stack.push_async_callback(producer.stop)
         writer = Writer(producer, s, partitioner)
         await writer.start()
-        stack.push_async_callback(writer.flush)  # after the lanes stop, before the producer
+        # After the lanes stop, before the producer: what is on its way, and the states it frees.
+        stack.push_async_callback(lambda: self.engine.journal.close(writer.flush))
         client = s.notifier_webhook_client
         concurrency = s.notifier_lane_concurrency or LANE_CONCURRENCY[client]
         webhook = WebhookChannel(POSTERS[client](s.notifier_webhook_timeout_s, concurrency))

@@ -44,8 +44,9 @@ from services.notifier.domain.memory import (
 )
 from services.notifier.domain.routing import Plan, is_urgent, may_send, priority_of, route
 from services.notifier.domain.signing import LinkClaim, link_token
+from services.notifier.journal import Journal
 from services.notifier.scheduler import Scheduler
-from services.notifier.writer import Future, Writer
+from services.notifier.writer import Future, Record, Writer
 
 log = get_logger(__name__)
 
@@ -90,6 +91,7 @@ class Engine:
     ) -> None:
         self.config = config
         self.writer = writer
+        self.journal = Journal(writer)
         self.directory = directory
         self.channels = channels
         self.scheduler = scheduler
@@ -122,6 +124,11 @@ class Engine:
             raise PermanentError("no contact point may receive this alert", field="country")
         fresh = [j for j in jobs if self.inbox.notification(j.notification_id, j.alert_id) is None]
         writes = await self.record(fresh, AuditAction.ROUTED, notice=notice.value)
+        # Read again (a rewind) while its first writes are still retrying: wait for those too.
+        if len(fresh) < len(jobs):
+            for job in jobs:
+                if earlier := self.journal.stored(job.notification_id):
+                    writes.append(earlier)
         for job in fresh:
             self.schedule(job, alert=alert)
         if urgent and fresh and plan.ack_delay is not None:
@@ -132,14 +139,9 @@ class Engine:
     async def record(
         self, jobs: list[Notification], action: AuditAction, **details: Any
     ) -> list[Future]:
-        """Apply each job to the inbox and write it with its audit record."""
-        writes: list[Future] = []
-        for job in jobs:
-            view = self.inbox.apply(job)
-            carry = view.carrier == job.notification_id
-            writes.append(await self.writer.state(job, carry_alert=carry))
-            writes.append(await self.writer.audit(job, action, **details))
-        return writes
+        """Apply each job to the inbox and write it with its audit record; the futures resolve
+        once the states are stored (after their audit records, ``journal``)."""
+        return [self._write(job, (action, dict(details))) for job in jobs]
 
     def alert_of(self, n: Notification) -> Alert | None:
         """The job's alert: its own, or its alert view's (stored jobs are compact)."""
@@ -224,7 +226,7 @@ class Engine:
                 update={"state": NotificationState.DELIVERED, "updated_at": at,
                         "attempts": attempts, "next_attempt_at": None}
             )  # fmt: skip
-            await self._write(done, (AuditAction.SENT, sent), (AuditAction.DELIVERED, {}))
+            self._write(done, (AuditAction.SENT, sent), (AuditAction.DELIVERED, {}))
             return
         if outcome.verdict is Verdict.PERMANENT or self.config.backoff.exhausted(number):
             await self._dead(n.model_copy(update={"attempts": attempts}), outcome.error or "failed")
@@ -236,33 +238,31 @@ class Engine:
                     "next_attempt_at": at + timedelta(seconds=delay)}
         )  # fmt: skip
         retried = {"next_attempt_in_s": round(delay, 3), **sent}
-        await self._write(retry, (AuditAction.SENT, sent), (AuditAction.RETRIED, retried))
+        self._write(retry, (AuditAction.SENT, sent), (AuditAction.RETRIED, retried))
         self.schedule(retry, delay)
 
     async def _dead(self, n: Notification, reason: str) -> None:
         dead = n.model_copy(update={"state": NotificationState.DEAD_LETTERED, "updated_at": now()})
         details = {"reason": reason}
-        writes = [await self.writer.dead_letter(dead, self.alert_of(n), reason, len(n.attempts))]
-        await self._write(
-            dead, (AuditAction.FAILED, details), (AuditAction.DEAD_LETTERED, details), writes=writes
+        letter = self.writer.dead_letter(dead, self.alert_of(n), reason, len(n.attempts))
+        self._write(
+            dead, (AuditAction.FAILED, details), (AuditAction.DEAD_LETTERED, details), also=[letter]
         )
         log.warning("notification.dead_lettered", notification_id=n.notification_id, reason=reason)
 
-    async def _write(
+    def _write(
         self,
         n: Notification,
         *audits: tuple[AuditAction, dict[str, Any]],
-        writes: list[Future] | None = None,
-    ) -> None:
+        also: list[Record] | None = None,
+    ) -> Future:
+        """Apply the job's change and write it: its audit records, then its state. The lane
+        moves on while the broker confirms; if the state is not stored, a restart sends the
+        same webhook-id again."""
         view = self.inbox.apply(n)
-        pending = list(writes or [])
-        pending.append(await self.writer.state(n, carry_alert=view.carrier == n.notification_id))
-        for action, details in audits:
-            pending.append(await self.writer.audit(n, action, **details))
-        # The lane moves on while the broker confirms: a lost write only means the same
-        # webhook-id is sent again after a restart. Failures are logged, never silent.
-        for future in dict.fromkeys(pending):  # records of one batch share its future
-            future.add_done_callback(_log_write_failure)
+        records = [self.writer.audit(n, action, **details) for action, details in audits]
+        carry = view.carrier == n.notification_id
+        return self.journal.change(n, [*records, *(also or [])], carry_alert=carry)
 
     # --- memory and retention -------------------------------------------------------------
 
@@ -338,7 +338,7 @@ class Engine:
             found = await self.archive.expired(cutoff, self.inbox.is_open)
             jobs += [nid for nid in found if nid not in known]
         for nid in jobs:
-            (await self.writer.tombstone(nid)).add_done_callback(_log_write_failure)
+            self.journal.tombstone(nid).add_done_callback(_log_write_failure)
         if jobs:
             log.info("notifier.retention_forgot", alerts=len(closed), jobs=len(jobs))
         return len(jobs)

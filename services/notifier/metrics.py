@@ -30,6 +30,10 @@ ESCALATIONS = Counter("relay_notifier_escalations_total", "Escalation steps take
 ACKS = Counter("relay_notifier_acks_total", "Acknowledgements received", ["kind"])
 PENDING = Gauge("relay_notifier_pending", "Jobs waiting in lanes or timers")
 IN_MEMORY = Gauge("relay_notifier_alerts_in_memory", "Alerts held in memory (open + recent)")
+WRITE_RETRIES = Counter(
+    "relay_notifier_write_retries_total",
+    "Job states and audit records written again after a failed write (broker away)",
+)
 RECALLS = Counter("relay_notifier_recalls_total", "Evicted alerts read back from the topic")
 CIRCUIT = Gauge(
     "relay_circuit_state",

@@ -1,8 +1,8 @@
 """Every Kafka write of the notifier: job state, audit, acknowledgements, dead letters.
 
-All through one acks=all idempotent producer, a batch per topic-partition (``batches``). Each
-method returns the future of the record's batch, resolved once the broker stored it, so that
-callers decide what to wait for (the alert consumer commits only after its writes are stored).
+All through one acks=all idempotent producer, a batch per topic-partition (``batches``). The
+writing methods return the future of the record's batch, resolved once the broker stored it,
+so that callers decide what to wait for; ``journal`` orders a job's records and its state.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -24,7 +24,7 @@ from schemas.notification import (
     Notification,
 )
 from services.common import fate
-from services.common.batches import Batches, KeyPartitioner
+from services.common.batches import Batches, Headers, KeyPartitioner
 from services.common.settings import CommonSettings
 
 SERVICE = "notifier"
@@ -33,6 +33,15 @@ _SERIALIZER = Notification.__pydantic_serializer__
 _NO_ALERT = {"alert"}
 _STATE_HEADER = schema_header(Notification)
 _AUDIT_HEADER = schema_header(AuditRecord)
+
+
+class Record(NamedTuple):
+    """One record built and not yet written: kept as is, it can be written again."""
+
+    topic: str
+    key: bytes
+    value: bytes
+    headers: Headers
 
 
 def audit_json(n: Notification, action: AuditAction, **details: Any) -> bytes:
@@ -81,27 +90,30 @@ class Writer:
     async def flush(self) -> None:
         await self.batches.flush()
 
-    async def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
+    def write(self, record: Record) -> Future:
+        return self.batches.add(record.topic, record.key, record.value, record.headers)
+
+    def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
         """The job's latest state; the alert only in the records of its carrier job."""
         exclude = None if carry_alert else _NO_ALERT
         value = _SERIALIZER.to_json(n, exclude_none=True, exclude=exclude)
         return self.batches.add(self.deliveries, n.notification_id.encode(), value, [_STATE_HEADER])
 
-    async def tombstone(self, notification_id: str) -> Future:
+    def tombstone(self, notification_id: str) -> Future:
         """Retention: compaction removes the job (and any copy of the alert) for good."""
         return self.batches.add(self.deliveries, notification_id.encode(), None, [])
 
-    async def audit(self, n: Notification, action: AuditAction, **details: Any) -> Future:
+    def audit(self, n: Notification, action: AuditAction, **details: Any) -> Record:
         value = audit_json(n, action, **details)
-        return self.batches.add(self.audits, n.alert_id.encode(), value, [_AUDIT_HEADER])
+        return Record(self.audits, n.alert_id.encode(), value, [_AUDIT_HEADER])
 
     async def ack(self, ack: Acknowledgement) -> Future:
         headers = [schema_header(Acknowledgement)]
         return self.batches.add(self.acks, ack.alert_id.encode(), encode(ack), headers)
 
-    async def dead_letter(
+    def dead_letter(
         self, n: Notification, alert: Alert | None, reason: str, attempts: int
-    ) -> Future:
+    ) -> Record:
         """The alert (or the job, if the alert is gone) on alerts.dlq, why in the headers."""
         value = encode(alert) if alert is not None else encode(n)
         headers = [
@@ -114,4 +126,4 @@ class Writer:
             ("relay-notification-id", n.notification_id.encode()),
             ("relay-recipient", n.recipient.encode()),
         ]
-        return self.batches.add(self.dlq, n.alert_id.encode(), value, headers)
+        return Record(self.dlq, n.alert_id.encode(), value, headers)

@@ -28,7 +28,7 @@ from services.notifier.domain.routing import Plan, route
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.followup import acknowledge, cancel_entry
 from services.notifier.scheduler import Scheduler, Work
-from services.notifier.writer import Future
+from services.notifier.writer import Future, Record
 from tests.peers.notifier_data import make_alert, standard_directory
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -51,16 +51,19 @@ class Topic:
         self.acks: list[Acknowledgement] = []
         self.scans = 0
 
-    async def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
+    def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
         self.jobs[n.notification_id] = n if carry_alert else n.model_copy(update={"alert": None})
         return _done()
 
-    async def tombstone(self, notification_id: str) -> Future:
+    def tombstone(self, notification_id: str) -> Future:
         self.jobs[notification_id] = None
         return _done()
 
-    async def audit(self, n: Notification, action: AuditAction, **details: Any) -> Future:
-        self.audits.append((n.notification_id, action))
+    def audit(self, n: Notification, action: AuditAction, **details: Any) -> Record:
+        return Record("audit", n.notification_id.encode(), action.value.encode(), [])
+
+    def write(self, record: Record) -> Future:
+        self.audits.append((record.key.decode(), AuditAction(record.value.decode())))
         return _done()
 
     async def ack(self, ack: Acknowledgement) -> Future:
@@ -118,7 +121,12 @@ async def deliver_all(e: Engine, at: datetime) -> None:
         for n in jobs
         if n.state not in FINAL_STATES
     ]
-    await e.record(done, AuditAction.DELIVERED)
+    await asyncio.gather(*await e.record(done, AuditAction.DELIVERED))
+
+
+async def take(e: Engine, alert: Alert) -> None:
+    """As the alert consumer does: route, then wait until the writes are stored."""
+    await asyncio.gather(*await e.on_alert(alert))
 
 
 def routine() -> Alert:
@@ -149,7 +157,7 @@ async def test_trimming_lets_deliveries_run_and_keeps_what_reopened_meanwhile() 
     e = engine(topic)
     alerts = [routine() for _ in range(5)]
     for alert in alerts:
-        await e.on_alert(alert)
+        await take(e, alert)
     await deliver_all(e, NOW)  # days before the clock trim_memory reads: all past the window
     reopened = alerts[0]
     job = next(iter(e.inbox.alerts[reopened.alert_id].notifications.values()))
@@ -168,7 +176,7 @@ async def test_evicted_alert_can_still_be_acknowledged() -> None:
     topic = Topic()
     e = engine(topic)
     alert = routine()
-    await e.on_alert(alert)
+    await take(e, alert)
     await deliver_all(e, NOW)
     assert e.sweep_memory(NOW + timedelta(hours=1)) == 1
     assert alert.alert_id not in e.inbox.alerts
@@ -191,19 +199,20 @@ async def test_evicted_alert_is_cancelled_with_its_entry() -> None:
     topic = Topic()
     e = engine(topic)
     alert = routine()
-    await e.on_alert(alert)
+    await take(e, alert)
     await deliver_all(e, NOW)
     e.sweep_memory(NOW + timedelta(hours=1))
     assert e.inbox.by_entry(alert.entry_id) == []
     assert alert.entry_id in e.archived_entries
-    await cancel_entry(e, alert.entry_id)
+    await asyncio.gather(*await cancel_entry(e, alert.entry_id))
     cancellations = [
         j for j in topic.jobs.values() if j is not None and j.notice is NoticeKind.CANCELLATION
     ]
     assert {j.recipient for j in cancellations} == {"KAZ-NCB", "UZB-NCB"}
     assert e.inbox.alerts[alert.alert_id].cancelled
     assert alert.entry_id not in e.archived_entries
-    await cancel_entry(e, alert.entry_id)  # cancelled again: nothing read back, nothing sent
+    # Cancelled again: nothing read back, nothing sent.
+    await asyncio.gather(*await cancel_entry(e, alert.entry_id))
     assert topic.scans == 1
 
 
@@ -211,7 +220,7 @@ async def test_retention_tombstones_evicted_jobs_from_the_archive() -> None:
     topic = Topic()
     e = engine(topic)
     alert = routine()
-    await e.on_alert(alert)
+    await take(e, alert)
     await deliver_all(e, datetime.now(UTC) - timedelta(days=40))
     e.sweep_memory()
     assert alert.alert_id not in e.inbox.alerts
@@ -228,7 +237,7 @@ async def test_memory_stays_bounded_under_a_flood() -> None:
     for minute in range(120):
         at = NOW + timedelta(minutes=minute)
         for _ in range(20):
-            await e.on_alert(routine().model_copy(update={"occurred_at": at}))
+            await take(e, routine().model_copy(update={"occurred_at": at}))
         await deliver_all(e, at)
         e.sweep_memory(at)
         sizes.append((len(e.inbox.alerts), len(e.dedup.first)))
