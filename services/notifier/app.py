@@ -151,7 +151,9 @@ class NotifierApp:
         consumer = make_consumer(self.settings, topic, group_id=group, **overrides)
         await consumer.start()
         self._stack.push_async_callback(consumer.stop)
-        loop = PipelinedLoop(consumer, fate, handler)
+        loop = PipelinedLoop(
+            consumer, fate, handler, commit_interval_s=self.settings.notifier_commit_interval_s
+        )
         self._spawn(loop.run(), f"consume:{topic}")
 
     async def _start_http(self) -> None:

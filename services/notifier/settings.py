@@ -54,6 +54,12 @@ class NotifierSettings(CommonSettings):
         1000, description="At most this many closed alerts per country in memory (newest)"
     )
     notifier_memory_sweep_s: float = Field(10.0, description="How often memory is trimmed")
+    notifier_commit_interval_s: float = Field(
+        1.0,
+        ge=0,
+        description="At most one offset commit per this many seconds (0: one per batch); a "
+        "restart reads again at most this much, which routes no job twice",
+    )
     notifier_gc_young_threshold: int = Field(
         gcpolicy.STATEFUL_YOUNG_THRESHOLD,
         ge=100,
