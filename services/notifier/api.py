@@ -19,10 +19,11 @@ from pydantic import BaseModel, Field
 
 from schemas.notification import AckKind, Acknowledgement
 from services.notifier import metrics
-from services.notifier.console.routes import console_router
+from services.notifier.console.routes import console_router, not_stored
 from services.notifier.domain.inbox import AlertView
 from services.notifier.domain.signing import read_link_token
 from services.notifier.engine import Engine
+from services.notifier.errors import AnswerNotStoredError
 from services.notifier.followup import acknowledge
 
 KINDS = {
@@ -121,7 +122,10 @@ def create_api(engine: Engine, readiness: Readiness) -> FastAPI:
             alert_id=alert_id, kind=kind, contact_point=who, at=datetime.now(UTC),
             comment=body.comment,
         )  # fmt: skip
-        await acknowledge(engine, ack)
+        try:
+            await acknowledge(engine, ack)
+        except AnswerNotStoredError as exc:
+            raise not_stored() from exc
         return {"alert_id": alert_id, "kind": kind.value, "contact_point": who}
 
     @app.get("/v1/alerts/{alert_id}/ack", response_class=HTMLResponse)

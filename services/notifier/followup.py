@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from aiokafka.errors import KafkaError
 
 from schemas.notification import (
     AckKind,
@@ -17,6 +20,7 @@ from services.notifier import metrics
 from services.notifier.domain.escalation import next_step
 from services.notifier.domain.inbox import FINAL_STATES
 from services.notifier.domain.routing import Plan, notifications_for
+from services.notifier.errors import AnswerNotStoredError
 from services.notifier.writer import Future
 
 if TYPE_CHECKING:
@@ -25,6 +29,8 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 PAGES = (NoticeKind.ALERT, NoticeKind.UPDATE, NoticeKind.ESCALATION)
+# An answer waits this long for its records to be stored; the journal goes on writing them.
+ANSWER_STORE_S = 10.0
 
 
 async def escalate(engine: Engine, alert_id: str) -> None:
@@ -78,7 +84,12 @@ async def acknowledge(engine: Engine, ack: Acknowledgement) -> None:
         writes += await engine.record(
             [done], AuditAction.ACKNOWLEDGED, actor=ack.contact_point, kind=ack.kind.value
         )
-    await _stored(writes)
+    try:
+        async with asyncio.timeout(ANSWER_STORE_S):
+            await _stored(writes)
+    except (TimeoutError, KafkaError) as exc:
+        log.warning("ack.not_stored", alert_id=ack.alert_id, error=type(exc).__name__)
+        raise AnswerNotStoredError from exc
     metrics.ACKS.labels(ack.kind.value).inc()
     if ack.kind is AckKind.CANNOT_ACT and view.escalation_due is not None:
         view.escalation_due = ack.at  # the next in line is paged now

@@ -28,6 +28,7 @@ from services.notifier.console.session import COOKIE, CSRF_HEADER, Session
 from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.inbox import AlertView
 from services.notifier.engine import Engine
+from services.notifier.errors import AnswerNotStoredError
 from services.notifier.followup import acknowledge
 
 log = get_logger(__name__)
@@ -73,6 +74,13 @@ class Answer(BaseModel):
 
 def deny(status: int, detail: str) -> HTTPException:
     return HTTPException(status, detail, headers=HEADERS)
+
+
+def not_stored() -> HTTPException:
+    """The answer was taken but is not stored yet (the broker is away): send it again."""
+    retry = str(AnswerNotStoredError.retry_after_s)
+    detail = "the answer could not be stored yet; send it again"
+    return HTTPException(503, detail, headers={**HEADERS, "Retry-After": retry})
 
 
 def reply(data: Any, status: int = 200) -> Response:
@@ -254,7 +262,10 @@ def _alert_routes(router: APIRouter, gate: Gate) -> None:
             alert_id=alert_id, kind=kind, contact_point=cp.id, at=datetime.now(UTC),
             comment=body.comment.strip(),
         )  # fmt: skip
-        await acknowledge(gate.engine, ack)
+        try:
+            await acknowledge(gate.engine, ack)
+        except AnswerNotStoredError as exc:
+            raise not_stored() from exc
         log.info("console.answered", alert_id=alert_id, contact_point=cp.id, kind=kind.value)
         return reply(views.detail(view, cp.id, cp.country))
 

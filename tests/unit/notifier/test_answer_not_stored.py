@@ -1,0 +1,89 @@
+"""An answer that cannot be stored in time (the broker is away) gets a clear 503 with
+Retry-After, never a hang or a 500: sending it again is harmless."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from schemas.notification import Acknowledgement, AuditAction, Channel, Notification
+from services.notifier import followup
+from services.notifier.api import Readiness, create_api
+from services.notifier.channels.base import SendJob
+from services.notifier.domain.backoff import Outcome
+from services.notifier.domain.directory import ContactPoint, Directory
+from services.notifier.engine import Engine, EngineConfig
+from services.notifier.scheduler import Scheduler, Work
+from services.notifier.writer import Future, Record
+from tests.peers.notifier_data import make_alert, standard_directory
+
+DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))
+
+
+class BrokerAway:
+    """A writer whose broker never answers: every write stays on its way."""
+
+    def __init__(self) -> None:
+        self.pending: list[Future] = []
+
+    def _never(self) -> Future:
+        future: Future = asyncio.get_running_loop().create_future()
+        self.pending.append(future)
+        return future
+
+    def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
+        return self._never()
+
+    def tombstone(self, notification_id: str) -> Future:
+        return self._never()
+
+    def audit(self, n: Notification, action: AuditAction, **details: Any) -> Record:
+        return Record("audit", n.alert_id.encode(), action.value.encode(), [])
+
+    def write(self, record: Record) -> Future:
+        return self._never()
+
+    async def ack(self, ack: Acknowledgement) -> Future:
+        return self._never()
+
+
+class Idle(Scheduler):
+    def enqueue(self, lane: str, priority: int, work: Work) -> None:
+        pass
+
+    def at(self, delay_s: float, callback: Callable[[], None]) -> None:
+        pass
+
+
+class Lane:
+    async def send(self, job: SendJob) -> Outcome:
+        raise AssertionError("not sending here")
+
+    def lane_of(self, notification: Notification, contact_point: ContactPoint) -> str:
+        return contact_point.id
+
+
+async def test_ack_answers_503_when_the_broker_is_away(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(followup, "ANSWER_STORE_S", 0.05)
+    channels: dict[Channel, Any] = {c: Lane() for c in Channel}
+    writer = BrokerAway()
+    engine = Engine(EngineConfig(), writer, lambda: DIRECTORY, channels, Idle())  # type: ignore[arg-type]
+    alert = make_alert()
+    await engine.on_alert(alert)  # routed in memory; its writes never stored
+    transport = httpx.ASGITransport(app=create_api(engine, Readiness()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as client:
+        answer = await asyncio.wait_for(
+            client.post(
+                f"/v1/alerts/{alert.alert_id}/ack",
+                headers={"Authorization": "Bearer key-KAZ-NCB"},
+            ),
+            5,
+        )
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert "send it again" in answer.json()["detail"]
+    assert engine.inbox.alerts[alert.alert_id].acknowledged  # taken; stored once it can be
