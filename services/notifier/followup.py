@@ -60,8 +60,9 @@ async def escalate(engine: Engine, alert_id: str) -> None:
     jobs = notifications_for(plan, [cp])  # checks dissemination again
     view.escalation_level = level
     view.escalation_due = plan.now + engine.config.ack_delay
-    writes = await engine.record(jobs, AuditAction.ESCALATED, level=level, to=cp.id)
-    await _stored(writes)
+    # Paged at once, as routing does: the journal stores the step (audit first) meanwhile, and
+    # a crash before that pages the same webhook-id again after the restart.
+    await engine.record(jobs, AuditAction.ESCALATED, level=level, to=cp.id)
     for job in jobs:
         engine.schedule(job)
     metrics.ESCALATIONS.inc()
