@@ -63,6 +63,7 @@ class Journal:
         self.backoff = backoff
         self.jobs: dict[str, _Job] = {}
         self.closing = False
+        self.failing = False  # since the last write that failed, none was stored
         self._timers: set[asyncio.TimerHandle] = set()
 
     def change(
@@ -118,6 +119,7 @@ class Journal:
             self._retry(nid, job, failures, retry)
             return
         job.unstored -= 1
+        self._stored_one()
         self._hand_over(nid, job)
 
     # --- states ----------------------------------------------------------------------------
@@ -145,6 +147,7 @@ class Journal:
         if self.jobs.get(nid) is not job:
             return
         if not _failed(future):
+            self._stored_one()
             job.sending = False
             for waiter in job.sent_waiters:
                 _resolve(waiter)
@@ -166,8 +169,9 @@ class Journal:
             self._give_up(nid, job)
             return
         metrics.WRITE_RETRIES.inc()
-        if failures == 0:
-            log.warning("notification.write_retrying", notification_id=nid)
+        if not self.failing:  # once per outage, not once per job
+            self.failing = True
+            log.warning("notifier.writes_failing", jobs_waiting=len(self.jobs))
         job.retrying += 1
         handle: asyncio.TimerHandle | None = None
 
@@ -179,6 +183,11 @@ class Journal:
         delay = self.backoff.delay(min(failures, 6))
         handle = asyncio.get_running_loop().call_later(delay, fire)
         self._timers.add(handle)
+
+    def _stored_one(self) -> None:
+        if self.failing:
+            self.failing = False
+            log.info("notifier.writes_recovered", jobs_waiting=len(self.jobs))
 
     def _give_up(self, nid: str, job: _Job) -> None:
         if self.jobs.get(nid) is job:
