@@ -51,6 +51,8 @@ from services.notifier.writer import Future, Record, Writer
 log = get_logger(__name__)
 
 SWEEP_CHUNK = 1000  # alert views examined between two yields of the memory sweep (~2 ms)
+# How long a job restored without its alert waits for the alert to be read again.
+ALERT_WAIT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,8 @@ class Engine:
         # by the watchlist's size, not by traffic.
         self.archived_entries: set[str] = set()
         self._recalling = asyncio.Lock()
+        # Jobs restored without their alert, since when (``_await_alert``).
+        self._awaiting_alert: dict[str, float] = {}
 
     # --- routing ---------------------------------------------------------------------------
 
@@ -182,10 +186,14 @@ class Engine:
             return  # delivered, acknowledged or cancelled meanwhile
         cp = self.directory().get(n.recipient)
         alert = self.alert_of(n)
+        if alert is None and self._await_alert(n):
+            return
         # Checked again right before sending: the directory may have changed since routing.
         if cp is None or cp.country != n.country or alert is None or not may_send(n, alert):
             await self._dead(n, "recipient not allowed or no longer in the directory")
             return
+        if self._awaiting_alert:
+            self._awaiting_alert.pop(n.notification_id, None)  # its alert came back
         channel = self.channels[n.channel]
         job = self._job(n, alert, cp)
         lane = channel.lane_of(n, cp)
@@ -197,6 +205,17 @@ class Engine:
         outcome = await channel.send(job)
         await self._settle(n, outcome, breaker)
         metrics.circuit(lane, breaker.state.value)
+
+    def _await_alert(self, n: Notification) -> bool:
+        """A job restored without its alert: only the job that carries the alert stores it, and
+        a crash can store the others' states before it. Its alert is then read again (its
+        offset was not committed): try again shortly. False once waited too long."""
+        first = self._awaiting_alert.setdefault(n.notification_id, time.monotonic())
+        if time.monotonic() - first > ALERT_WAIT_S:
+            del self._awaiting_alert[n.notification_id]
+            return False
+        self.schedule(n, 1.0)
+        return True
 
     def _breaker(self, lane: str) -> Breaker:
         found = self.breakers.get(lane)

@@ -191,6 +191,8 @@ class Verdict:
     duplicates: int = 0
     rejected_signatures: int = 0
     audit_missing: int = 0
+    # Which ones, and the audit actions found for each (to tell how the record went missing).
+    audit_gaps: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def check(self, what: str, bad: int) -> None:
@@ -258,20 +260,25 @@ async def judge_audit(
 ) -> None:
     """Every alert routed, every delivered notification recorded as delivered."""
 
-    def missing(records: list[Any]) -> int:
+    def gaps(records: list[Any]) -> list[str]:
         routed, done = set(), set()
+        actions: dict[str, list[str]] = defaultdict(list)
         for r in records:
             audit = orjson.loads(r.value)
+            actions[audit.get("notification_id")].append(audit["action"])
             if audit["action"] == "routed":
                 routed.add(audit["alert_id"])
             elif audit["action"] == "delivered":
                 done.add(audit.get("notification_id"))
-        return len(want - routed) + len(delivered - done)
+        unrouted = [f"{alert_id} never routed" for alert_id in sorted(want - routed)]
+        undone = [f"{nid} delivered, audited {actions[nid]}" for nid in sorted(delivered - done)]
+        return unrouted + undone
 
     async with TopicReader(settings, settings.topic("notifications.audit")) as reader:
         with contextlib.suppress(TimeoutError):
-            await reader.until(lambda r: missing(r) == 0, 30)
-        verdict.audit_missing = missing(reader.records)
+            await reader.until(lambda r: not gaps(r), 30)
+        found = gaps(reader.records)
+        verdict.audit_missing, verdict.audit_gaps = len(found), found[:10]
 
 
 async def wait_delivered(stack: Stack, pairs: set[tuple[str, str]], within_s: float) -> None:

@@ -20,7 +20,7 @@ from schemas.notification import (
     NotificationState,
 )
 from services.notifier.channels.base import SendJob
-from services.notifier.domain.backoff import Outcome
+from services.notifier.domain.backoff import Outcome, Verdict
 from services.notifier.domain.directory import ContactPoint, Directory
 from services.notifier.domain.inbox import FINAL_STATES, Inbox
 from services.notifier.domain.memory import MemoryPolicy, to_evict
@@ -247,3 +247,29 @@ async def test_memory_stays_bounded_under_a_flood() -> None:
     assert max(d for _, d in sizes) <= 31 * 20
     assert sizes[-1] == sizes[60]  # flat
     assert sum(1 for j in topic.jobs.values() if j is not None) == 2400 * 2  # all on the topic
+
+
+class Recording(Lane):
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, job: SendJob) -> Outcome:
+        self.sent.append(job.notification.notification_id)
+        return Outcome(Verdict.DELIVERED, status_code=200)
+
+
+async def test_a_job_restored_without_its_alert_waits_for_the_alert() -> None:
+    """Only the carrier job stores the alert: a crash may store another job's state first.
+    After the restart that job waits until its alert is read again, then goes out."""
+    topic, lane = Topic(), Recording()
+    e = Engine(EngineConfig(), topic, lambda: DIRECTORY, dict.fromkeys(Channel, lane), Idle())  # type: ignore[arg-type]
+    alert = routine()
+    carrier, other = route(Plan(alert, NOW), DIRECTORY)[:2]
+    e.restore(other.model_copy(update={"alert": None}))  # the carrier's state was lost
+    await e.attempt(alert.alert_id, other.notification_id)
+    assert lane.sent == []
+    assert AuditAction.DEAD_LETTERED not in {action for _, action in topic.audits}
+    await take(e, alert)  # its offset was not committed: read again
+    await e.attempt(alert.alert_id, other.notification_id)
+    assert lane.sent == [other.notification_id]
+    assert e.inbox.alerts[alert.alert_id].carrier == carrier.notification_id
