@@ -65,6 +65,7 @@ class Journal:
         self.closing = False
         self.failing = False  # since the last write that failed, none was stored
         self._timers: set[asyncio.TimerHandle] = set()
+        self._inflight: set[Future] = set()  # writes handed to the sink, not yet settled
 
     def change(
         self, n: Notification, records: Iterable[Record] = (), *, carry_alert: bool = False
@@ -107,7 +108,7 @@ class Journal:
 
     def _write_record(self, nid: str, job: _Job, record: Record, failures: int) -> None:
         done = functools.partial(self._record_done, nid, job, record, failures)
-        self.sink.write(record).add_done_callback(done)
+        self._track(self.sink.write(record)).add_done_callback(done)
 
     def _record_done(
         self, nid: str, job: _Job, record: Record, failures: int, future: Future
@@ -141,7 +142,13 @@ class Journal:
         else:
             n, carry = state
             future = self.sink.state(n, carry_alert=carry)
-        future.add_done_callback(functools.partial(self._state_done, nid, job, state, failures))
+        done = functools.partial(self._state_done, nid, job, state, failures)
+        self._track(future).add_done_callback(done)
+
+    def _track(self, future: Future) -> Future:
+        self._inflight.add(future)
+        future.add_done_callback(self._inflight.discard)
+        return future
 
     def _state_done(self, nid: str, job: _Job, state: State, failures: int, future: Future) -> None:
         if self.jobs.get(nid) is not job:
@@ -209,9 +216,13 @@ class Journal:
         for nid, job in list(self.jobs.items()):
             if job.retrying:
                 self._give_up(nid, job)
-        while any(job.sending or job.unstored for job in self.jobs.values()):
-            await flush()
-        await flush()  # the tombstones written straight through
+        while True:
+            await flush()  # hands over what is still batched (tombstones written straight too)
+            if not self._inflight:
+                return
+            await asyncio.wait(list(self._inflight))
+            # Their callbacks run now, and write the states they release (waited for next).
+            await asyncio.sleep(0)
 
 
 def _failed(future: Future) -> bool:

@@ -184,15 +184,37 @@ async def test_closing_flushes_what_is_on_its_way_and_gives_up_on_retries() -> N
     kept = journal.change(flowing, [audit("kept")])
     broker.fail("record:lost")  # waits out a long backoff
     await settled()
+    broker.auto = True  # the broker stores whatever reaches it from now on
 
-    async def flush() -> None:  # the writer's flush: the broker stores everything on its way
-        for what in broker.open():
-            broker.store(what)
-        await settled()
+    async def handed_over() -> None:  # the writer's flush: its batches reach the producer
+        pass
 
-    await asyncio.wait_for(journal.close(flush), WAIT_S)
+    closing = asyncio.ensure_future(journal.close(handed_over))
+    broker.store("record:kept")  # on its way before closing began
+    await asyncio.wait_for(closing, WAIT_S)
     await asyncio.wait_for(kept, WAIT_S)
     with pytest.raises(KafkaError):
         await lost  # not stored: a restart redoes the step (the state was never written)
     assert broker.stored == ["record:kept", "state:pending"]
     assert not journal.jobs
+
+
+async def test_closing_waits_for_writes_the_producer_still_holds() -> None:
+    """The writer's flush returns once its batches are handed to the producer, before they are
+    stored: closing waits for the writes themselves (and the state they release)."""
+    broker = Broker()
+    journal = Journal(broker, FAST)
+    done = journal.change(job(), [audit("routed")])
+
+    async def handed_over() -> None:
+        pass
+
+    closing = asyncio.ensure_future(journal.close(handed_over))
+    await settled()
+    assert not closing.done()  # the audit record is still on its way
+    broker.store("record:routed")
+    await broker.until_open("state:pending")
+    broker.store("state:pending")
+    await asyncio.wait_for(closing, WAIT_S)
+    await asyncio.wait_for(done, WAIT_S)
+    assert broker.stored == ["record:routed", "state:pending"]
