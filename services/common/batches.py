@@ -159,7 +159,8 @@ class Batches:
                 self.partitions[topic] = sorted(found)
 
     async def flush(self) -> None:
-        """Shutdown: every batch handed over and stored (or failed)."""
+        """Shutdown: every batch handed over to the producer (``producer.stop`` then sends
+        what it holds); batches still queued here are waited for until stored or failed."""
         while True:
             pending = [lane.task for lane in self.lanes.values() if lane.task is not None]
             futures = [f for lane in self.lanes.values() for _, f in lane.queue]
