@@ -4,7 +4,6 @@ Retry-After, never a hang or a 500: sending it again is harmless."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -13,13 +12,11 @@ import pytest
 from schemas.notification import Acknowledgement, AuditAction, Channel, Notification
 from services.notifier import followup
 from services.notifier.api import Readiness, create_api
-from services.notifier.channels.base import SendJob
-from services.notifier.domain.backoff import Outcome
-from services.notifier.domain.directory import ContactPoint, Directory
+from services.notifier.domain.directory import Directory
 from services.notifier.engine import Engine, EngineConfig
-from services.notifier.scheduler import Scheduler, Work
 from services.notifier.writer import Future, Record
 from tests.peers.notifier_data import make_alert, standard_directory
+from tests.peers.notifier_fakes import Idle, Lane
 
 DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))
 
@@ -49,22 +46,6 @@ class BrokerAway:
 
     async def ack(self, ack: Acknowledgement) -> Future:
         return self._never()
-
-
-class Idle(Scheduler):
-    def enqueue(self, lane: str, priority: int, work: Work) -> None:
-        pass
-
-    def at(self, delay_s: float, callback: Callable[[], None]) -> None:
-        pass
-
-
-class Lane:
-    async def send(self, job: SendJob) -> Outcome:
-        raise AssertionError("not sending here")
-
-    def lane_of(self, notification: Notification, contact_point: ContactPoint) -> str:
-        return contact_point.id
 
 
 async def test_ack_answers_503_when_the_broker_is_away(monkeypatch: pytest.MonkeyPatch) -> None:

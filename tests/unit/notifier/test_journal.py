@@ -86,9 +86,13 @@ def audit(name: str) -> Record:
 
 
 async def settled() -> None:
-    """Let done-callbacks run (they are scheduled, not called, when a future resolves)."""
+    """Let the done-callbacks already scheduled run (they are scheduled, not called, when a
+    future resolves, and run first in, first out), and those they schedule in turn."""
+    loop = asyncio.get_running_loop()
     for _ in range(5):
-        await asyncio.sleep(0)
+        marker: Future = loop.create_future()
+        loop.call_soon(marker.set_result, None)
+        await marker
 
 
 async def test_state_waits_until_every_record_is_stored() -> None:

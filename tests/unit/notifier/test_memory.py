@@ -21,15 +21,15 @@ from schemas.notification import (
 )
 from services.notifier.channels.base import SendJob
 from services.notifier.domain.backoff import Outcome, Verdict
-from services.notifier.domain.directory import ContactPoint, Directory
+from services.notifier.domain.directory import Directory
 from services.notifier.domain.inbox import FINAL_STATES, Inbox
 from services.notifier.domain.memory import MemoryPolicy, to_evict
 from services.notifier.domain.routing import Plan, route
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.followup import acknowledge, cancel_entry
-from services.notifier.scheduler import Scheduler, Work
 from services.notifier.writer import Future, Record
 from tests.peers.notifier_data import make_alert, standard_directory
+from tests.peers.notifier_fakes import Idle, Lane
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))
@@ -85,24 +85,6 @@ class Topic:
             and j.updated_at < cutoff
             and not is_open(j.alert_id)
         ]
-
-
-class Idle(Scheduler):
-    """Nothing is sent: these tests are about what memory holds."""
-
-    def enqueue(self, lane: str, priority: int, work: Work) -> None:
-        pass
-
-    def at(self, delay_s: float, callback: Callable[[], None]) -> None:
-        pass
-
-
-class Lane:
-    async def send(self, job: SendJob) -> Outcome:
-        raise AssertionError("not sending here")
-
-    def lane_of(self, notification: Notification, contact_point: ContactPoint) -> str:
-        return contact_point.id
 
 
 def engine(topic: Topic, policy: MemoryPolicy | None = None) -> Engine:
