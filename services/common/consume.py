@@ -26,7 +26,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.common.fate import Fate, FateWrapper, RetryPolicy
+from services.common.fate import UNTIL_STORED, Fate, FateWrapper, RetryPolicy
 from services.common.logging import get_logger
 
 log = get_logger(__name__)
@@ -34,7 +34,7 @@ log = get_logger(__name__)
 # A stopping loop waits at most this long to commit what it confirmed.
 STOP_COMMIT_S = 5.0
 # Rewinding after a failed output backs off up to 5 s between tries, for as long as it takes.
-REWIND_BACKOFF = RetryPolicy(attempts=1_000_000, base_delay_s=0.2, max_delay_s=5)
+REWIND_BACKOFF = UNTIL_STORED
 
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[Sequence[Awaitable[Any]]]]
 # Runs once per batch after every record's handler and before the commit (batch-wide work).

@@ -83,6 +83,11 @@ class RetryPolicy:
         return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))  # noqa: S311
 
 
+# Broker writes that must not be given up (offsets rewound, notifier states and audits):
+# tried again for as long as it takes, at most 5 s apart.
+UNTIL_STORED = RetryPolicy(attempts=1_000_000, base_delay_s=0.2, max_delay_s=5.0)
+
+
 def dead_letter_headers(
     record: RecordLike, *, service: str, reason: str, field: str | None, error: str, attempts: int
 ) -> list[tuple[str, bytes]]:

@@ -23,15 +23,13 @@ from typing import Any, Protocol
 from aiokafka.errors import KafkaError
 
 from schemas.notification import Notification
-from services.common.fate import RetryPolicy
+from services.common.fate import UNTIL_STORED, RetryPolicy
 from services.common.logging import get_logger
 from services.notifier import metrics
 from services.notifier.writer import Future, Record
 
 log = get_logger(__name__)
 
-# Writes fail while the broker is away: try again for as long as it takes, at most 5 s apart.
-REWRITE_BACKOFF = RetryPolicy(attempts=1_000_000, base_delay_s=0.2, max_delay_s=5.0)
 TOMBSTONE = None  # a pending state of None: the job is forgotten (retention)
 State = tuple[Notification, bool] | None  # a job's state to write (carries the alert?)
 
@@ -58,7 +56,7 @@ class _Job:
 
 
 class Journal:
-    def __init__(self, sink: Sink, backoff: RetryPolicy = REWRITE_BACKOFF) -> None:
+    def __init__(self, sink: Sink, backoff: RetryPolicy = UNTIL_STORED) -> None:
         self.sink = sink
         self.backoff = backoff
         self.jobs: dict[str, _Job] = {}
