@@ -32,6 +32,7 @@ def main() -> None:
     summary = {
         "watchlist_load_seconds": screen.get("load_seconds"),
         "peak_rss_mb_after_load": screen.get("peak_rss_mb_after_load"),
+        "peak_rss_mb_after_screening": screen.get("peak_rss_mb_after_screening"),
         "people": screen.get("people"),
         "documents": screen.get("documents"),
         "screen_events_per_s_first_pass": screen.get("screen_cpu_events_per_s"),

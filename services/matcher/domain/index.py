@@ -31,7 +31,7 @@ from services.matcher.domain.records import (
     SltdRecord,
 )
 from services.matcher.domain.transliterate import masculine
-from services.matcher.domain.vocabulary import Vocabulary
+from services.matcher.domain.vocabulary import Vocabulary, common_slots
 
 DocumentHolder = PersonRecord | SltdRecord
 
@@ -159,11 +159,9 @@ class WatchlistIndex:
         reached = [self._vocabulary.slots(token) for token in tokens]
         found: set[int] = set()
         for first, second in combinations(reached, 2):
-            # a set of the shorter tuple, probed by the longer: the cheaper of the two ways
-            small, large = (first, second) if len(first) <= len(second) else (second, first)
-            found.update(set(small).intersection(large))
+            found.update(common_slots(first, second))
         single = self._single_token
-        if single:  # intersection() walks the whole tuple even when the set is empty
+        if single:  # intersection() walks a whole tuple even when the set is empty
             for slots in reached:
                 found.update(single.intersection(slots))
         people = self._people

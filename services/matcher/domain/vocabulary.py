@@ -31,6 +31,9 @@ _MIN_FUZZY_LENGTH = 4
 _MIN_EDIT_LENGTH = 5  # as in names: one edit in a 4-letter name makes another name
 _MIN_SOUND_LENGTH = 6  # short keys share huge sound buckets
 _CACHE_SIZE = 50_000  # tokens, per cache
+_SET_FROM = 64  # slots of one token: a tuple below, a frozenset from here
+
+Slots = tuple[int, ...] | frozenset[int]
 
 V = TypeVar("V", bound=Hashable)
 
@@ -89,7 +92,7 @@ class Vocabulary:
         self._consonant_rows: dict[str, tuple[str, ...]] = {}
         self._sound_rows: dict[str, tuple[str, ...]] = {}
         self._reach_cache: dict[tuple[tuple[str, ...], str], frozenset[str]] = {}
-        self._slots_cache: dict[tuple[tuple[str, ...], str], tuple[int, ...]] = {}
+        self._slots_cache: dict[tuple[tuple[str, ...], str], Slots] = {}
 
     def add(self, key: str, slot: int) -> None:
         self._slots_cache.clear()  # any change of postings
@@ -116,18 +119,21 @@ class Vocabulary:
             change(self._sounds, sound, key)
             self._sound_rows.pop(sound, None)
 
-    def slots(self, token: Token) -> tuple[int, ...]:
+    def slots(self, token: Token) -> Slots:
         """Entry slots of every vocabulary word the token reaches.
 
         Event tokens repeat, so both answers are cached, and bounded: the words until a word
-        comes or goes, the slots (a tuple: a tenth of a set's memory) until any entry changes.
+        comes or goes, the slots until any entry changes. Few slots are kept as a tuple (a
+        tenth of a set's memory); many (a common given name) as a frozenset, which a
+        surname's few slots then probe instead of walking it (``common_slots``).
         """
         cache_key = (token.keys, token.latin)
         cached = self._slots_cache.get(cache_key)
         if cached is None:
             if len(self._slots_cache) >= _CACHE_SIZE:
                 self._slots_cache.clear()
-            cached = tuple(self._slots(self.reach(token)))
+            found = self._slots(self.reach(token))
+            cached = frozenset(found) if len(found) >= _SET_FROM else tuple(found)
             self._slots_cache[cache_key] = cached
         return cached
 
@@ -211,6 +217,14 @@ class Vocabulary:
             if len(key) >= _MIN_SOUND_LENGTH:
                 found.update(_within_two(key, _row(self._sound_rows, self._sounds, sound)))
         return found
+
+
+def common_slots(first: Slots, second: Slots) -> Collection[int]:
+    """The slots in both, at the cost of the smaller: a frozenset is probed, never walked."""
+    small, large = (first, second) if len(first) <= len(second) else (second, first)
+    if isinstance(large, frozenset):
+        return large.intersection(small)
+    return set(small).intersection(large)
 
 
 def _row(

@@ -12,7 +12,7 @@ import random
 
 from services.matcher.domain.names import GIVEN, SURNAME, Token, tokenise
 from services.matcher.domain.transliterate import masculine, sound_key
-from services.matcher.domain.vocabulary import Vocabulary, _near
+from services.matcher.domain.vocabulary import Vocabulary, _near, common_slots
 
 _NAMES = [
     "Холматов", "KHOLMATOV", "XOLMATOV", "HOLMATOV", "Ёкубов", "YOQUBOV", "EKUBOV", "Иванова",
@@ -122,3 +122,36 @@ def test_reach_follows_words_that_come_and_go_after_buckets_were_scanned() -> No
                 vocabulary.discard(key, slot)
     for token in probes:
         assert vocabulary.reach(token) == _reference(vocabulary, token), token.raw
+
+
+def test_slots_are_the_postings_of_the_words_reached_whatever_their_form() -> None:
+    # a common given name reaches many entries: its slots come as a frozenset, which a
+    # surname's few slots probe; a tuple or a frozenset, the entries are the same
+    rng = random.Random(13)
+    names = _NAMES + _synthetic(rng, 300)
+    vocabulary = _vocabulary(names)
+    for slot in range(10_000, 10_100):
+        vocabulary.add("alisher", slot)
+    forms = set()
+    for token in _tokens([*names[:80], "ALISHER"]):
+        slots = vocabulary.slots(token)
+        expected = {s for word in vocabulary.reach(token) for s in _postings(vocabulary, word)}
+        assert set(slots) == expected, token.raw
+        assert len(slots) == len(expected)  # no slot twice
+        forms.add(type(slots))
+    assert forms == {tuple, frozenset}
+
+
+def test_common_slots_is_the_intersection_for_every_pair_of_forms() -> None:
+    few, many = (3, 70, 4998, 9), frozenset(range(0, 6000, 7))
+    other_many = frozenset(range(0, 6000, 5))
+    assert set(common_slots(few, many)) == {70, 4998}
+    assert set(common_slots(many, few)) == {70, 4998}
+    assert set(common_slots(few, (9, 4, 3))) == {3, 9}
+    assert set(common_slots(many, other_many)) == set(range(0, 6000, 35))
+    assert set(common_slots((), many)) == set()
+
+
+def _postings(vocabulary: Vocabulary, word: str) -> set[int]:
+    bucket = vocabulary.postings[word]
+    return {bucket} if isinstance(bucket, int) else set(bucket)
