@@ -127,7 +127,11 @@ async def admin_client(
 async def partitions_of(settings: CommonSettings, *topics: str) -> list[TopicPartition]:
     """Every partition of the given topics (for consumers that assign instead of joining)."""
     async with admin_client(settings) as admin:
-        described = await admin.describe_topics(list(topics))
+        return described_partitions(await admin.describe_topics(list(topics)))
+
+
+def described_partitions(described: list[dict[str, Any]]) -> list[TopicPartition]:
+    """The partitions of ``describe_topics``' answer; LookupError for a topic it has not."""
     found: list[TopicPartition] = []
     for topic in described:
         if topic.get("error_code"):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterable
 
 from prometheus_client import REGISTRY
 
 from services.common.kafka import make_consumer
-from services.common.lag import group_lag, process_lag_sink
+from services.common.lag import group_lag, process_lag_sink, report_lag
 from services.common.settings import CommonSettings
 from tests.support.kafka_io import produce_json
 
@@ -37,3 +39,31 @@ async def test_group_lag_counts_what_the_group_has_not_committed(
         for _, p, _ in lags
     )
     assert exported == 30 - taken
+
+
+async def test_report_lag_follows_the_group_round_after_round(
+    topics: CommonSettings, unique: str
+) -> None:
+    topic = topics.topic("alerts")
+    await produce_json(topics, topic, [(f"k{i}", {"n": i}) for i in range(20)])
+    group = f"lag-report-{unique}"
+    rounds: asyncio.Queue[int] = asyncio.Queue()
+
+    def sink(lags: Iterable[tuple[str, int, int]]) -> None:
+        rounds.put_nowait(sum(lag for _, _, lag in lags))
+
+    reporter = asyncio.create_task(report_lag(topics, group, [topic], sink, interval_s=0.1))
+    try:
+        assert await asyncio.wait_for(rounds.get(), 20) == 20
+        async with make_consumer(topics, topic, group_id=group) as consumer:
+            taken = 0
+            while taken < 20:
+                batch = await asyncio.wait_for(consumer.getmany(timeout_ms=500), 20)
+                taken += sum(len(records) for records in batch.values())
+            await consumer.commit()
+        while (lag := await asyncio.wait_for(rounds.get(), 20)) != 0:
+            assert lag == 20  # rounds from before the commit
+    finally:
+        reporter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reporter
