@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import signal
 
-import uvloop
-
 from services.common.logging import configure_logging
 from services.notifier.app import run
 from services.notifier.settings import NotifierSettings
@@ -25,9 +23,7 @@ async def _main(settings: NotifierSettings) -> None:
 def main() -> None:
     settings = NotifierSettings()
     configure_logging(settings)
-    # The loop's own work (callbacks, futures, sockets) in C: ~3 HTTP requests and ~11 Kafka
-    # records an alert make it a sixth of the CPU; 5% less CPU per alert in bench-notifier.
-    uvloop.run(_main(settings))
+    asyncio.run(_main(settings))
 
 
 if __name__ == "__main__":
