@@ -1,4 +1,4 @@
-"""Screening hits (topic ``alerts``, key = ``alert_id``)."""
+"""Screening hits (topic ``alerts``, key = ``entry_id``: one entry's alerts keep their order)."""
 
 from __future__ import annotations
 

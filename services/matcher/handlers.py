@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ValidationError
 
-from schemas.alert import Alert, alert_id_for
+from schemas.alert import Alert
 from schemas.codec import decode_event, encode, schema_header
 from schemas.errors import describe_errors, summarise_errors
 from schemas.event import Event
@@ -40,8 +40,6 @@ from services.matcher.errors import UnreadableEvent
 log = get_logger(__name__)
 
 ALERT_HEADER = schema_header(Alert)
-_ALERT_ID_PREFIX = b'{"alert_id":"'
-_ALERT_ID_LENGTH = len("a-") + 32  # "a-" + a uuid5 in hex
 SEND_RETRY = RetryPolicy(attempts=1_000_000, base_delay_s=0.1, max_delay_s=5.0)
 
 
@@ -74,7 +72,15 @@ def screen_event(index: WatchlistIndex, event: Event, *, retro: bool = False) ->
 
 @dataclass(frozen=True, slots=True)
 class EncodedAlert:
-    """One alert as it goes on the wire (key = alert id), with its metric labels."""
+    """One alert as it goes on the wire, with its metric labels.
+
+    Key = the entry id: all alerts of one entry share a partition, so the notifier meets them
+    in one order, and again in that order after a crash. Its de-duplication (the first alert
+    of a person and entry pages, later ones update) then decides the same way on a replay, and
+    the page it sent before the crash is sent, and audited, under the same id again. Keyed by
+    alert id, two partitions could replay them the other way round: the first alert, already
+    sent, became an update with another id, and its delivery went unaudited.
+    """
 
     key: bytes
     value: bytes
@@ -83,7 +89,7 @@ class EncodedAlert:
 
     @classmethod
     def of(cls, alert: Alert) -> EncodedAlert:
-        return cls(alert.alert_id.encode(), encode(alert), alert.list.value, alert.band.value)
+        return cls(alert.entry_id.encode(), encode(alert), alert.list.value, alert.band.value)
 
 
 def screen_encoded(index: WatchlistIndex, event: Event, created_at: datetime) -> list[EncodedAlert]:
@@ -99,12 +105,7 @@ def _encoded(match: Match, created_at: datetime, context: bytes) -> EncodedAlert
     body = to_alert_json(match, created_at)
     # body is one JSON object; the event's fields go in before its closing brace.
     value = body[:-1] + context
-    # Both of to_alert_json's paths write alert_id first: read it rather than hash again.
-    if body.startswith(_ALERT_ID_PREFIX):
-        key = body[len(_ALERT_ID_PREFIX) : len(_ALERT_ID_PREFIX) + _ALERT_ID_LENGTH]
-    else:
-        key = alert_id_for(match.event_id, match.entry_id).encode()
-    return EncodedAlert(key, value, str(match.list), str(match.band))
+    return EncodedAlert(match.entry_id.encode(), value, str(match.list), str(match.band))
 
 
 def _context_json(event: Event) -> bytes:

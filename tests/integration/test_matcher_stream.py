@@ -1,7 +1,7 @@
 """The streaming matcher as a real process on the real broker.
 
 Each test runs with both engines (``batch``, the default, and ``faust``). Shows: alerts for
-listed people and stolen documents; poison records dead-lettered without
+listed people and stolen documents, keyed by entry; poison records dead-lettered without
 stalling; a cancelled entry stops matching a second later; retro-screening finds yesterday's
 crossing; reprocessing the same events yields no new alert ids.
 """
@@ -145,6 +145,11 @@ async def test_alerts_dead_letters_and_cancellation(
         assert not any(
             event_id == again["event_id"] for event_id, _ in alert_entries(alerts.records)
         )
+        # Two crossings, two alerts of RED-T-2: keyed by entry, in one partition, so that the
+        # notifier meets them in one order, and the same order again after a crash.
+        of_entry = [r for r in alerts.records if orjson.loads(r.value)["entry_id"] == "RED-T-2"]
+        assert len(of_entry) >= 2
+        assert {(r.key, r.partition) for r in of_entry} == {(b"RED-T-2", of_entry[0].partition)}
     async with httpx.AsyncClient() as client:
         metrics = await client.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
     assert metrics.status_code == 200

@@ -44,7 +44,7 @@ async def produce_alerts(settings: CommonSettings, alerts: list[Alert]) -> None:
     async with make_producer(settings) as producer:
         for alert in alerts:
             await producer.send(
-                settings.topic("alerts"), encode(alert), key=alert.alert_id.encode(),
+                settings.topic("alerts"), encode(alert), key=alert.entry_id.encode(),
                 headers=[schema_header(Alert)],
             )  # fmt: skip
         await producer.flush()

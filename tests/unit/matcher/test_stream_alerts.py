@@ -60,7 +60,8 @@ def test_encoded_alerts_are_the_model_path_alerts(raw: dict[str, Any]) -> None:
     encoded = screen_encoded(index, one, CREATED)
     assert encoded, "the event must alert, or the test shows nothing"
     models = _model_path(index, one)
-    assert [a.key for a in encoded] == [m.alert_id.encode() for m in models]
+    # keyed by entry: one entry's alerts share a partition (handlers.EncodedAlert)
+    assert [a.key for a in encoded] == [m.entry_id.encode() for m in models]
     for wire, model in zip(encoded, models, strict=True):
         alert = decode_alert(wire.value)  # validates as schemas.alert.Alert
         assert alert == model
@@ -83,7 +84,7 @@ def test_restricted_entry_keeps_its_dissemination() -> None:
 def test_publish_encoding_of_a_model_alert() -> None:
     model = _model_path(_index(), decode_event(encode_raw(_events()[0])))[0]
     wire = EncodedAlert.of(model)
-    assert wire.key == model.alert_id.encode()
+    assert wire.key == model.entry_id.encode()
     assert decode_alert(wire.value) == model
 
 
