@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable
 
 from prometheus_client import REGISTRY
@@ -11,6 +10,7 @@ from prometheus_client import REGISTRY
 from services.common.kafka import make_consumer
 from services.common.lag import group_lag, process_lag_sink, report_lag
 from services.common.settings import CommonSettings
+from services.common.tasks import cancel_and_wait
 from tests.support.kafka_io import produce_json
 
 
@@ -20,12 +20,7 @@ async def test_group_lag_counts_what_the_group_has_not_committed(
     topic = topics.topic("alerts")
     await produce_json(topics, topic, [(f"k{i}", {"n": i}) for i in range(30)])
     group = f"lag-{unique}"
-    async with make_consumer(topics, topic, group_id=group) as consumer:
-        taken = 0
-        while taken < 10:
-            batch = await asyncio.wait_for(consumer.getmany(timeout_ms=500, max_records=10), 20)
-            taken += sum(len(records) for records in batch.values())
-        await consumer.commit()
+    taken = await _take_and_commit(topics, topic, group, 10)
     lags = await group_lag(topics, group, [topic])
     assert sum(lag for _, _, lag in lags) == 30 - taken
     assert {t for t, _, _ in lags} == {topic}
@@ -55,15 +50,19 @@ async def test_report_lag_follows_the_group_round_after_round(
     reporter = asyncio.create_task(report_lag(topics, group, [topic], sink, interval_s=0.1))
     try:
         assert await asyncio.wait_for(rounds.get(), 20) == 20
-        async with make_consumer(topics, topic, group_id=group) as consumer:
-            taken = 0
-            while taken < 20:
-                batch = await asyncio.wait_for(consumer.getmany(timeout_ms=500), 20)
-                taken += sum(len(records) for records in batch.values())
-            await consumer.commit()
+        await _take_and_commit(topics, topic, group, 20)
         while (lag := await asyncio.wait_for(rounds.get(), 20)) != 0:
             assert lag == 20  # rounds from before the commit
     finally:
-        reporter.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reporter
+        await cancel_and_wait([reporter])
+
+
+async def _take_and_commit(topics: CommonSettings, topic: str, group: str, count: int) -> int:
+    """Consume at least ``count`` records as ``group`` and commit; how many were taken."""
+    async with make_consumer(topics, topic, group_id=group) as consumer:
+        taken = 0
+        while taken < count:
+            batch = await asyncio.wait_for(consumer.getmany(timeout_ms=500, max_records=10), 20)
+            taken += sum(len(records) for records in batch.values())
+        await consumer.commit()
+    return taken
