@@ -66,9 +66,8 @@ async def produce_steady(
                 alert = make_alert(created_at=datetime.now(UTC))
                 if ids is not None:
                     ids.add(alert.alert_id)
-                # The matcher keys alerts by entry id; these all share one entry (and so one
-                # de-dup key), so they are keyed by alert id to spread over the partitions as
-                # the alerts of many entries would.
+                # The matcher keys alerts by entry id. These all share one entry, so they are
+                # keyed by alert id to spread over the partitions as many entries' alerts would.
                 await producer.send(
                     settings.topic("alerts"), encode(alert), key=alert.alert_id.encode(),
                     headers=[schema_header(Alert)],
