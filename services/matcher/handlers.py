@@ -26,7 +26,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ValidationError
 
-from schemas.alert import Alert
+from schemas.alert import Alert, alert_key
 from schemas.codec import decode_event, encode, schema_header
 from schemas.errors import describe_errors, summarise_errors
 from schemas.event import Event
@@ -72,15 +72,8 @@ def screen_event(index: WatchlistIndex, event: Event, *, retro: bool = False) ->
 
 @dataclass(frozen=True, slots=True)
 class EncodedAlert:
-    """One alert as it goes on the wire, with its metric labels.
-
-    Key = the entry id: all alerts of one entry share a partition, so the notifier meets them
-    in one order, and again in that order after a crash. Its de-duplication (the first alert
-    of a person and entry pages, later ones update) then decides the same way on a replay, and
-    the page it sent before the crash is sent, and audited, under the same id again. Keyed by
-    alert id, two partitions could replay them the other way round: the first alert, already
-    sent, became an update with another id, and its delivery went unaudited.
-    """
+    """One alert as it goes on the wire (key: ``schemas.alert.alert_key``), with its metric
+    labels."""
 
     key: bytes
     value: bytes
@@ -89,7 +82,7 @@ class EncodedAlert:
 
     @classmethod
     def of(cls, alert: Alert) -> EncodedAlert:
-        return cls(alert.entry_id.encode(), encode(alert), alert.list.value, alert.band.value)
+        return cls(alert_key(alert.entry_id), encode(alert), alert.list.value, alert.band.value)
 
 
 def screen_encoded(index: WatchlistIndex, event: Event, created_at: datetime) -> list[EncodedAlert]:
@@ -105,7 +98,7 @@ def _encoded(match: Match, created_at: datetime, context: bytes) -> EncodedAlert
     body = to_alert_json(match, created_at)
     # body is one JSON object; the event's fields go in before its closing brace.
     value = body[:-1] + context
-    return EncodedAlert(match.entry_id.encode(), value, str(match.list), str(match.band))
+    return EncodedAlert(alert_key(match.entry_id), value, str(match.list), str(match.band))
 
 
 def _context_json(event: Event) -> bytes:

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from aiokafka import ConsumerRecord, TopicPartition
 
-from schemas.alert import Alert
+from schemas.alert import Alert, alert_key
 from schemas.codec import encode, schema_header
 from services.common.kafka import make_consumer, make_producer
 from services.common.settings import CommonSettings
@@ -44,7 +44,7 @@ async def produce_alerts(settings: CommonSettings, alerts: list[Alert]) -> None:
     async with make_producer(settings) as producer:
         for alert in alerts:
             await producer.send(
-                settings.topic("alerts"), encode(alert), key=alert.entry_id.encode(),
+                settings.topic("alerts"), encode(alert), key=alert_key(alert.entry_id),
                 headers=[schema_header(Alert)],
             )  # fmt: skip
         await producer.flush()

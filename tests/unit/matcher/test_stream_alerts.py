@@ -60,7 +60,7 @@ def test_encoded_alerts_are_the_model_path_alerts(raw: dict[str, Any]) -> None:
     encoded = screen_encoded(index, one, CREATED)
     assert encoded, "the event must alert, or the test shows nothing"
     models = _model_path(index, one)
-    # keyed by entry: one entry's alerts share a partition (handlers.EncodedAlert)
+    # keyed by entry: one entry's alerts share a partition (schemas.alert.alert_key)
     assert [a.key for a in encoded] == [m.entry_id.encode() for m in models]
     for wire, model in zip(encoded, models, strict=True):
         alert = decode_alert(wire.value)  # validates as schemas.alert.Alert
