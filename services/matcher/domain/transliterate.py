@@ -7,12 +7,17 @@ Kazakh 2018/2021, Turkmen, Azerbaijani) make, never a difference between names:
 
 1. Cyrillic (Russian, Kazakh, Uzbek, Tajik, Kyrgyz, Turkmen, Ukrainian letters) -> Latin.
 2. Latin letters with diacritics -> their plain Latin spelling (ş -> sh, ž -> zh, ǵ -> g ...).
-3. Consonant digraphs collapse to one symbol each: sh/sch/shch -> S, ch/ts/tc/c -> C,
+3. Consonant digraphs collapse to one symbol each: sh/sch/shch/chtch -> S, ch/ts/tc/c -> C,
    zh/dzh/dj/j -> J, kh/x/h -> H, q -> k, w -> v, ng -> n.
 4. Glides and vowels: y -> i, then yo/io -> e, ye/ie -> e, doubled letters once.
+5. S and J end as s and z: machine-readable zones and typists drop the accent of Š, Ž, Ş
+   (ŞATANOW is read SATANOW), so the letters with and without it must be one letter, or a
+   slip on top of the lost accent would be a second edit.
 
 The letters j and x are ambiguous (j is Ж in Uzbek and Turkmen but Й in GOST 16876 and
-German; x is Х in Uzbek but KS in "Alexander"), so a token yields up to four skeletons.
+German; x is Х in Uzbek but KS in "Alexander"), and so are letter pairs where a name's parts
+meet (Akhmet-khan written AXMETXAN, Mukhamet-zhan written MUXAMETZAN once its Ž lost the
+accent), so a token yields several skeletons.
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ _NON_LETTERS = re.compile("[^a-z]")
 
 # Order matters: longer digraphs first. Upper-case letters are skeleton symbols.
 _DIGRAPHS = (
-    ("schtsch", "S"), ("shch", "S"), ("tsch", "C"), ("dsch", "J"), ("sch", "S"),
-    ("dzh", "J"), ("tch", "C"), ("tsj", "C"), ("tx", "C"), ("sz", "S"), ("cz", "C"),
+    ("schtsch", "S"), ("chtch", "S"), ("shch", "S"), ("tsch", "C"), ("dsch", "J"), ("sch", "S"),
+    ("dzh", "J"), ("tch", "C"), ("tsj", "C"), ("sz", "S"), ("cz", "C"),
     ("sj", "S"), ("zh", "J"), ("dj", "J"),
     ("sh", "S"), ("ch", "C"), ("ts", "C"), ("tc", "C"), ("tz", "C"), ("kh", "H"),
     ("x", "H"), ("gh", "g"), ("ph", "f"), ("ck", "k"), ("ng", "n"), ("h", "H"), ("q", "k"),
@@ -55,10 +60,12 @@ _DIGRAPHS = (
 )  # fmt: skip
 _GLIDES = (("io", "e"), ("ie", "e"))
 # Each pattern present adds a reading: Central Asian vs German, French, Polish, Dutch and
-# Baltic habits (Chadschijew, Polouchine, Moechina, Frolovs are all Russian names).
+# Baltic habits (Chadschijew, Polouchine, Moechina, Frolovs are all Russian names), ck as
+# цк (Babicki: GOST 16876, Polish) and letter pairs where a name's parts meet (tx, tz, dz).
 _SECOND_READINGS = (
     ("j", "y"), ("x", "ks"), ("sh", "skh"), ("sc", "shch"), ("ch", "kh"), ("ch", "sh"),
     ("oe", "u"), ("ou", "u"), ("w", "u"), ("rz", "zh"), ("gui", "gi"), ("gue", "ge"),
+    ("ck", "tsk"), ("tx", "ch"), ("tz", "tzh"), ("dz", "dzh"),
 )  # fmt: skip
 _BALTIC_ENDING = re.compile("(?<=[a-z]{4})a?s$")
 _FRENCH_ENDING = re.compile("(?<=[a-z]{3})(?:ine|off|ff|f)$")
@@ -93,6 +100,7 @@ def _collapse(latin: str) -> str:
     text = _DOUBLED.sub(r"\1", text.replace("y", "i"))
     for old, new in _GLIDES:
         text = text.replace(old, new)
+    text = text.replace("S", "s").replace("J", "z")  # step 5 of the module's docstring
     return _DOUBLED.sub(r"\1", text)
 
 
@@ -125,7 +133,7 @@ def skeletons(token: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-_SOUND_CLASSES = str.maketrans("bpfvgkdtzsJCSH", "BBBBGGDDZZZZZG", "aeiou")
+_SOUND_CLASSES = str.maketrans("bpfvgkdtzsCH", "BBBBGGDDZZZG", "aeiou")
 
 
 @lru_cache(maxsize=200_000)

@@ -50,6 +50,25 @@ def test_national_alphabets_match_by_rule(
     assert [m.entry_id for m in matches] == ["RED-T-1"]
 
 
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        (("Шатанов", "Абдрахман"), ("SATANOW", "ABDRAHMAN")),  # Turkmen Ş, its accent lost
+        (("Шатанов", "Абдрахман"), ("SATRNOW", "ABDRAHMAN")),  # ... and a slip on top
+        (("Жерносек", "Максим"), ("ZERNOSNK", "MAKSIM")),  # ISO 9 Ž without accent, a slip
+        (("Мухаметжанов", "Ахметхан"), ("MUXAMETZANOV", "AXMETXAN")),  # t+ž, t+x: not ц, ч
+        (("Махмуджанов", "Ринат"), ("MAHMUDZANOV", "RINAT")),  # dž without its accent
+        (("Бабицкий", "Анатолий"), ("BABICKIN", "ANATOLIJ")),  # GOST 16876 ck is цк, a slip
+        (("Тимощенко", "Асхат"), ("TIMOCHTCHEMKO", "ASKHAT")),  # French chtch is щ, a slip
+    ],
+)
+def test_letters_that_lost_their_accents_match_by_rule(
+    cyrillic: tuple[str, str], latin: tuple[str, str]
+) -> None:
+    matches = screen([_entry(*cyrillic)], event(*latin, date_of_birth="1990-05-12"))
+    assert [m.entry_id for m in matches] == ["RED-T-1"]
+
+
 def test_swapped_order_cyrillic_and_partial_date_together() -> None:
     matches = screen(
         [_entry("Холматов", "Алишер", dob="1985")],
