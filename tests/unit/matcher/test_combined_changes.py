@@ -110,8 +110,10 @@ def _changes(
     yield case("slip_in_given_name", (surname, _slip(rng, given), patronymic))
     yield case("swapped_with_a_slip", (given, _slip(rng, surname), None))
     yield case("slip_and_no_patronymic", (_slip(rng, surname), given, None))
-    yield case("other_given_name", (surname, written(other["given_names"]), None))
-    yield case("other_surname", (written(other["surname"]) or "", given, None))
+    if other["given_names"].casefold() != form["given_names"].casefold():
+        yield case("other_given_name", (surname, written(other["given_names"]), None))
+    if other["surname"].casefold() != form["surname"].casefold():
+        yield case("other_surname", (written(other["surname"]) or "", given, None))
     born = traveller["date_of_birth"]
     if born and len(born) == 10:
         traveller["date_of_birth"] = f"{int(born[:4]) - 12}{born[4:]}"
