@@ -8,6 +8,7 @@ HOW: dict[str, str] = {
     "transliteration": "the same name written in another alphabet",
     "spelling_variant": "a known spelling variant of the same name",
     "one_edit": "differs by one letter (a typing or reading slip is likely)",
+    "sounds_alike": "spelt with other letters of the same sound (such as b and v, s and z)",
     "two_edits": "differs by two letters",
     "gender_form": "the same surname in its male or female form",
     "swapped_order": "the same names in a different order",
