@@ -14,8 +14,8 @@ from schemas.alert import Alert, Band, Urgency
 from schemas.event import Traveller
 from schemas.notification import AckKind
 from schemas.watchlist import PersonName
-from services.notifier.console.words import field_text, how_text, strength
 from services.notifier.domain.inbox import AlertView
+from services.notifier.domain.words import field_text, how_text, strength
 
 OPEN_STATES = frozenset({"open", "escalated", "cannot_act"})
 _URGENCY_RANK = {Urgency.URGENT: 0, Urgency.NORMAL: 1, Urgency.LOW: 2}

@@ -11,6 +11,7 @@ import orjson
 
 from schemas.alert import Alert
 from schemas.notification import NoticeKind, Notification
+from services.notifier.domain.words import field_text, how_text
 
 EVENT_TYPES = {
     NoticeKind.ALERT: "alert.created",
@@ -78,7 +79,10 @@ def _lines(alert: Alert) -> list[tuple[str, str]]:
     ]
     if alert.summary:
         rows.append(("Summary", alert.summary))
-    rows += [(f"Why: {e.field}", f"{e.how} ({e.score:.2f})") for e in alert.explanation]
+    rows += [
+        (f"Why: {field_text(e.field)}", f"{how_text(e.how)} ({e.score:.2f})")
+        for e in alert.explanation
+    ]
     return rows
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from services.matcher.domain import Screener, WatchlistIndex, entry_record
-from services.notifier.console.words import HOW
+from services.notifier.domain.words import HOW
 
 
 def test_every_how_of_the_labelled_set_has_plain_words(shared_data: Path) -> None:

@@ -56,6 +56,7 @@ def test_email_html_escapes_alert_text_and_carries_ack_link() -> None:
     assert "&lt;script&gt;" in mail.html
     assert "token=a&amp;b" in mail.html
     assert "<script>alert(1)</script>" in mail.text
+    assert "Why: Surname: the same name written in another alphabet (1.00)" in mail.text
     assert "https://relay.example/v1/alerts/x/ack?token=a&b" in mail.text
 
 

@@ -1,4 +1,5 @@
-"""Plain words for the matcher's explanation vocabulary (see services/matcher/domain/explain.py)."""
+"""Plain words for the matcher's explanation vocabulary (see services/matcher/domain/explain.py),
+as the console and the e-mail show it."""
 
 from __future__ import annotations
 
