@@ -11,6 +11,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from services.matcher.domain import Screener, WatchlistIndex, entry_record
 
@@ -41,22 +42,28 @@ class Quality:
         return self.events_with_false_alert[category] / self.events[category]
 
 
-def _read(path: Path) -> list[dict[str, object]]:
+def read_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON-lines file of the set."""
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def evaluate(folder: Path) -> Quality:
+def screener_of(folder: Path) -> Screener:
+    """A screener over the set's whole watchlist."""
     index = WatchlistIndex()
-    for entry in _read(folder / "watchlist.jsonl"):
+    for entry in read_lines(folder / "watchlist.jsonl"):
         index.upsert(entry_record(entry))
-    truth = {str(t["event_id"]): t for t in _read(folder / "truth.jsonl")}
-    screener = Screener(index)
+    return Screener(index)
+
+
+def evaluate(folder: Path) -> Quality:
+    truth = {str(t["event_id"]): t for t in read_lines(folder / "truth.jsonl")}
+    screener = screener_of(folder)
     quality = Quality()
-    for event in _read(folder / "events.jsonl"):
+    for event in read_lines(folder / "events.jsonl"):
         label = truth[str(event["event_id"])]
         category = str(label["category"])
-        expected = {str(e) for e in label["expect"]}  # type: ignore[attr-defined]
+        expected = {str(e) for e in label["expect"]}
         got = {m.entry_id for m in screener.screen(event)}
         quality.events[category] += 1
         quality.expected += len(expected)

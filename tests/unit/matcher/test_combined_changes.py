@@ -9,7 +9,6 @@ drops (Ş -> S, Ž -> Z), then changed once more. They are held to the issue's f
 
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,8 +21,8 @@ import iuliia  # type: ignore[import-untyped]
 import pytest
 
 from services.demo.names import Standard, mrz_name, write
-from services.matcher.domain import Screener, WatchlistIndex, entry_record
 from tests.unit.matcher.helpers import event
+from tests.unit.matcher.quality import read_lines, screener_of
 
 _STANDARDS: tuple[Callable[[str], str], ...] = (
     *(partial(write, standard=s) for s in Standard if s is not Standard.CYRILLIC),
@@ -58,8 +57,7 @@ def _slip(rng: random.Random, word: str) -> str:
 
 
 def _cyrillic_names(folder: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    with (folder / "watchlist.jsonl").open(encoding="utf-8") as handle:
-        entries = [json.loads(line) for line in handle if line.strip()]
+    entries = read_lines(folder / "watchlist.jsonl")
     return [
         (entry, form)
         for entry in entries
@@ -123,11 +121,7 @@ def _changes(
 @pytest.fixture(scope="module")
 def outcome(shared_data: Path) -> tuple[Counter[str], Counter[str], Counter[str]]:
     folder = shared_data / "screening-dev"
-    index = WatchlistIndex()
-    with (folder / "watchlist.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            index.upsert(entry_record(json.loads(line)))
-    screener = Screener(index)
+    screener = screener_of(folder)
     total: Counter[str] = Counter()
     found: Counter[str] = Counter()
     false_alerts: Counter[str] = Counter()
