@@ -17,7 +17,9 @@ Kazakh 2018/2021, Turkmen, Azerbaijani) make, never a difference between names:
 The letters j and x are ambiguous (j is Ж in Uzbek and Turkmen but Й in GOST 16876 and
 German; x is Х in Uzbek but KS in "Alexander"), and so are letter pairs where a name's parts
 meet (Akhmet-khan written AXMETXAN, Mukhamet-zhan written MUXAMETZAN once its Ž lost the
-accent), so a token yields several skeletons.
+accent), so a token yields several skeletons. A token typed with a doubled letter also keeps
+a skeleton with it: a slip can make the pair (Kurbonov typed KURBOOV), and collapsing it
+would turn one slip into two edits.
 """
 
 from __future__ import annotations
@@ -93,15 +95,16 @@ def to_latin(token: str) -> str:
     return _NON_LETTERS.sub("", decomposed)
 
 
-def _collapse(latin: str) -> str:
+def _collapse(latin: str, doubled: bool = False) -> str:
     text = _FRENCH_ENDING.sub(_french_ending, latin)
     for old, new in _DIGRAPHS:
         text = text.replace(old, new)
-    text = _DOUBLED.sub(r"\1", text.replace("y", "i"))
+    text = text.replace("y", "i")
+    text = text if doubled else _DOUBLED.sub(r"\1", text)
     for old, new in _GLIDES:
         text = text.replace(old, new)
     text = text.replace("S", "s").replace("J", "z")  # step 5 of the module's docstring
-    return _DOUBLED.sub(r"\1", text)
+    return text if doubled else _DOUBLED.sub(r"\1", text)
 
 
 def _french_ending(found: re.Match[str]) -> str:
@@ -130,6 +133,11 @@ def skeletons(token: str) -> tuple[str, ...]:
         key = _collapse(reading)
         if key not in out:
             out.append(key)
+    if _DOUBLED.search(latin):
+        for reading in readings:
+            key = _collapse(reading, doubled=True)
+            if key not in out:
+                out.append(key)
     return tuple(out)
 
 

@@ -69,6 +69,21 @@ def test_letters_that_lost_their_accents_match_by_rule(
     assert [m.entry_id for m in matches] == ["RED-T-1"]
 
 
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        (("Қурбонов", "Фаридун"), ("KURBOOV", "FARIDUN")),  # n dropped between two o
+        (("Ҷалолов", "Парвиз"), ("ZHALLOV", "PARVIZ")),  # o typed as the l beside it
+        (("Семёнов", "Олег"), ("SEENOV", "OLEG")),  # m dropped between two e
+    ],
+)
+def test_a_slip_that_makes_a_doubled_letter_is_one_edit(
+    cyrillic: tuple[str, str], latin: tuple[str, str]
+) -> None:
+    matches = screen([_entry(*cyrillic)], event(*latin, date_of_birth="1990-05-12"))
+    assert [m.entry_id for m in matches] == ["RED-T-1"]
+
+
 def test_swapped_order_cyrillic_and_partial_date_together() -> None:
     matches = screen(
         [_entry("Холматов", "Алишер", dob="1985")],
