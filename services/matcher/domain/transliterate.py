@@ -51,7 +51,8 @@ _LATIN_SPECIAL = {
 _APOSTROPHES = re.compile("['`ʻʼʹ‘’´ʽ]")
 _NON_LETTERS = re.compile("[^a-z]")
 
-# Order matters: longer digraphs first. Upper-case letters are skeleton symbols.
+# Order matters: longer digraphs first. Upper-case letters are skeleton symbols (S and J
+# only until step 5 of the module's docstring).
 _DIGRAPHS = (
     ("schtsch", "S"), ("chtch", "S"), ("shch", "S"), ("tsch", "C"), ("dsch", "J"), ("sch", "S"),
     ("dzh", "J"), ("tch", "C"), ("tsj", "C"), ("sz", "S"), ("cz", "C"),
@@ -129,13 +130,9 @@ def skeletons(token: str) -> tuple[str, ...]:
     if _BALTIC_ENDING.search(latin):
         readings += [_BALTIC_ENDING.sub("", r) for r in readings]
     out: list[str] = []
-    for reading in readings:
-        key = _collapse(reading)
-        if key not in out:
-            out.append(key)
-    if _DOUBLED.search(latin):
+    for doubled in (False, True) if _DOUBLED.search(latin) else (False,):
         for reading in readings:
-            key = _collapse(reading, doubled=True)
+            key = _collapse(reading, doubled)
             if key not in out:
                 out.append(key)
     return tuple(out)

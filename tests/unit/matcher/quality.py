@@ -41,6 +41,17 @@ class Quality:
     def false_alert_rate(self, category: str) -> float:
         return self.events_with_false_alert[category] / self.events[category]
 
+    def count(self, category: str, expected: set[str], got: set[str]) -> None:
+        """One screened event: the entries it must alert and the entries it did alert."""
+        self.events[category] += 1
+        self.expected += len(expected)
+        self.found += len(expected & got)
+        self.false_alerts += len(got - expected)
+        if expected:
+            self.positive.add(category)
+            self.events_found[category] += expected <= got
+        self.events_with_false_alert[category] += bool(got - expected)
+
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of a JSON-lines file of the set."""
@@ -64,15 +75,7 @@ def evaluate(folder: Path) -> Quality:
         label = truth[str(event["event_id"])]
         category = str(label["category"])
         expected = {str(e) for e in label["expect"]}
-        got = {m.entry_id for m in screener.screen(event)}
-        quality.events[category] += 1
-        quality.expected += len(expected)
-        quality.found += len(expected & got)
-        quality.false_alerts += len(got - expected)
-        if expected:
-            quality.positive.add(category)
-            quality.events_found[category] += expected <= got
-        quality.events_with_false_alert[category] += bool(got - expected)
+        quality.count(category, expected, {m.entry_id for m in screener.screen(event)})
     return quality
 
 
