@@ -1,5 +1,15 @@
-# notice-relay services and CLI. Multi-stage: dependencies are built in a throw-away stage; the
-# runtime image holds the virtualenv and the source, and runs as an unprivileged user.
+# notice-relay services and CLI. Multi-stage: the matcher's native vocabulary is built into a
+# wheel with Rust, dependencies are installed in a throw-away stage; the runtime image holds the
+# virtualenv and the source, and runs as an unprivileged user.
+FROM rust:1-slim-bookworm AS native
+RUN apt-get update && apt-get install -y --no-install-recommends python3-pip python3-venv \
+ && rm -rf /var/lib/apt/lists/* \
+ && python3 -m venv /opt/maturin && /opt/maturin/bin/pip install --no-cache-dir "maturin>=1.8,<2"
+WORKDIR /native
+COPY services/matcher/native ./
+# abi3 for CPython 3.11+: the wheel fits the runtime image's Python
+RUN /opt/maturin/bin/maturin build --release --out /wheels
+
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /src
@@ -8,6 +18,8 @@ COPY pyproject.toml constraints.txt ./
 COPY services ./services
 COPY schemas ./schemas
 RUN /opt/venv/bin/pip install -c constraints.txt .
+COPY --from=native /wheels /wheels
+RUN /opt/venv/bin/pip install --no-deps /wheels/*.whl
 
 FROM python:3.11-slim-bookworm AS runtime
 RUN groupadd --system --gid 10001 relay \

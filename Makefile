@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RELAY := $(VENV)/bin/relay
 STAMP := $(VENV)/.installed
+NATIVE := services/matcher/native
+# rustup installs cargo under ~/.cargo/bin, which a non-login shell may not have on PATH
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 PYTEST_ARGS ?=
 
 .PHONY: help venv broker run test test-unit test-integration check lint format typecheck schemas bench-schemas clean-broker bench-screen
@@ -13,10 +16,12 @@ help:
 	@echo "make test   - set up and run the whole suite (unit + integration on a real broker)"
 	@echo "make check  - ruff, mypy --strict and the tests"
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/src/lib.rs $(NATIVE)/relay_vocabulary.pyi
+	@command -v cargo >/dev/null || { echo "cargo not found: the matcher's native vocabulary ($(NATIVE)) needs Rust (rustup)"; exit 1; }
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q --force-reinstall --no-deps ./$(NATIVE)
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -39,10 +44,12 @@ test-integration: broker prometheus chromium kcat
 lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	cd $(NATIVE) && cargo fmt --check && cargo clippy -q --release -- -D warnings
 
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+	cd $(NATIVE) && cargo fmt
 
 typecheck: venv
 	$(VENV)/bin/mypy services schemas tests bench

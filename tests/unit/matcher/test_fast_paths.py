@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 from pydantic import ValidationError
+from rapidfuzz.distance import OSA
 
 from schemas.codec import decode_alert, decode_event, encode
 from services.matcher.domain import (
@@ -19,9 +20,9 @@ from services.matcher.domain import (
     to_alert,
     to_alert_json,
 )
-from services.matcher.domain.names import GIVEN, SURNAME, tokenise
+from services.matcher.domain.names import GIVEN, SURNAME, Token, tokenise
 from services.matcher.domain.records import timestamp_text
-from services.matcher.domain.vocabulary import Vocabulary, _near, _verified
+from services.matcher.domain.vocabulary import Vocabulary, _near
 from tests.unit.matcher.helpers import event, person_entry, sltd_entry
 
 _CREATED = dt.datetime(2026, 11, 22, 8, 16, 1, 250000, tzinfo=dt.UTC)
@@ -93,38 +94,50 @@ def _replace(match: Match, **changes: Any) -> Match:
     return Match(**{**fields, **changes})
 
 
-def test_fast_verification_accepts_exactly_what_the_rules_accept() -> None:
+def test_reach_accepts_exactly_what_the_rules_accept_among_close_words() -> None:
+    # every vocabulary word is within two edits of some query here, so the native scan's
+    # answer must be exactly the words the Python rules (_near) accept
     vocabulary = Vocabulary()
     for slot, name in enumerate(_SURNAMES + _GIVEN):
         for token in tokenise(name, SURNAME):
             for key in {*token.keys, token.latin}:
                 vocabulary.add(key, slot)
-    words = set(vocabulary.postings)
+    words = set(vocabulary.words())
     queries = [*_SURNAMES, *_GIVEN, "KHOLMATOVA", "IVANOVSKAYA", "ABDULLAEVA", "QOBILOV", "BOKOV"]
     for name in queries:
         for token in tokenise(name, SURNAME) + tokenise(name, GIVEN):
-            expected = {w for w in words if _near(token, w)}
-            assert _verified(token, words) == expected, name
-            one_by_one = {w for word in words for w in _verified(token, {word})}
-            assert one_by_one == expected, name  # small pools: pair by pair
+            reached = vocabulary.reach(token)
+            assert reached <= {w for w in words if _near(token, w)}, name
+            close = {w for w in words if _close(token, w)}
+            assert {w for w in close if _near(token, w)} <= reached, name
 
 
-def _bucket(vocabulary: Vocabulary, key: str) -> object:
-    return vocabulary.postings.get(key)
+def _close(token: Token, word: str) -> bool:
+    """One edit from the letters as typed, or two from a reading: the native scan's reach."""
+    typed = OSA.distance(token.latin, word) <= 1
+    return typed or any(OSA.distance(key, word) <= 2 for key in token.keys)
 
 
-def test_buckets_stay_bare_until_shared_and_shrink_back() -> None:
+def test_words_come_and_go_with_their_slots() -> None:
     vocabulary = Vocabulary()
-    vocabulary.add("holmatov", 1)
-    assert _bucket(vocabulary, "holmatov") == 1
-    vocabulary.add("holmatov", 2)
-    assert _bucket(vocabulary, "holmatov") == {1, 2}
-    vocabulary.discard("holmatov", 1)
-    assert _bucket(vocabulary, "holmatov") == 2
-    vocabulary.discard("holmatov", 2)
-    assert vocabulary.postings == {}
-    assert vocabulary._deleted == {}
-    assert vocabulary._sounds == {}
+    (word,) = tokenise("KHOLMATOV", SURNAME)[0].keys
+    vocabulary.add(word, 2)
+    vocabulary.add(word, 1)
+    vocabulary.add(word, 1)
+    assert vocabulary.postings(word) == [1, 2]
+    probe = tokenise("XOLMATOVA", SURNAME)[0]  # another standard, the feminine form
+    assert set(vocabulary.slots(probe)) == {1, 2}
+    vocabulary.discard(word, 1)
+    assert vocabulary.postings(word) == [2]
+    assert set(vocabulary.slots(probe)) == {2}
+    vocabulary.discard(word, 7)  # not there: nothing changes
+    vocabulary.discard(word, 2)
+    assert len(vocabulary) == 0
+    assert word not in vocabulary
+    assert vocabulary.slots(probe) == ()
+    vocabulary.add(word + "a", 3)  # the freed word id is used again
+    assert vocabulary.words() == [word + "a"]
+    assert set(vocabulary.slots(probe)) == {3}
 
 
 def test_cached_lookups_follow_upserts_and_cancellations() -> None:

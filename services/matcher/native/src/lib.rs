@@ -1,0 +1,308 @@
+//! The matcher's name vocabulary as native code: skeleton -> entry slots, with the fuzzy
+//! lookup that `services/matcher/domain/vocabulary.py` describes (its docstrings give the
+//! rules and why the pool holds every word they can accept).
+//!
+//! Why native: a name the matcher has never seen costs a one-deletion neighbourhood and a
+//! scan of its sound buckets over millions of keys. In Python each probe is a pointer chase
+//! through scattered objects; here words are small ids, neighbourhood keys are 64-bit
+//! hashes and each bucket's words lie side by side in one buffer.
+//!
+//! Skeletons and typed letters are ASCII (`transliterate.to_latin` keeps a-z only; skeleton
+//! symbols are upper-case ASCII), so bytes are letters.
+
+mod row;
+mod rules;
+
+use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedStr;
+use rapidfuzz::distance::osa;
+use row::{row_change, within_two, Row};
+use rules::{
+    accepts, consonants, hash_of, masculine, probes, sound_key, within, Ids, Key, MIN_EDIT_LENGTH,
+    MIN_FUZZY_LENGTH, MIN_SOUND_LENGTH,
+};
+use rustc_hash::{FxHashMap, FxHashSet};
+use smallvec::smallvec;
+
+/// Skeleton -> entry slots, with fuzzy lookup of skeletons one edit or a vowel away.
+#[pyclass(module = "relay_vocabulary")]
+#[derive(Default)]
+pub struct Core {
+    ids: FxHashMap<Box<[u8]>, u32>,
+    words: Vec<Key>,    // inline up to 24 letters: one cache line per word checked
+    postings: Vec<Ids>, // sorted slots of each word id
+    free: Vec<u32>,
+    // each word under its own hash and those of its one-letter deletions (4+ letters): one
+    // lookup per probe finds the words equal to it and those it is a deletion of
+    neighbours: FxHashMap<u64, Ids>,
+    consonant_rows: FxHashMap<Key, Row>, // words of 4+ letters
+    sound_rows: FxHashMap<Key, Row>,     // words of 6+ letters only
+}
+
+impl Core {
+    fn link(&mut self, id: u32, word: &[u8], add: bool) {
+        let fuzzy = word.len() >= MIN_FUZZY_LENGTH;
+        for probe in probes(word).take(if fuzzy { word.len() + 1 } else { 1 }) {
+            let hash = hash_of(&probe);
+            if add {
+                let bucket = self.neighbours.entry(hash).or_default();
+                if !bucket.contains(&id) {
+                    bucket.push(id);
+                }
+            } else if let Some(bucket) = self.neighbours.get_mut(&hash) {
+                bucket.retain(|other| *other != id);
+                if bucket.is_empty() {
+                    self.neighbours.remove(&hash);
+                }
+            }
+        }
+        if fuzzy {
+            row_change(&mut self.consonant_rows, consonants(word), id, word, add);
+            if word.len() >= MIN_SOUND_LENGTH {
+                row_change(&mut self.sound_rows, sound_key(word), id, word, add);
+            }
+        }
+    }
+
+    fn id(&self, word: &[u8]) -> Option<u32> {
+        self.ids.get(word).copied()
+    }
+
+    /// `Vocabulary._reach`: the ids of the words the token reaches.
+    fn reach_ids(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> FxHashSet<u32> {
+        let mut found = self.direct(keys, latin, extra);
+        let mut queries: Vec<&[u8]> = Vec::new();
+        for &word in keys.iter().chain(std::iter::once(&latin)) {
+            if word.len() >= MIN_FUZZY_LENGTH && !queries.contains(&word) {
+                queries.push(word);
+            }
+        }
+        let pool = self.pool(&queries);
+        let mut sounds: Vec<Key> = Vec::new();
+        for query in queries
+            .iter()
+            .filter(|query| query.len() >= MIN_SOUND_LENGTH)
+        {
+            let sound = sound_key(query);
+            if !sounds.contains(&sound) {
+                sounds.push(sound);
+            }
+        }
+        if !sounds.is_empty() {
+            self.sound_part(keys, &sounds, &mut found);
+        }
+        let pool: Vec<u32> = pool.into_iter().filter(|id| !found.contains(id)).collect();
+        if !pool.is_empty() {
+            self.verified(keys, latin, &pool, &mut found);
+        }
+        found
+    }
+
+    /// `vocabulary._direct`; `extra` is the typed letters' masculine form once Python's
+    /// rules have accepted it (those rules compare whole readings, which stay in Python).
+    fn direct(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> FxHashSet<u32> {
+        let mut found = FxHashSet::default();
+        for &word in keys.iter().chain(std::iter::once(&latin)) {
+            found.extend(self.id(word));
+        }
+        for key in keys {
+            if let Some(male) = masculine(key) {
+                found.extend(self.id(&male));
+            }
+        }
+        if let Some(male) = extra {
+            found.extend(self.id(male));
+        }
+        found
+    }
+
+    /// `Vocabulary._pool`: the one-deletion neighbourhood of the queries.
+    ///
+    /// Most probes miss the CPU caches; done in a tight loop of their own, the lookups
+    /// overlap their waits for memory instead of queueing behind the pool's inserts.
+    fn pool(&self, queries: &[&[u8]]) -> FxHashSet<u32> {
+        let hashes: Vec<u64> = queries
+            .iter()
+            .flat_map(|query| probes(query).map(|probe| hash_of(&probe)))
+            .collect();
+        let buckets: Vec<&Ids> = hashes
+            .iter()
+            .filter_map(|hash| self.neighbours.get(hash))
+            .collect();
+        let mut pool = FxHashSet::default();
+        for bucket in buckets {
+            pool.extend(bucket.iter().copied());
+        }
+        pool
+    }
+
+    /// `Vocabulary._sound_part`: the words of the pool's sound buckets the rules accept.
+    fn sound_part(&self, keys: &[&[u8]], sounds: &[Key], found: &mut FxHashSet<u32>) {
+        for &key in keys {
+            if key.len() < MIN_FUZZY_LENGTH {
+                continue;
+            }
+            let sound = sound_key(key);
+            if !sounds.contains(&sound) {
+                continue;
+            }
+            let shortest = if key.len() < MIN_EDIT_LENGTH {
+                MIN_EDIT_LENGTH
+            } else {
+                0
+            };
+            if let Some(row) = self.consonant_rows.get(&consonants(key)) {
+                within_two(key, row, shortest, found);
+            }
+            if key.len() >= MIN_SOUND_LENGTH {
+                if let Some(row) = self.sound_rows.get(&sound) {
+                    within_two(key, row, 0, found);
+                }
+            }
+        }
+    }
+
+    /// `vocabulary._verified`: the pool words the rules accept.
+    fn verified(&self, keys: &[&[u8]], latin: &[u8], pool: &[u32], found: &mut FxHashSet<u32>) {
+        let mut rows: Vec<(&[u8], bool)> = Vec::with_capacity(keys.len() + 1);
+        if !keys.contains(&latin) {
+            rows.push((latin, true));
+        }
+        rows.extend(keys.iter().map(|&key| (key, false)));
+        // the words' letters, fetched from memory all at once (see `pool`)
+        let words: Vec<(u32, &[u8])> = pool
+            .iter()
+            .map(|&id| (id, &self.words[id as usize][..]))
+            .collect();
+        for (query, typed) in rows {
+            let cutoff = if typed { 1 } else { 2 };
+            let comparator = osa::BatchComparator::new(query.iter().copied());
+            for &(id, word) in &words {
+                if found.contains(&id) {
+                    continue;
+                }
+                if let Some(distance) = within(&comparator, query, word, cutoff) {
+                    if accepts(query, word, distance, typed) {
+                        found.insert(id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn keys_of(keys: &[PyBackedStr]) -> Vec<&[u8]> {
+        keys.iter().map(|key| key.as_bytes()).collect()
+    }
+}
+
+#[pymethods]
+impl Core {
+    #[new]
+    fn new() -> Self {
+        Core::default()
+    }
+
+    /// Add `slot` under `key`; True when the word is new.
+    fn add(&mut self, key: &str, slot: u32) -> bool {
+        let word = key.as_bytes();
+        if let Some(id) = self.id(word) {
+            let slots = &mut self.postings[id as usize];
+            if let Err(position) = slots.binary_search(&slot) {
+                slots.insert(position, slot);
+            }
+            return false;
+        }
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.words[id as usize] = word.into();
+                self.postings[id as usize] = smallvec![slot];
+                id
+            }
+            None => {
+                self.words.push(word.into());
+                self.postings.push(smallvec![slot]);
+                (self.words.len() - 1) as u32
+            }
+        };
+        self.ids.insert(word.into(), id);
+        self.link(id, word, true);
+        true
+    }
+
+    /// Remove `slot` from under `key`; True when the word is gone.
+    fn discard(&mut self, key: &str, slot: u32) -> bool {
+        let word = key.as_bytes();
+        let Some(id) = self.id(word) else {
+            return false;
+        };
+        let slots = &mut self.postings[id as usize];
+        if let Ok(position) = slots.binary_search(&slot) {
+            slots.remove(position);
+        }
+        if !slots.is_empty() {
+            return false;
+        }
+        self.ids.remove(word);
+        self.link(id, word, false);
+        self.words[id as usize] = Key::new();
+        self.free.push(id);
+        true
+    }
+
+    fn __contains__(&self, word: &str) -> bool {
+        self.ids.contains_key(word.as_bytes())
+    }
+
+    fn __len__(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The slots under one word (none when it is not a word).
+    fn postings(&self, word: &str) -> Vec<u32> {
+        self.id(word.as_bytes())
+            .map(|id| self.postings[id as usize].to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Every word.
+    fn words(&self) -> Vec<String> {
+        self.ids
+            .keys()
+            .map(|word| String::from_utf8_lossy(word).into_owned())
+            .collect()
+    }
+
+    /// The words a token (its readings and typed letters) reaches.
+    #[pyo3(signature = (keys, latin, extra=None))]
+    fn reach(&self, keys: Vec<PyBackedStr>, latin: &str, extra: Option<&str>) -> Vec<String> {
+        let keys = Core::keys_of(&keys);
+        self.reach_ids(&keys, latin.as_bytes(), extra.map(str::as_bytes))
+            .into_iter()
+            .map(|id| String::from_utf8_lossy(&self.words[id as usize]).into_owned())
+            .collect()
+    }
+
+    /// The slots of every word a token reaches, sorted.
+    #[pyo3(signature = (keys, latin, extra=None))]
+    fn slots(&self, keys: Vec<PyBackedStr>, latin: &str, extra: Option<&str>) -> Vec<u32> {
+        let keys = Core::keys_of(&keys);
+        let reached = self.reach_ids(&keys, latin.as_bytes(), extra.map(str::as_bytes));
+        // every word's postings fetched from memory at once (see `pool`)
+        let postings: Vec<&[u32]> = reached
+            .iter()
+            .map(|&id| &self.postings[id as usize][..])
+            .collect();
+        let mut out: Vec<u32> = Vec::with_capacity(postings.iter().map(|p| p.len()).sum());
+        for slots in postings {
+            out.extend_from_slice(slots);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+#[pymodule]
+fn relay_vocabulary(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Core>()
+}
