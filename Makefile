@@ -33,9 +33,11 @@ run: broker
 	$(RELAY) run
 
 test: broker prometheus chromium kcat
+	cd $(NATIVE) && cargo test -q --release
 	$(PY) -m pytest -m "not slow" --durations=15 $(PYTEST_ARGS)
 
 test-unit: venv
+	cd $(NATIVE) && cargo test -q --release
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
 test-integration: broker prometheus chromium kcat

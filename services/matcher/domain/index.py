@@ -11,7 +11,6 @@ its holder (a bare record; a tuple only when several entries list one document).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import combinations
 
 from services.matcher.domain.documents import document_key
 from services.matcher.domain.names import (
@@ -31,7 +30,7 @@ from services.matcher.domain.records import (
     SltdRecord,
 )
 from services.matcher.domain.transliterate import masculine
-from services.matcher.domain.vocabulary import Vocabulary, common_slots
+from services.matcher.domain.vocabulary import Vocabulary
 
 DocumentHolder = PersonRecord | SltdRecord
 
@@ -60,7 +59,6 @@ class WatchlistIndex:
         self._slots: dict[str, int] = {}
         self._people: list[PersonRecord | None] = []
         self._free: list[int] = []
-        self._single_token: set[int] = set()
         self._vocabulary = Vocabulary()
         self._sltd: dict[str, SltdRecord] = {}
         # one holder stored bare: a million one-element tuples would cost ~50 MB
@@ -100,7 +98,7 @@ class WatchlistIndex:
         record = self._people[slot]
         self._people[slot] = None
         self._free.append(slot)
-        self._single_token.discard(slot)
+        self._vocabulary.set_single(slot, False)
         if record is not None:
             self._link_documents(record, record.documents, add=False)
             for key in self._person_keys(record):
@@ -114,7 +112,7 @@ class WatchlistIndex:
             self._people[slot] = record
         self._slots[record.entry_id] = slot
         if any(len(split_roles(name_tokens(form))[0]) == 1 for form in record.names):
-            self._single_token.add(slot)
+            self._vocabulary.set_single(slot, True)
         for key in self._person_keys(record):
             self._vocabulary.add(key, slot)
 
@@ -157,12 +155,6 @@ class WatchlistIndex:
     def candidates(self, tokens: tuple[Token, ...]) -> list[PersonRecord]:
         """People reached by two of the event's name tokens, or by its only one."""
         reached = [self._vocabulary.slots(token) for token in tokens]
-        found: set[int] = set()
-        for first, second in combinations(reached, 2):
-            found.update(common_slots(first, second))
-        single = self._single_token
-        if single:  # intersection() walks a whole tuple even when the set is empty
-            for slots in reached:
-                found.update(single.intersection(slots))
         people = self._people
+        found = self._vocabulary.candidates(reached)
         return [person for person in (people[slot] for slot in found) if person is not None]

@@ -27,17 +27,12 @@ whole readings: the masculine form of the letters as typed.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-from relay_vocabulary import Core
+from relay_vocabulary import Core, SlotSet
 
 from services.matcher.domain.names import Token, keys_similarity, typed_one_edit
 from services.matcher.domain.transliterate import masculine
 
 _CACHE_SIZE = 50_000  # tokens
-_SET_FROM = 64  # slots of one token: a tuple below, a frozenset from here
-
-Slots = tuple[int, ...] | frozenset[int]
 
 
 class Vocabulary:
@@ -45,7 +40,7 @@ class Vocabulary:
 
     def __init__(self) -> None:
         self._core = Core()
-        self._slots_cache: dict[tuple[tuple[str, ...], str], Slots] = {}
+        self._slots_cache: dict[tuple[tuple[str, ...], str], SlotSet] = {}
 
     def __len__(self) -> int:
         return len(self._core)
@@ -68,23 +63,27 @@ class Vocabulary:
         """The slots under one word (none when it is not a word)."""
         return self._core.postings(word)
 
-    def slots(self, token: Token) -> Slots:
+    def slots(self, token: Token) -> SlotSet:
         """Entry slots of every vocabulary word the token reaches.
 
-        Event tokens repeat, so the answer is cached until any entry changes. Few slots are
-        kept as a tuple (a tenth of a set's memory); many (a common given name) as a
-        frozenset, which a surname's few slots then probe instead of walking it
-        (``common_slots``).
+        Event tokens repeat, so the answer is cached until any entry changes.
         """
         cache_key = (token.keys, token.latin)
         cached = self._slots_cache.get(cache_key)
         if cached is None:
             if len(self._slots_cache) >= _CACHE_SIZE:
                 self._slots_cache.clear()
-            found = self._core.slots(token.keys, token.latin, self._masculine_typed(token))
-            cached = frozenset(found) if len(found) >= _SET_FROM else tuple(found)
+            cached = self._core.slots(token.keys, token.latin, self._masculine_typed(token))
             self._slots_cache[cache_key] = cached
         return cached
+
+    def set_single(self, slot: int, single: bool) -> None:
+        """Mark a slot whose name has one token: that token alone makes it a candidate."""
+        self._core.set_single(slot, single)
+
+    def candidates(self, reached: list[SlotSet]) -> list[int]:
+        """Slots two of the tokens reach together, or one alone where marked single."""
+        return self._core.candidates(reached)
 
     def reach(self, token: Token) -> frozenset[str]:
         """Vocabulary words that name the same token."""
@@ -96,14 +95,6 @@ class Vocabulary:
         if male is None or male in token.keys or male not in self._core:
             return None
         return male if _near(token, male) else None
-
-
-def common_slots(first: Slots, second: Slots) -> Collection[int]:
-    """The slots in both, at the cost of the smaller: a frozenset is probed, never walked."""
-    small, large = (first, second) if len(first) <= len(second) else (second, first)
-    if isinstance(large, frozenset):
-        return large.intersection(small)
-    return set(small).intersection(large)
 
 
 def _near(token: Token, word: str) -> bool:

@@ -134,7 +134,7 @@ def test_words_come_and_go_with_their_slots() -> None:
     vocabulary.discard(word, 2)
     assert len(vocabulary) == 0
     assert word not in vocabulary
-    assert vocabulary.slots(probe) == ()
+    assert list(vocabulary.slots(probe)) == []
     vocabulary.add(word + "a", 3)  # the freed word id is used again
     assert vocabulary.words() == [word + "a"]
     assert set(vocabulary.slots(probe)) == {3}

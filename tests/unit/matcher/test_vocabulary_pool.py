@@ -12,7 +12,7 @@ import random
 
 from services.matcher.domain.names import GIVEN, SURNAME, Token, tokenise
 from services.matcher.domain.transliterate import masculine, sound_key
-from services.matcher.domain.vocabulary import Vocabulary, _near, common_slots
+from services.matcher.domain.vocabulary import Vocabulary, _near
 
 _NAMES = [
     "Холматов", "KHOLMATOV", "XOLMATOV", "HOLMATOV", "Ёкубов", "YOQUBOV", "EKUBOV", "Иванова",
@@ -124,32 +124,45 @@ def test_reach_follows_words_that_come_and_go_after_buckets_were_scanned() -> No
         assert vocabulary.reach(token) == _reference(vocabulary, token), token.raw
 
 
-def test_slots_are_the_postings_of_the_words_reached_whatever_their_form() -> None:
-    # a common given name reaches many entries: its slots come as a frozenset, which a
-    # surname's few slots probe; a tuple or a frozenset, the entries are the same
+def test_slots_are_the_postings_of_the_words_reached() -> None:
     rng = random.Random(13)
     names = _NAMES + _synthetic(rng, 300)
     vocabulary = _vocabulary(names)
-    for slot in range(10_000, 10_100):
-        vocabulary.add("alisher", slot)
-    forms = set()
+    alisher = tokenise("ALISHER", GIVEN)[0].keys[0]
+    for slot in range(10_000, 10_100):  # a common given name reaches many entries
+        vocabulary.add(alisher, slot)
     for token in _tokens([*names[:80], "ALISHER"]):
-        slots = vocabulary.slots(token)
+        slots = list(vocabulary.slots(token))
         expected = {s for word in vocabulary.reach(token) for s in _postings(vocabulary, word)}
-        assert set(slots) == expected, token.raw
-        assert len(slots) == len(expected)  # no slot twice
-        forms.add(type(slots))
-    assert forms == {tuple, frozenset}
+        assert slots == sorted(expected), token.raw  # sorted, no slot twice
+        assert len(vocabulary.slots(token)) == len(expected)
 
 
-def test_common_slots_is_the_intersection_for_every_pair_of_forms() -> None:
-    few, many = (3, 70, 4998, 9), frozenset(range(0, 6000, 7))
-    other_many = frozenset(range(0, 6000, 5))
-    assert set(common_slots(few, many)) == {70, 4998}
-    assert set(common_slots(many, few)) == {70, 4998}
-    assert set(common_slots(few, (9, 4, 3))) == {3, 9}
-    assert set(common_slots(many, other_many)) == set(range(0, 6000, 35))
-    assert set(common_slots((), many)) == set()
+def test_candidates_are_slots_two_tokens_reach_or_one_where_the_name_has_one() -> None:
+    vocabulary = Vocabulary()
+    for word, slots in {"ivan": range(0, 6000, 7), "petrov": (3, 70, 4998, 9)}.items():
+        for slot in slots:
+            vocabulary.add(word, slot)
+    for slot in range(0, 6000, 5):
+        vocabulary.add("olga", slot)
+    for slot in (1, 9, 35, 36):
+        vocabulary.add("sidorov", slot)
+    given, surname, other, few = (
+        vocabulary.slots(token)
+        for name in ("IVAN", "PETROV", "OLGA", "SIDOROV")
+        for token in tokenise(name, SURNAME)
+    )
+    assert vocabulary.candidates([given, surname]) == [70, 4998]  # few probe many
+    assert vocabulary.candidates([surname, given]) == [70, 4998]
+    assert vocabulary.candidates([given, other]) == list(range(0, 6000, 35))  # a merge
+    assert vocabulary.candidates([given, surname, few]) == [9, 35, 70, 4998]
+    assert vocabulary.candidates([given]) == []
+    vocabulary.set_single(36, True)  # a one-token name: one token reaching it is enough
+    vocabulary.set_single(10**6, False)  # never marked: nothing changes
+    assert vocabulary.candidates([few]) == [36]
+    assert vocabulary.candidates([few, surname]) == [9, 36]
+    vocabulary.set_single(36, False)
+    assert vocabulary.candidates([few]) == []
 
 
 def _postings(vocabulary: Vocabulary, word: str) -> set[int]:

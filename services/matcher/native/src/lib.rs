@@ -12,16 +12,17 @@
 
 mod row;
 mod rules;
+mod slots;
 
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
-use rapidfuzz::distance::osa;
 use row::{row_change, within_two, Row};
 use rules::{
-    accepts, consonants, hash_of, masculine, probes, sound_key, within, Ids, Key, MIN_EDIT_LENGTH,
+    accepts, consonants, hash_of, masculine, probes, sound_key, Ids, Key, Pattern, MIN_EDIT_LENGTH,
     MIN_FUZZY_LENGTH, MIN_SOUND_LENGTH,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
+use slots::{candidates, Marks, SlotSet};
 use smallvec::smallvec;
 
 /// Skeleton -> entry slots, with fuzzy lookup of skeletons one edit or a vowel away.
@@ -37,6 +38,7 @@ pub struct Core {
     neighbours: FxHashMap<u64, Ids>,
     consonant_rows: FxHashMap<Key, Row>, // words of 4+ letters
     sound_rows: FxHashMap<Key, Row>,     // words of 6+ letters only
+    single: Marks,                       // slots whose name has one token
 }
 
 impl Core {
@@ -176,12 +178,12 @@ impl Core {
             .collect();
         for (query, typed) in rows {
             let cutoff = if typed { 1 } else { 2 };
-            let comparator = osa::BatchComparator::new(query.iter().copied());
+            let pattern = Pattern::new(query);
             for &(id, word) in &words {
                 if found.contains(&id) {
                     continue;
                 }
-                if let Some(distance) = within(&comparator, query, word, cutoff) {
+                if let Some(distance) = pattern.within(word, cutoff) {
                     if accepts(query, word, distance, typed) {
                         found.insert(id);
                     }
@@ -282,9 +284,9 @@ impl Core {
             .collect()
     }
 
-    /// The slots of every word a token reaches, sorted.
+    /// The slots of every word a token reaches.
     #[pyo3(signature = (keys, latin, extra=None))]
-    fn slots(&self, keys: Vec<PyBackedStr>, latin: &str, extra: Option<&str>) -> Vec<u32> {
+    fn slots(&self, keys: Vec<PyBackedStr>, latin: &str, extra: Option<&str>) -> SlotSet {
         let keys = Core::keys_of(&keys);
         let reached = self.reach_ids(&keys, latin.as_bytes(), extra.map(str::as_bytes));
         // every word's postings fetched from memory at once (see `pool`)
@@ -298,11 +300,26 @@ impl Core {
         }
         out.sort_unstable();
         out.dedup();
-        out
+        SlotSet {
+            slots: out.into_boxed_slice(),
+        }
+    }
+
+    /// Mark (or unmark) a slot whose name has a single token: one token reaching it is
+    /// enough to make it a candidate.
+    fn set_single(&mut self, slot: u32, single: bool) {
+        self.single.set(slot, single);
+    }
+
+    /// The slots two of the tokens reach together, or one token alone where marked single.
+    fn candidates(&self, reached: Vec<PyRef<'_, SlotSet>>) -> Vec<u32> {
+        let sets: Vec<&SlotSet> = reached.iter().map(|set| &**set).collect();
+        candidates(&sets, &self.single)
     }
 }
 
 #[pymodule]
 fn relay_vocabulary(module: &Bound<'_, PyModule>) -> PyResult<()> {
-    module.add_class::<Core>()
+    module.add_class::<Core>()?;
+    module.add_class::<SlotSet>()
 }

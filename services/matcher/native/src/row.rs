@@ -1,7 +1,6 @@
 //! Buckets of words scanned whole: the consonant and sound buckets.
 
-use crate::rules::{within, Key};
-use rapidfuzz::distance::osa;
+use crate::rules::{Key, Pattern};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A bucket's words side by side in one buffer: a scan reads memory in order.
@@ -55,9 +54,9 @@ pub fn row_change(table: &mut FxHashMap<Key, Row>, key: Key, id: u32, word: &[u8
 
 /// `vocabulary._within_two`: the words of a row at most two edits from `key`.
 pub fn within_two(key: &[u8], row: &Row, shortest: usize, found: &mut FxHashSet<u32>) {
-    let comparator = osa::BatchComparator::new(key.iter().copied());
+    let pattern = Pattern::new(key);
     for (id, word) in row.iter() {
-        if word.len() >= shortest && within(&comparator, key, word, 2).is_some() {
+        if word.len() >= shortest && pattern.within(word, 2).is_some() {
             found.insert(id);
         }
     }
