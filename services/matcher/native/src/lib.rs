@@ -70,7 +70,8 @@ impl Core {
         self.ids.get(word).copied()
     }
 
-    /// `Vocabulary._reach`: the ids of the words the token reaches.
+    /// The ids of the words the token reaches: the direct ones, then the pool words the
+    /// rules accept (`services/matcher/domain/vocabulary.py` says why the pool holds them all).
     fn reach_ids(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> FxHashSet<u32> {
         let mut found = self.direct(keys, latin, extra);
         let mut queries: Vec<&[u8]> = Vec::new();
@@ -100,8 +101,9 @@ impl Core {
         found
     }
 
-    /// `vocabulary._direct`; `extra` is the typed letters' masculine form once Python's
-    /// rules have accepted it (those rules compare whole readings, which stay in Python).
+    /// The words among the readings, the typed letters and the readings' masculine forms;
+    /// `extra` is the typed letters' masculine form once Python's `_near` has accepted it
+    /// (that rule compares whole readings, which stays in Python).
     fn direct(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> FxHashSet<u32> {
         let mut found = FxHashSet::default();
         for &word in keys.iter().chain(std::iter::once(&latin)) {
@@ -118,7 +120,7 @@ impl Core {
         found
     }
 
-    /// `Vocabulary._pool`: the one-deletion neighbourhood of the queries.
+    /// The one-deletion neighbourhood of the queries (SymSpell).
     ///
     /// Most probes miss the CPU caches; done in a tight loop of their own, the lookups
     /// overlap their waits for memory instead of queueing behind the pool's inserts.
@@ -138,7 +140,8 @@ impl Core {
         pool
     }
 
-    /// `Vocabulary._sound_part`: the words of the pool's sound buckets the rules accept.
+    /// The words of the queries' consonant and sound buckets at most two edits away: every
+    /// word outside the neighbourhood that the rules can accept is one of them.
     fn sound_part(&self, keys: &[&[u8]], sounds: &[Key], found: &mut FxHashSet<u32>) {
         for &key in keys {
             if key.len() < MIN_FUZZY_LENGTH {
@@ -148,23 +151,33 @@ impl Core {
             if !sounds.contains(&sound) {
                 continue;
             }
+            // a word of 6+ letters shares its sound key with every word of its consonants,
+            // so the sound row holds those of the consonant row: each is scanned once
             let shortest = if key.len() < MIN_EDIT_LENGTH {
-                MIN_EDIT_LENGTH
+                MIN_EDIT_LENGTH // then the word must be the longer one
             } else {
                 0
             };
-            if let Some(row) = self.consonant_rows.get(&consonants(key)) {
-                within_two(key, row, shortest, found);
+            let sound_row = key.len() >= MIN_SOUND_LENGTH;
+            let longest = if sound_row {
+                MIN_SOUND_LENGTH
+            } else {
+                usize::MAX
+            };
+            if shortest < longest && key.len() < longest.saturating_add(2) {
+                if let Some(row) = self.consonant_rows.get(&consonants(key)) {
+                    within_two(key, row, shortest..longest, found);
+                }
             }
-            if key.len() >= MIN_SOUND_LENGTH {
+            if sound_row {
                 if let Some(row) = self.sound_rows.get(&sound) {
-                    within_two(key, row, 0, found);
+                    within_two(key, row, 0..usize::MAX, found);
                 }
             }
         }
     }
 
-    /// `vocabulary._verified`: the pool words the rules accept.
+    /// The pool words the rules accept.
     fn verified(&self, keys: &[&[u8]], latin: &[u8], pool: &[u32], found: &mut FxHashSet<u32>) {
         let mut rows: Vec<(&[u8], bool)> = Vec::with_capacity(keys.len() + 1);
         if !keys.contains(&latin) {

@@ -1,14 +1,17 @@
 //! Buckets of words scanned whole: the consonant and sound buckets.
 
-use crate::rules::{Key, Pattern};
+use crate::rules::{letters, Key, Pattern};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::ops::Range;
 
-/// A bucket's words side by side in one buffer: a scan reads memory in order.
+/// A bucket's words side by side in one buffer: a scan reads memory in order. Each word's
+/// letter set (`letters`) comes beside it: most words of a bucket are rejected by it.
 #[derive(Default)]
 pub struct Row {
     pub ids: Vec<u32>,
     text: Vec<u8>,
     ends: Vec<u32>,
+    letters: Vec<u32>,
 }
 
 impl Row {
@@ -17,6 +20,7 @@ impl Row {
         self.ids.push(id);
         self.text.extend_from_slice(word);
         self.ends.push(self.text.len() as u32);
+        self.letters.push(letters(word));
     }
 
     pub fn remove(&mut self, id: u32) {
@@ -32,11 +36,16 @@ impl Row {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
+        self.iter_with_letters().map(|(id, word, _)| (id, word))
+    }
+
+    fn iter_with_letters(&self) -> impl Iterator<Item = (u32, &[u8], u32)> {
         let mut start = 0usize;
-        self.ids.iter().zip(&self.ends).map(move |(&id, &end)| {
+        let words = self.ids.iter().zip(&self.ends).zip(&self.letters);
+        words.map(move |((&id, &end), &letters)| {
             let word = &self.text[start..end as usize];
             start = end as usize;
-            (id, word)
+            (id, word, letters)
         })
     }
 }
@@ -52,11 +61,15 @@ pub fn row_change(table: &mut FxHashMap<Key, Row>, key: Key, id: u32, word: &[u8
     }
 }
 
-/// `vocabulary._within_two`: the words of a row at most two edits from `key`.
-pub fn within_two(key: &[u8], row: &Row, shortest: usize, found: &mut FxHashSet<u32>) {
+/// The words of a row at most two edits from `key`, among those of `lengths`.
+pub fn within_two(key: &[u8], row: &Row, lengths: Range<usize>, found: &mut FxHashSet<u32>) {
     let pattern = Pattern::new(key);
-    for (id, word) in row.iter() {
-        if word.len() >= shortest && pattern.within(word, 2).is_some() {
+    let own = letters(key);
+    for (id, word, other) in row.iter_with_letters() {
+        // an edit brings in or takes away at most one letter: more than two differ, so
+        // does the distance
+        let differ = (other & !own).count_ones() > 2 || (own & !other).count_ones() > 2;
+        if !differ && lengths.contains(&word.len()) && pattern.within(word, 2).is_some() {
             found.insert(id);
         }
     }

@@ -107,6 +107,12 @@ pub fn accepts(query: &[u8], word: &[u8], distance: usize, typed: bool) -> bool 
     shorter >= MIN_SOUND_LENGTH && sound_key(query) == sound_key(word)
 }
 
+/// The set of letters of a word, one bit each (a letter and its upper-case skeleton symbol
+/// share a bit: that only lets more words through to the distance).
+pub fn letters(word: &[u8]) -> u32 {
+    word.iter().fold(0, |set, letter| set | 1 << (letter & 31))
+}
+
 /// One query's letters as bit masks, for the optimal-string-alignment distance of Hyyrö
 /// (2003), as rapidfuzz computes it for words of up to 64 letters: one pass of a few
 /// word-wide operations per letter of the other word. rapidfuzz's own comparator is generic
