@@ -18,10 +18,10 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use row::{row_change, within_two, Row};
 use rules::{
-    accepts, consonants, hash_of, masculine, probes, sound_key, Ids, Key, Pattern, MIN_EDIT_LENGTH,
+    accepts, consonants, masculine, probe_hashes, sound_key, Ids, Key, Pattern, MIN_EDIT_LENGTH,
     MIN_FUZZY_LENGTH, MIN_SOUND_LENGTH,
 };
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use slots::{candidates, Marks, SlotSet};
 use smallvec::smallvec;
 
@@ -44,8 +44,7 @@ pub struct Core {
 impl Core {
     fn link(&mut self, id: u32, word: &[u8], add: bool) {
         let fuzzy = word.len() >= MIN_FUZZY_LENGTH;
-        for probe in probes(word).take(if fuzzy { word.len() + 1 } else { 1 }) {
-            let hash = hash_of(&probe);
+        for hash in probe_hashes(word).take(if fuzzy { word.len() + 1 } else { 1 }) {
             if add {
                 let bucket = self.neighbours.entry(hash).or_default();
                 if !bucket.contains(&id) {
@@ -72,7 +71,10 @@ impl Core {
 
     /// The ids of the words the token reaches: the direct ones, then the pool words the
     /// rules accept (`services/matcher/domain/vocabulary.py` says why the pool holds them all).
-    fn reach_ids(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> FxHashSet<u32> {
+    ///
+    /// Sets are sorted vectors: a token reaches tens of words, which a hash set would
+    /// spend more on hashing and growing than a sort does.
+    fn reach_ids(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> Vec<u32> {
         let mut found = self.direct(keys, latin, extra);
         let mut queries: Vec<&[u8]> = Vec::new();
         for &word in keys.iter().chain(std::iter::once(&latin)) {
@@ -94,7 +96,12 @@ impl Core {
         if !sounds.is_empty() {
             self.sound_part(keys, &sounds, &mut found);
         }
-        let pool: Vec<u32> = pool.into_iter().filter(|id| !found.contains(id)).collect();
+        found.sort_unstable();
+        found.dedup();
+        let pool: Vec<u32> = pool
+            .into_iter()
+            .filter(|id| found.binary_search(id).is_err())
+            .collect();
         if !pool.is_empty() {
             self.verified(keys, latin, &pool, &mut found);
         }
@@ -104,8 +111,8 @@ impl Core {
     /// The words among the readings, the typed letters and the readings' masculine forms;
     /// `extra` is the typed letters' masculine form once Python's `_near` has accepted it
     /// (that rule compares whole readings, which stays in Python).
-    fn direct(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> FxHashSet<u32> {
-        let mut found = FxHashSet::default();
+    fn direct(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> Vec<u32> {
+        let mut found = Vec::new();
         for &word in keys.iter().chain(std::iter::once(&latin)) {
             found.extend(self.id(word));
         }
@@ -124,25 +131,24 @@ impl Core {
     ///
     /// Most probes miss the CPU caches; done in a tight loop of their own, the lookups
     /// overlap their waits for memory instead of queueing behind the pool's inserts.
-    fn pool(&self, queries: &[&[u8]]) -> FxHashSet<u32> {
+    fn pool(&self, queries: &[&[u8]]) -> Vec<u32> {
         let hashes: Vec<u64> = queries
             .iter()
-            .flat_map(|query| probes(query).map(|probe| hash_of(&probe)))
+            .flat_map(|query| probe_hashes(query))
             .collect();
         let buckets: Vec<&Ids> = hashes
             .iter()
             .filter_map(|hash| self.neighbours.get(hash))
             .collect();
-        let mut pool = FxHashSet::default();
-        for bucket in buckets {
-            pool.extend(bucket.iter().copied());
-        }
+        let mut pool: Vec<u32> = buckets.into_iter().flatten().copied().collect();
+        pool.sort_unstable();
+        pool.dedup();
         pool
     }
 
     /// The words of the queries' consonant and sound buckets at most two edits away: every
     /// word outside the neighbourhood that the rules can accept is one of them.
-    fn sound_part(&self, keys: &[&[u8]], sounds: &[Key], found: &mut FxHashSet<u32>) {
+    fn sound_part(&self, keys: &[&[u8]], sounds: &[Key], found: &mut Vec<u32>) {
         for &key in keys {
             if key.len() < MIN_FUZZY_LENGTH {
                 continue;
@@ -177,8 +183,8 @@ impl Core {
         }
     }
 
-    /// The pool words the rules accept.
-    fn verified(&self, keys: &[&[u8]], latin: &[u8], pool: &[u32], found: &mut FxHashSet<u32>) {
+    /// The pool words the rules accept, added to `found` (which holds none of them).
+    fn verified(&self, keys: &[&[u8]], latin: &[u8], pool: &[u32], found: &mut Vec<u32>) {
         let mut rows: Vec<(&[u8], bool)> = Vec::with_capacity(keys.len() + 1);
         if !keys.contains(&latin) {
             rows.push((latin, true));
@@ -189,16 +195,18 @@ impl Core {
             .iter()
             .map(|&id| (id, &self.words[id as usize][..]))
             .collect();
+        let mut accepted = vec![false; words.len()];
         for (query, typed) in rows {
             let cutoff = if typed { 1 } else { 2 };
             let pattern = Pattern::new(query);
-            for &(id, word) in &words {
-                if found.contains(&id) {
+            for (&(id, word), done) in words.iter().zip(accepted.iter_mut()) {
+                if *done {
                     continue;
                 }
                 if let Some(distance) = pattern.within(word, cutoff) {
                     if accepts(query, word, distance, typed) {
-                        found.insert(id);
+                        *done = true;
+                        found.push(id);
                     }
                 }
             }

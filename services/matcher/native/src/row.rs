@@ -1,7 +1,7 @@
 //! Buckets of words scanned whole: the consonant and sound buckets.
 
 use crate::rules::{letters, Key, Pattern};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 
 /// A bucket's words side by side in one buffer: a scan reads memory in order. Each word's
@@ -62,7 +62,7 @@ pub fn row_change(table: &mut FxHashMap<Key, Row>, key: Key, id: u32, word: &[u8
 }
 
 /// The words of a row at most two edits from `key`, among those of `lengths`.
-pub fn within_two(key: &[u8], row: &Row, lengths: Range<usize>, found: &mut FxHashSet<u32>) {
+pub fn within_two(key: &[u8], row: &Row, lengths: Range<usize>, found: &mut Vec<u32>) {
     let pattern = Pattern::new(key);
     let own = letters(key);
     for (id, word, other) in row.iter_with_letters() {
@@ -70,7 +70,7 @@ pub fn within_two(key: &[u8], row: &Row, lengths: Range<usize>, found: &mut FxHa
         // does the distance
         let differ = (other & !own).count_ones() > 2 || (own & !other).count_ones() > 2;
         if !differ && lengths.contains(&word.len()) && pattern.within(word, 2).is_some() {
-            found.insert(id);
+            found.push(id);
         }
     }
 }

@@ -2,9 +2,7 @@
 //! the reference: the unit tests compare every answer with a brute-force reading of it).
 
 use rapidfuzz::distance::osa;
-use rustc_hash::FxHasher;
 use smallvec::SmallVec;
-use std::hash::Hasher;
 
 pub const MIN_FUZZY_LENGTH: usize = 4;
 pub const MIN_EDIT_LENGTH: usize = 5; // one edit in a 4-letter name makes another name
@@ -65,22 +63,41 @@ pub fn masculine(word: &[u8]) -> Option<Key> {
     })
 }
 
-/// A key of the one-deletion index. Two words whose deletions collide only put a word in
-/// the pool that the rules then check and refuse, so a hash is as good as the string.
-pub fn hash_of(word: &[u8]) -> u64 {
-    let mut hasher = FxHasher::default();
-    hasher.write(word);
-    hasher.write_usize(word.len());
-    hasher.finish()
-}
+const BASE: u64 = 0x0000_0100_0000_01b3; // odd: a polynomial hash, letter by letter
 
-/// The word, then each of its one-letter deletions.
-pub fn probes(word: &[u8]) -> impl Iterator<Item = Key> + '_ {
-    std::iter::once(Key::from(word)).chain((0..word.len()).map(move |position| {
-        let mut out: Key = word[..position].into();
-        out.extend_from_slice(&word[position + 1..]);
-        out
-    }))
+/// Keys of the one-deletion index: the word's hash, then the hash of each of its one-letter
+/// deletions, without building the deletions. A polynomial hash (each letter times a power
+/// of `BASE`) lets a deletion's hash be the letters before it plus those after it, one
+/// power lower, both sums kept as the word is walked. Two words whose keys collide only
+/// put a word in the pool that the rules then check and refuse, so a hash is as good as the
+/// string.
+pub fn probe_hashes(word: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    let code = |letter: u8| u64::from(letter) + 1;
+    // after[p]: the letters after position p, each one power lower than in the word
+    let mut after = vec![0u64; word.len() + 1];
+    let mut power = 1u64;
+    let mut powers = Vec::with_capacity(word.len());
+    for _ in 0..word.len() {
+        powers.push(power);
+        power = power.wrapping_mul(BASE);
+    }
+    for position in (0..word.len().saturating_sub(1)).rev() {
+        let next = code(word[position + 1]).wrapping_mul(powers[position]);
+        after[position] = after[position + 1].wrapping_add(next);
+    }
+    let whole = word
+        .iter()
+        .zip(&powers)
+        .fold(0u64, |sum, (&letter, &power)| {
+            sum.wrapping_add(code(letter).wrapping_mul(power))
+        });
+    let mut before = 0u64;
+    let deletions = (0..word.len()).map(move |position| {
+        let hash = before.wrapping_add(after[position]);
+        before = before.wrapping_add(code(word[position]).wrapping_mul(powers[position]));
+        hash
+    });
+    std::iter::once(whole).chain(deletions)
 }
 
 /// For a pair at most 1 (typed letters) or 2 (a reading) edits apart: what `names`'
@@ -172,6 +189,28 @@ impl<'a> Pattern<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A deletion's key is the key of the word it makes, whatever the position.
+    #[test]
+    fn a_deletion_has_the_hash_of_the_shorter_word() {
+        for word in [&b"holmatov"[..], b"a", b"", b"aab", b"kurbonov", b"ssss"] {
+            let hashes: Vec<u64> = probe_hashes(word).collect();
+            assert_eq!(hashes.len(), word.len() + 1);
+            for position in 0..word.len() {
+                let mut shorter = word.to_vec();
+                shorter.remove(position);
+                assert_eq!(hashes[position + 1], probe_hashes(&shorter).next().unwrap());
+            }
+        }
+        let keys: Vec<u64> = [&b"holmatov"[..], b"xolmatov", b"holmatova", b"olmatov"]
+            .iter()
+            .map(|word| probe_hashes(word).next().unwrap())
+            .collect();
+        assert!(keys
+            .iter()
+            .enumerate()
+            .all(|(i, a)| keys[i + 1..].iter().all(|b| a != b)));
+    }
 
     /// Every pair of short words over a small alphabet, and long ones: the same distance as
     /// rapidfuzz's generic comparator.
