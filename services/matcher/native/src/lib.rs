@@ -10,15 +10,17 @@
 //! Skeletons and typed letters are ASCII (`transliterate.to_latin` keeps a-z only; skeleton
 //! symbols are upper-case ASCII), so bytes are letters.
 
+mod distance;
 mod row;
 mod rules;
 mod slots;
 
+use distance::Pattern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use row::{row_change, within_two, Row};
 use rules::{
-    accepts, consonants, masculine, probe_hashes, sound_key, Ids, Key, Pattern, MIN_EDIT_LENGTH,
+    accepts, consonants, masculine, probe_hashes, sound_key, Ids, Key, MIN_EDIT_LENGTH,
     MIN_FUZZY_LENGTH, MIN_SOUND_LENGTH,
 };
 use rustc_hash::FxHashMap;

@@ -1,6 +1,7 @@
 //! Buckets of words scanned whole: the consonant and sound buckets.
 
-use crate::rules::{letters, Key, Pattern};
+use crate::distance::{letters, Pattern};
+use crate::rules::Key;
 use rustc_hash::FxHashMap;
 use std::ops::Range;
 
@@ -65,12 +66,44 @@ pub fn row_change(table: &mut FxHashMap<Key, Row>, key: Key, id: u32, word: &[u8
 pub fn within_two(key: &[u8], row: &Row, lengths: Range<usize>, found: &mut Vec<u32>) {
     let pattern = Pattern::new(key);
     let own = letters(key);
-    for (id, word, other) in row.iter_with_letters() {
+    let close = row.iter_with_letters().filter(|&(_, word, other)| {
         // an edit brings in or takes away at most one letter: more than two differ, so
         // does the distance
         let differ = (other & !own).count_ones() > 2 || (own & !other).count_ones() > 2;
-        if !differ && lengths.contains(&word.len()) && pattern.within(word, 2).is_some() {
-            found.push(id);
+        !differ && lengths.contains(&word.len()) && key.len().abs_diff(word.len()) <= 2
+    });
+    if !pattern.fits_in_a_word() {
+        found.extend(close.filter_map(|(id, word, _)| pattern.within(word, 2).map(|_| id)));
+        return;
+    }
+    // four at a time (`Pattern::distances4`); an empty word is as far as the key is long
+    let mut batch: [(u32, &[u8]); 4] = [(0, &[]); 4];
+    let mut size = 0;
+    for (id, word, _) in close {
+        batch[size] = (id, word);
+        size += 1;
+        if size == 4 {
+            keep_within_two(&pattern, &batch, found);
+            size = 0;
         }
     }
+    keep_within_two(&pattern, &batch[..size], found);
+}
+
+fn keep_within_two(pattern: &Pattern, batch: &[(u32, &[u8])], found: &mut Vec<u32>) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut words: [&[u8]; 4] = [&[]; 4];
+    for (slot, &(_, word)) in words.iter_mut().zip(batch) {
+        *slot = word;
+    }
+    let distances = pattern.distances4(words);
+    found.extend(
+        batch
+            .iter()
+            .zip(distances)
+            .filter(|&(_, distance)| distance <= 2)
+            .map(|(&(id, _), _)| id),
+    );
 }

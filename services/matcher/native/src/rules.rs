@@ -1,7 +1,6 @@
 //! The name rules the lookup applies, mirrored from `transliterate` and `names` (Python is
 //! the reference: the unit tests compare every answer with a brute-force reading of it).
 
-use rapidfuzz::distance::osa;
 use smallvec::SmallVec;
 
 pub const MIN_FUZZY_LENGTH: usize = 4;
@@ -124,68 +123,6 @@ pub fn accepts(query: &[u8], word: &[u8], distance: usize, typed: bool) -> bool 
     shorter >= MIN_SOUND_LENGTH && sound_key(query) == sound_key(word)
 }
 
-/// The set of letters of a word, one bit each (a letter and its upper-case skeleton symbol
-/// share a bit: that only lets more words through to the distance).
-pub fn letters(word: &[u8]) -> u32 {
-    word.iter().fold(0, |set, letter| set | 1 << (letter & 31))
-}
-
-/// One query's letters as bit masks, for the optimal-string-alignment distance of Hyyrö
-/// (2003), as rapidfuzz computes it for words of up to 64 letters: one pass of a few
-/// word-wide operations per letter of the other word. rapidfuzz's own comparator is generic
-/// over letter types and lengths; on these short ASCII words it spent twice as long per
-/// word (`perf`: 11% of a first pass over new names), and longer words still go to it.
-pub struct Pattern<'a> {
-    query: &'a [u8],
-    masks: [u64; 256],
-}
-
-impl<'a> Pattern<'a> {
-    pub fn new(query: &'a [u8]) -> Self {
-        let mut masks = [0u64; 256];
-        for (position, &letter) in query.iter().take(64).enumerate() {
-            masks[letter as usize] |= 1 << position;
-        }
-        Pattern { query, masks }
-    }
-
-    /// The distance to `word` when it is at most `cutoff`.
-    pub fn within(&self, word: &[u8], cutoff: usize) -> Option<usize> {
-        let length = self.query.len();
-        if length.abs_diff(word.len()) > cutoff {
-            return None;
-        }
-        let distance = if length == 0 {
-            word.len()
-        } else if length > 64 {
-            osa::distance(self.query.iter().copied(), word.iter().copied())
-        } else {
-            self.distance(word)
-        };
-        (distance <= cutoff).then_some(distance)
-    }
-
-    fn distance(&self, word: &[u8]) -> usize {
-        let (mut vp, mut vn, mut d0, mut previous) = (!0u64, 0u64, 0u64, 0u64);
-        let mut distance = self.query.len();
-        let last = 1u64 << (self.query.len() - 1);
-        for &letter in word {
-            let matches = self.masks[letter as usize];
-            let transposed = ((!d0 & matches) << 1) & previous;
-            d0 = (((matches & vp).wrapping_add(vp)) ^ vp) | matches | vn | transposed;
-            let hp = vn | !(d0 | vp);
-            let hn = d0 & vp;
-            distance += usize::from(hp & last != 0);
-            distance -= usize::from(hn & last != 0);
-            let hp = (hp << 1) | 1;
-            vp = (hn << 1) | !(d0 | hp);
-            vn = hp & d0;
-            previous = matches;
-        }
-        distance
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,34 +147,5 @@ mod tests {
             .iter()
             .enumerate()
             .all(|(i, a)| keys[i + 1..].iter().all(|b| a != b)));
-    }
-
-    /// Every pair of short words over a small alphabet, and long ones: the same distance as
-    /// rapidfuzz's generic comparator.
-    #[test]
-    fn pattern_distance_is_rapidfuzz_osa() {
-        let mut seed = 20261201u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for _ in 0..20_000 {
-            let lengths = [next() % 12, next() % 12, 60 + next() % 10];
-            let length = |pick: u64| lengths[(pick % 3) as usize] as usize;
-            let (first_length, second_length) = (length(next()), length(next()));
-            let first: Vec<u8> = (0..first_length)
-                .map(|_| b"abcaCH"[(next() % 6) as usize])
-                .collect();
-            let second: Vec<u8> = (0..second_length)
-                .map(|_| b"abcaCH"[(next() % 6) as usize])
-                .collect();
-            let expected = osa::distance(first.iter().copied(), second.iter().copied());
-            for cutoff in [1, 2, 100] {
-                let found = Pattern::new(&first).within(&second, cutoff);
-                assert_eq!(found, (expected <= cutoff).then_some(expected));
-            }
-        }
     }
 }
