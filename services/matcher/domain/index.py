@@ -152,6 +152,10 @@ class WatchlistIndex:
         key = document_key(document.issuing_state, document.number)
         return self._holders(key) if key is not None else ()
 
+    def prepare(self, tokens: Iterable[Token]) -> None:
+        """Look up many events' name tokens at once before ``candidates`` asks for each."""
+        self._vocabulary.prepare(tokens)
+
     def candidates(self, tokens: tuple[Token, ...]) -> list[PersonRecord]:
         """People reached by two of the event's name tokens, or by its only one."""
         reached = [self._vocabulary.slots(token) for token in tokens]

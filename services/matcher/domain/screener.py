@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.matcher.domain import dates
@@ -40,6 +40,14 @@ from services.matcher.domain.score import (
 _OTHER_TYPE_SCORE = 0.95
 
 
+def _tokens(record: EventRecord) -> tuple[Token, ...]:
+    return (
+        tokenise(record.surname, SURNAME)
+        + tokenise(record.given_names, GIVEN)
+        + tokenise(record.patronymic, PATRONYMIC)
+    )
+
+
 class Screener:
     """Screens events against a ``WatchlistIndex``; holds no state of its own."""
 
@@ -49,11 +57,15 @@ class Screener:
     def screen(self, event: EventRecord | Mapping[str, Any] | Any) -> list[Match]:
         """Every entry the event matches, best first; at most one match per entry."""
         record = event if isinstance(event, EventRecord) else event_record(event)
-        tokens = (
-            tokenise(record.surname, SURNAME)
-            + tokenise(record.given_names, GIVEN)
-            + tokenise(record.patronymic, PATRONYMIC)
-        )
+        return self._screen(record, _tokens(record))
+
+    def screen_many(self, records: Sequence[EventRecord]) -> list[list[Match]]:
+        """``screen`` of each event, with the names of them all looked up first in one go."""
+        tokens = [_tokens(record) for record in records]
+        self.index.prepare(token for each in tokens for token in each)
+        return [self._screen(record, each) for record, each in zip(records, tokens, strict=True)]
+
+    def _screen(self, record: EventRecord, tokens: tuple[Token, ...]) -> list[Match]:
         found: dict[str, Match] = {}
         for holder in self.index.by_document(record.document):
             found[holder.entry_id] = self._document_match(record, tokens, holder)

@@ -27,6 +27,8 @@ whole readings: the masculine form of the letters as typed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from relay_vocabulary import Core, SlotSet
 
 from services.matcher.domain.names import Token, keys_similarity, typed_one_edit
@@ -76,6 +78,18 @@ class Vocabulary:
             cached = self._core.slots(token.keys, token.latin, self._masculine_typed(token))
             self._slots_cache[cache_key] = cached
         return cached
+
+    def prepare(self, tokens: Iterable[Token]) -> None:
+        """Look up the slots of every token not cached, in one native call: a chunk of
+        events at once keeps the vocabulary's memory in the CPU caches between its names."""
+        cache = self._slots_cache
+        new = {(t.keys, t.latin): t for t in tokens if (t.keys, t.latin) not in cache}
+        if not new:
+            return
+        if len(cache) + len(new) > _CACHE_SIZE:
+            cache.clear()
+        asked = [(t.keys, t.latin, self._masculine_typed(t)) for t in new.values()]
+        cache.update(zip(new, self._core.slots_many(asked), strict=True))
 
     def set_single(self, slot: int, single: bool) -> None:
         """Mark a slot whose name has one token: that token alone makes it a candidate."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -24,6 +25,7 @@ from services.matcher.domain.names import GIVEN, SURNAME, Token, tokenise
 from services.matcher.domain.records import timestamp_text
 from services.matcher.domain.vocabulary import Vocabulary, _near
 from tests.unit.matcher.helpers import event, person_entry, sltd_entry
+from tests.unit.matcher.quality import read_lines, screener_of
 
 _CREATED = dt.datetime(2026, 11, 22, 8, 16, 1, 250000, tzinfo=dt.UTC)
 
@@ -206,3 +208,18 @@ def test_event_record_of_a_model_equals_that_of_its_json() -> None:
     # the model's timestamp is written out only for a match: as the JSON path writes it
     assert timestamp_text(from_model.occurred_at) == from_json.occurred_at
     assert from_model._replace(occurred_at=from_json.occurred_at) == from_json
+
+
+def test_screening_many_events_at_once_finds_what_one_by_one_finds(shared_data: Path) -> None:
+    folder = shared_data / "screening-dev"
+    records = [event_record(line) for line in read_lines(folder / "events.jsonl")]
+    alone = screener_of(folder)
+    one_by_one = [alone.screen(record) for record in records]
+    together = screener_of(folder)
+    many = [
+        m
+        for start in range(0, len(records), 97)
+        for m in together.screen_many(records[start : start + 97])
+    ]
+    assert many == one_by_one
+    assert sum(map(len, many)) > 1000  # the set has alerts to compare

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from pathlib import Path
 
 from schemas.codec import decode_alert
-from services.cli.screen_cmd import screen_files
+from services.cli.screen_cmd import _CHUNK, screen_files
 from tests.unit.matcher.helpers import event, person_entry, sltd_entry
 
 
@@ -40,3 +41,33 @@ def test_screen_writes_alerts_and_reports_bad_lines(tmp_path: Path) -> None:
     assert (report.entries, report.events, report.bad_lines) == (2, 3, 2)
     assert f"{watchlist}:2:" in err.getvalue()
     assert f"{events}:4:" in err.getvalue()
+
+
+def test_screen_keeps_order_and_line_numbers_across_chunks(tmp_path: Path) -> None:
+    # events are screened in chunks (_CHUNK): alerts still come in event order, and a bad
+    # line is reported by its own number in whichever chunk it falls
+    watchlist, events = tmp_path / "w.jsonl", tmp_path / "e.jsonl"
+    entries = [
+        person_entry(f"RED-{n}", [{"surname": surname, "given_names": "ALISHER"}])
+        for n, surname in enumerate(("KHOLMATOV", "YOQUBOV", "QOBULOV"))
+    ]
+    watchlist.write_text("".join(json.dumps(entry) + "\n" for entry in entries))
+    lines, expected, bad = [], [], []
+    for n in range(3 * _CHUNK + 7):
+        if n % 401 == 5:
+            lines.append('{"event_id": "broken"}')
+            bad.append(n + 1)
+            continue
+        surname = ("XOLMATOV", "EKUBOV", "KABULOV", "PETROV")[n % 4]
+        lines.append(json.dumps(event(surname, "ALISHER", event_id=str(uuid.UUID(int=n)))))
+        if n % 4 < 3:
+            expected.append((str(uuid.UUID(int=n)), f"RED-{n % 4}"))
+    events.write_text("\n".join(lines) + "\n")
+    out, err = io.BytesIO(), io.StringIO()
+
+    report = screen_files(watchlist, events, out, err)
+
+    alerts = [decode_alert(line) for line in out.getvalue().splitlines()]
+    assert [(str(a.event_id), a.entry_id) for a in alerts] == expected
+    assert report.bad_lines == len(bad) == 4
+    assert [f"{events}:{number}:" in err.getvalue() for number in bad] == [True] * 4
