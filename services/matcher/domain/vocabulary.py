@@ -16,8 +16,9 @@ reading's consonant bucket or sound bucket, which are scanned whole.
 The lookup itself is native code (``services/matcher/native``, module ``relay_vocabulary``):
 a name never seen before costs a neighbourhood of about twenty probes and the scan of buckets
 of hundreds of words over millions of keys. In Python that took ~110 µs a token, mostly
-waiting for memory; natively it takes ~30 µs (``make bench-matcher``: a first pass over new
-names went from ~7,300 to ~11,400 events/s).
+waiting for memory; natively ~20 µs. A token's slots stay native too (``SlotSet``): as
+Python sets of ints they cost more to build and to intersect than the lookup itself
+(``make bench-matcher``, a first pass over new names: ~7,300 events/s before, ~22,900 now).
 It mirrors ``transliterate``'s ``consonants``, ``sound_key`` and ``masculine`` and the pair
 rules of ``names`` (``typed_one_edit``, ``keys_similarity``) for pairs at most two edits
 apart; the unit tests compare its answers with a brute-force reading of ``_near`` over every
