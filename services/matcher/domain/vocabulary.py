@@ -84,11 +84,12 @@ class Vocabulary:
         """Look up the slots of every token not cached, in one native call: a chunk of
         events at once keeps the vocabulary's memory in the CPU caches between its names."""
         cache = self._slots_cache
-        new = {(t.keys, t.latin): t for t in tokens if (t.keys, t.latin) not in cache}
+        keyed = {(t.keys, t.latin): t for t in tokens}
+        if len(cache) + len(keyed) > _CACHE_SIZE:
+            cache.clear()  # before picking the new ones: all of these stay cached
+        new = {key: token for key, token in keyed.items() if key not in cache}
         if not new:
             return
-        if len(cache) + len(new) > _CACHE_SIZE:
-            cache.clear()
         asked = [(t.keys, t.latin, self._masculine_typed(t)) for t in new.values()]
         cache.update(zip(new, self._core.slots_many(asked), strict=True))
 
