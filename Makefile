@@ -9,7 +9,7 @@ NATIVE := services/matcher/native
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help venv broker run test test-unit test-integration check lint format typecheck schemas bench-schemas clean-broker bench-screen
+.PHONY: help venv broker run test test-unit test-native test-integration check lint format typecheck schemas bench-schemas clean-broker bench-screen
 
 help:
 	@echo "make run    - start the broker and the whole system (Ctrl-C stops everything)"
@@ -32,16 +32,18 @@ broker: venv
 run: broker
 	$(RELAY) run
 
-test: broker prometheus chromium kcat
-	cd $(NATIVE) && cargo test -q --release
+test: broker prometheus chromium kcat test-native
 	$(PY) -m pytest -m "not slow" --durations=15 $(PYTEST_ARGS)
 
-test-unit: venv
-	cd $(NATIVE) && cargo test -q --release
+test-unit: venv test-native
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
 test-integration: broker prometheus chromium kcat
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+# the native vocabulary's own tests (distances, deletion keys)
+test-native:
+	cd $(NATIVE) && cargo test -q --release
 
 lint: venv
 	$(VENV)/bin/ruff format --check .

@@ -74,10 +74,8 @@ class Vocabulary:
         cache_key = (token.keys, token.latin)
         cached = self._slots_cache.get(cache_key)
         if cached is None:
-            if len(self._slots_cache) >= _CACHE_SIZE:
-                self._slots_cache.clear()
-            cached = self._core.slots(token.keys, token.latin, self._masculine_typed(token))
-            self._slots_cache[cache_key] = cached
+            self.prepare((token,))
+            cached = self._slots_cache[cache_key]
         return cached
 
     def prepare(self, tokens: Iterable[Token]) -> None:

@@ -325,14 +325,7 @@ impl Core {
             .collect()
     }
 
-    /// The slots of every word a token reaches.
-    #[pyo3(signature = (keys, latin, extra=None))]
-    fn slots(&self, keys: Vec<PyBackedStr>, latin: &str, extra: Option<&str>) -> SlotSet {
-        let keys = Core::keys_of(&keys);
-        self.slot_set(&keys, latin.as_bytes(), extra.map(str::as_bytes))
-    }
-
-    /// `slots` of many tokens (keys, latin, extra) in one call: looked up one after the
+    /// The slots of every word each token (keys, latin, extra) reaches, in one call: looked up one after the
     /// other, the vocabulary's memory stays in the CPU caches from one token to the next.
     fn slots_many(
         &self,
