@@ -21,7 +21,7 @@ from pydantic_core import InitErrorDetails
 from schemas import alert, event, notification, watchlist
 from schemas.alert import Alert
 from schemas.event import Event
-from schemas.notification import Acknowledgement, AuditRecord, Notification
+from schemas.notification import Acknowledgement, AuditRecord, Notification, Revocation
 from schemas.watchlist import WatchlistEntry
 
 SCHEMA_HEADER = "relay-schema"
@@ -35,6 +35,7 @@ SCHEMA_VERSIONS: dict[type[BaseModel], str] = {
     Notification: notification.NOTIFICATION_VERSION,
     Acknowledgement: notification.ACK_VERSION,
     AuditRecord: notification.AUDIT_VERSION,
+    Revocation: notification.REVOCATION_VERSION,
 }
 
 

@@ -17,7 +17,13 @@ from schemas.alert import Alert
 from schemas.codec import SCHEMA_HEADER, SCHEMA_VERSIONS
 from schemas.event import Event
 from schemas.mrz import MrzResult
-from schemas.notification import Acknowledgement, AuditRecord, Escalation, Notification
+from schemas.notification import (
+    Acknowledgement,
+    AuditRecord,
+    Escalation,
+    Notification,
+    Revocation,
+)
 from schemas.watchlist import WatchlistEntry
 from services.common.topics import Catalogue, load_catalogue
 
@@ -34,6 +40,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "acknowledgement": Acknowledgement,
     "escalation": Escalation,
     "audit_record": AuditRecord,
+    "revocation": Revocation,
     "mrz_result": MrzResult,
 }
 
@@ -57,6 +64,7 @@ TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
     "notifications.deliveries": ("notification", "notification_id", ["notifier"], ["notifier"]),
     "notifications.acks": ("acknowledgement", "alert_id", ["notifier"], ["notifier"]),
     "notifications.audit": ("audit_record", "alert_id", ["notifier"], ["operator"]),
+    "notifications.revocations": ("revocation", "<kind>:<nonce>", ["notifier"], ["notifier"]),
 }
 DLQ_PRODUCERS = {
     "ingest.raw.dlq": "ingest",

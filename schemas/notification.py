@@ -18,6 +18,7 @@ from schemas.common import CountryCode, Model, Timestamp, uuid5_hex
 NOTIFICATION_VERSION = "notification/1"
 ACK_VERSION = "ack/1"
 AUDIT_VERSION = "audit/1"
+REVOCATION_VERSION = "revocation/1"
 
 _NOTIFICATION_NAMESPACE = uuid.UUID("0e4f3c1d-7f0a-4b7e-9d51-2c8e6a1b9f30").bytes
 
@@ -134,3 +135,17 @@ class AuditRecord(Model):
     actor: Identifier  # service or person: "notifier", "KAZ-NCB/duty-officer"
     at: Timestamp
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class RevocationKind(StrEnum):
+    SESSION = "session"  # a console session signed out
+    LINK = "link"  # an acknowledgement link used once
+
+
+class Revocation(Model):
+    """A nonce no replica may accept again (``notifications.revocations``, key =
+    ``<kind>:<nonce>``, compacted); worth keeping only until ``expires_at``."""
+
+    kind: Annotated[RevocationKind, Field(strict=False)]
+    nonce: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+    expires_at: Timestamp

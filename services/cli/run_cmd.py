@@ -24,6 +24,7 @@ from rich.console import Console
 from services.cli.topics_cmd import _apply
 from services.common.kafka_local import BrokerError, LocalBroker, LocalBrokerSettings
 from services.common.settings import REPO_ROOT
+from services.demo.directory import service_secrets
 
 console = Console(stderr=True)
 RUN_DIR = REPO_ROOT / ".relay" / "run"
@@ -97,6 +98,8 @@ def _ports() -> dict[str, int]:
 def _environment(bootstrap: str) -> dict[str, str]:
     ports = _ports()
     return {
+        # Generated once, kept in the demo directory (mode 0600); the operator's own win.
+        **service_secrets(DEMO_DIR),
         **os.environ,
         "RELAY_KAFKA_BOOTSTRAP": bootstrap,
         "RELAY_INGEST_AGENCIES_FILE": str(DEMO_DIR / "agencies.yaml"),

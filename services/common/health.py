@@ -22,9 +22,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Header
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -84,13 +84,21 @@ def health_router(readiness: Readiness, facts: Facts | None = None) -> APIRouter
     return router
 
 
-def ops_app(readiness: Readiness, metrics: Metrics, facts: Facts | None = None) -> FastAPI:
-    """``/metrics``, ``/healthz`` and ``/readyz`` for a service without an HTTP API."""
+def ops_app(
+    readiness: Readiness,
+    metrics: Metrics,
+    facts: Facts | None = None,
+    allowed: Callable[[str | None], bool] = lambda _authorization: True,
+) -> FastAPI:
+    """``/metrics``, ``/healthz`` and ``/readyz`` for a service without an HTTP API;
+    ``allowed`` decides a scrape by its Authorization header (``http_server.metrics_allowed``)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(health_router(readiness, facts))
 
     @app.get("/metrics", include_in_schema=False)
-    async def scrape() -> Response:
+    async def scrape(authorization: Annotated[str | None, Header()] = None) -> Response:
+        if not allowed(authorization):
+            return Response("a metrics token is required", 401)
         body = generate_latest(metrics.registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 

@@ -16,6 +16,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+MIN_SECRET_LENGTH = 32
+# Words that mark a value copied from an example rather than generated.
+_PLACEHOLDER_WORDS = ("change-me", "changeme", "change_me", "replace", "example", "placeholder",
+                      "secret", "password", "default", "xxxx")  # fmt: skip
+
+
+def strong_secret(value: SecretStr, field: str) -> SecretStr:
+    """Refuse a short, placeholder or low-variety secret: a signing key must be generated.
+
+    ``relay run`` generates one (``relay demo secrets``); elsewhere the operator sets it.
+    """
+    text = value.get_secret_value()
+    if len(text) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{field} must be at least {MIN_SECRET_LENGTH} characters")
+    lowered = text.lower()
+    if any(word in lowered for word in _PLACEHOLDER_WORDS) or len(set(text)) < 12:
+        raise ValueError(f"{field} looks like a placeholder: generate a random one")
+    return value
+
+
 class SecurityProtocol(StrEnum):
     PLAINTEXT = "PLAINTEXT"
     SSL = "SSL"
@@ -47,6 +67,22 @@ class CommonSettings(BaseSettings):
     log_level: str = Field("info", description="debug, info, warning, error")
     log_format: LogFormat = Field(LogFormat.AUTO, description="auto, json or console")
     log_pii: bool = Field(False, description="Log names, birth dates and document numbers")
+    http_header_timeout_s: float = Field(
+        10.0, gt=0, description="A request's headers must arrive within this (HTTP services)"
+    )
+    http_body_timeout_s: float = Field(
+        30.0, gt=0, description="A request's body must arrive within this after its headers"
+    )
+    http_pending_per_client: int = Field(
+        32, ge=1, description="Incomplete connections per client address; more evict the oldest"
+    )
+    http_trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses whose X-Forwarded-For/-Proto are believed (none: never)",
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="If set, /metrics needs Authorization: Bearer <token>"
+    )
 
     def topic(self, name: str) -> str:
         """The physical topic name for a catalogue name."""

@@ -42,7 +42,12 @@ def table(settings: type[BaseSettings], inherited: type[BaseSettings] | None) ->
     for name, field in settings.model_fields.items():
         if name in skip:
             continue
-        default = "(secret)" if "secret" in name or "password" in name else _default(field.default)
+        if any(word in name for word in ("secret", "password", "token")):
+            default = "(secret, required)" if field.is_required() else "(secret)"
+        elif field.default_factory is not None:
+            default = _default(field.default_factory())  # type: ignore[call-arg]
+        else:
+            default = _default(field.default)
         rows.append(f"| `RELAY_{name.upper()}` | `{default}` | {field.description or ''} |")
     return "\n".join(rows)
 

@@ -30,6 +30,9 @@ WATCHLIST_FILE = "demo-watchlist.jsonl"
 CONTACT_POINTS_FILE = "contact-points.yaml"
 AGENCIES_FILE = "agencies.yaml"
 API_KEYS_FILE = "api-keys.json"
+SECRETS_FILE = "service-secrets.json"
+# The signing keys the services refuse to start without; generated, never built in.
+SERVICE_SECRETS = ("RELAY_NOTIFIER_LINK_SECRET", "RELAY_NOTIFIER_SESSION_SECRET")
 COORDINATION = "CC"  # path segment of the coordination centre
 DEMO_RATE_PER_S = 50_000.0  # the demo agencies are not what a benchmark should be limited by
 
@@ -60,6 +63,10 @@ class DemoPaths:
     @property
     def agencies(self) -> Path:
         return self.root / AGENCIES_FILE
+
+    @property
+    def service_secrets(self) -> Path:
+        return self.root / SECRETS_FILE
 
     @property
     def api_keys(self) -> Path:
@@ -160,9 +167,25 @@ def init_demo(root: Path, receiver_url: str, spec: WatchlistSpec) -> InitSummary
     keys = {agency: new_key() for agency in agency_ids()}
     paths.agencies.write_text(yaml.safe_dump(build_agencies(keys), sort_keys=False), "utf-8")
     _write_private(paths.api_keys, json.dumps(keys, indent=2) + "\n")
+    service_secrets(root)
     return InitSummary(
         str(root), len(entries), len(directory["contact_points"]), len(keys), str(paths.api_keys)
     )
+
+
+def service_secrets(root: Path) -> dict[str, str]:
+    """The services' own secrets (environment name -> value), made once and kept, mode 0600,
+    beside the demo's other secrets: a restart keeps links and sessions valid."""
+    path = DemoPaths(root).service_secrets
+    found: dict[str, str] = {}
+    if path.exists():
+        raw = json.loads(path.read_text("utf-8"))
+        found = {k: v for k, v in raw.items() if k in SERVICE_SECRETS and isinstance(v, str)}
+    if set(found) != set(SERVICE_SECRETS):
+        found = {name: found.get(name) or secrets.token_urlsafe(32) for name in SERVICE_SECRETS}
+        root.mkdir(parents=True, exist_ok=True)
+        _write_private(path, json.dumps(found, indent=2) + "\n")
+    return found
 
 
 def load_api_keys(path: Path) -> dict[str, str]:

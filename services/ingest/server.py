@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import uvicorn
 
+from services.common.http_server import server_config
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 
@@ -16,19 +17,17 @@ def uvicorn_config(
     settings: IngestSettings, port: int | None = None, *, service_process: bool = False
 ) -> uvicorn.Config:
     """``service_process``: this process is the ingest service (``__main__``), not a test."""
-    return uvicorn.Config(
+    return server_config(
         create_app(settings, settle_heap=service_process),
-        host=settings.ingest_http_host,
-        port=settings.ingest_http_port if port is None else port,
+        settings,
+        settings.ingest_http_host,
+        settings.ingest_http_port if port is None else port,
         limit_concurrency=settings.ingest_http_max_concurrency,
-        # Named, not "auto": the compiled parser and loop (dependencies of this project) cost
-        # far less CPU per request than h11 and asyncio's loop, and a missing one should fail
-        # loudly rather than quietly halve the throughput. (``serving`` runs in the caller's
-        # loop, so there only ``http`` applies.)
-        http="httptools",
+        # The guarded protocol is uvicorn's httptools one (the compiled parser costs far less CPU
+        # per request than h11); uvloop likewise, and a missing one should fail loudly rather
+        # than quietly halve the throughput. (``serving`` runs in the caller's loop, so there
+        # only the protocol applies.)
         loop="uvloop",
-        log_config=None,  # structlog owns logging
-        access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
     )

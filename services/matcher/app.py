@@ -34,7 +34,7 @@ from services.common.batches import Batches, KeyPartitioner
 from services.common.consume import PipelinedLoop
 from services.common.fate import Fate, FateWrapper
 from services.common.health import KAFKA_CONNECTED, Readiness, ops_app
-from services.common.http_server import BackgroundServer
+from services.common.http_server import BackgroundServer, metrics_allowed
 from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_producer
 from services.common.lag import report_lag
 from services.common.logging import get_logger
@@ -80,8 +80,10 @@ class MatcherApp:
         self._stack.push_async_callback(batches.flush)  # after the loops stop, before the producer
         self.readiness.set(KAFKA_CONNECTED, True)
         self.readiness.set(WATCHLIST_CAUGHT_UP, False, "reading watchlist.entries")
-        ops = ops_app(self.readiness, self.metrics, self._facts)
-        server = BackgroundServer(ops, s.matcher_http_host, s.matcher_http_port)
+        ops = ops_app(
+            self.readiness, self.metrics, self._facts, lambda auth: metrics_allowed(s, auth)
+        )
+        server = BackgroundServer(ops, s, s.matcher_http_host, s.matcher_http_port)
         self._tasks.append(await server.start())
         self.port = server.port
         self._stack.push_async_callback(server.stop)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
+
+from pydantic import ValidationError
 
 from services.common.logging import configure_logging
 from services.notifier.app import run
@@ -21,7 +24,12 @@ async def _main(settings: NotifierSettings) -> None:
 
 
 def main() -> None:
-    settings = NotifierSettings()
+    try:
+        settings = NotifierSettings()
+    except ValidationError as exc:
+        # Refuse to start, saying which setting is wrong (never its value).
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        sys.exit(f"notifier: refusing to start: {problems}")
     configure_logging(settings)
     asyncio.run(_main(settings))
 

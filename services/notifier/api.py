@@ -9,22 +9,34 @@ from __future__ import annotations
 
 import html
 import time
+import urllib.parse
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
 
-from schemas.notification import AckKind, Acknowledgement
+from schemas.notification import AckKind, Acknowledgement, RevocationKind
+from services.common.http_server import client_gone, metrics_allowed
+from services.common.logging import get_logger
+from services.common.settings import CommonSettings
 from services.notifier import metrics
-from services.notifier.console.routes import console_router, not_stored
-from services.notifier.domain.inbox import AlertView
-from services.notifier.domain.signing import read_link_token
+from services.notifier.console import views
+from services.notifier.console.routes import HEADERS, console_router, not_stored, read_body
+from services.notifier.console.session import SessionKeys
+from services.notifier.domain.signing import LinkClaim, read_link_token
 from services.notifier.engine import Engine
 from services.notifier.errors import AnswerNotStoredError
 from services.notifier.followup import acknowledge
+from services.notifier.revocations import Revocations
+
+log = get_logger(__name__)
+FORM = "application/x-www-form-urlencoded"
 
 KINDS = {
     "ack": AckKind.ACKNOWLEDGED,
@@ -41,48 +53,42 @@ class Readiness:
     ready: bool = False
 
 
-def _who(engine: Engine, alert_id: str, authorization: str | None, token: str | None) -> str:
-    if token:
-        claim = read_link_token(token, alert_id, engine.config.link_key, int(time.time()))
-        if claim is None:
-            raise HTTPException(401, "invalid or expired link")
-        return claim.contact_point
-    if authorization and authorization.lower().startswith("bearer "):
-        cp = engine.directory().by_api_key(authorization[7:].strip())
-        if cp is not None:
-            return cp.id
-    raise HTTPException(401, "a contact point key or signed link is required")
+@dataclass(frozen=True)
+class Access:
+    """What the HTTP surface checks callers with, besides the directory's keys."""
+
+    settings: CommonSettings
+    revocations: Revocations
+    session_keys: SessionKeys
 
 
-def _view(view: AlertView) -> dict[str, Any]:
-    alert = view.alert
-    return {
-        "alert_id": view.alert_id,
-        "entry_id": view.entry_id,
-        "list": alert.list.value if alert else None,
-        "band": alert.band.value if alert else None,
-        "urgency": alert.urgency.value if alert else None,
-        "country": alert.country if alert else None,
-        "acknowledged": view.acknowledged,
-        "cancelled": view.cancelled,
-        "escalation_level": view.escalation_level,
-        "notifications": [
-            {
-                "notification_id": n.notification_id,
-                "recipient": n.recipient,
-                "channel": n.channel.value,
-                "notice": n.notice.value,
-                "state": n.state.value,
-                "attempts": len(n.attempts),
-            }
-            for n in view.notifications.values()
-        ],
-        "acks": [a.model_dump(mode="json", exclude_none=True) for a in view.acks],
-    }
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip() or None
+    return None
 
 
-def create_api(engine: Engine, readiness: Readiness) -> FastAPI:
+def _link(engine: Engine, access: Access, alert_id: str, token: str) -> LinkClaim:
+    """A genuine, unexpired, unused link for this alert, or 401."""
+    claim = read_link_token(token, alert_id, engine.config.link_key, int(time.time()))
+    if claim is None:
+        raise HTTPException(401, "invalid or expired link", headers=HEADERS)
+    if access.revocations.is_revoked(RevocationKind.LINK, claim.nonce):
+        raise HTTPException(401, "this link was already used", headers=HEADERS)
+    return claim
+
+
+def _key_holder(engine: Engine, authorization: str | None) -> str:
+    key = _bearer(authorization)
+    cp = engine.directory().by_api_key(key) if key else None
+    if cp is None:
+        raise HTTPException(401, "a contact point key or signed link is required")
+    return cp.id
+
+
+def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
     app = FastAPI(title="notice-relay notifier", docs_url=None, redoc_url=None)
+    app.add_exception_handler(ClientDisconnect, client_gone)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -96,7 +102,9 @@ def create_api(engine: Engine, readiness: Readiness) -> FastAPI:
         return {"status": "ready"}
 
     @app.get("/metrics")
-    async def prometheus() -> Response:
+    async def prometheus(authorization: Annotated[str | None, Header()] = None) -> Response:
+        if not metrics_allowed(access.settings, authorization):
+            return Response("a metrics token is required", 401)
         metrics.PENDING.set(engine.scheduler.pending)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
@@ -111,54 +119,86 @@ def create_api(engine: Engine, readiness: Readiness) -> FastAPI:
         kind = KINDS.get(action)
         if kind is None:
             raise HTTPException(404, "unknown action")
-        who = _who(engine, alert_id, authorization, token)
+        body, token = await _body(request, token)
+        claim = _link(engine, access, alert_id, token) if token else None
+        if claim is not None and claim.action != action:
+            raise HTTPException(403, f"this link may only {claim.action}", headers=HEADERS)
+        who = claim.contact_point if claim else _key_holder(engine, authorization)
         # Closed alerts leave memory after a while: read back from the topic (authenticated
         # callers only, one scan at a time).
         await engine.recall(alert_id)
         if not engine.inbox.is_recipient(alert_id, who):
             raise HTTPException(403, "this contact point did not receive that alert")
-        body = await _body(request)
         ack = Acknowledgement(
             alert_id=alert_id, kind=kind, contact_point=who, at=datetime.now(UTC),
             comment=body.comment,
         )  # fmt: skip
-        try:
-            await acknowledge(engine, ack)
-        except AnswerNotStoredError as exc:
-            raise not_stored() from exc
+        await _answer_once(engine, access.revocations, ack, claim)
         return {"alert_id": alert_id, "kind": kind.value, "contact_point": who}
 
     @app.get("/v1/alerts/{alert_id}/ack", response_class=HTMLResponse)
-    async def confirm_page(alert_id: str, token: Annotated[str, Query()]) -> str:
+    async def confirm_page(alert_id: str, token: Annotated[str, Query()]) -> HTMLResponse:
         # A GET never acknowledges (mail scanners follow links): it shows a button that POSTs.
-        _who(engine, alert_id, None, token)
-        target = html.escape(f"/v1/alerts/{alert_id}/ack?token={token}", quote=True)
-        return (
-            f"<html><body><p>Alert {html.escape(alert_id)}</p>"
-            f"<form method='post' action=\"{target}\"><button>Acknowledge</button></form>"
-            "</body></html>"
+        # The token goes in the form's body, not its URL; no referrer leaves the page.
+        _link(engine, access, alert_id, token)
+        page = (
+            f"<!doctype html><html><body><p>Alert {html.escape(alert_id)}</p>"
+            f"<form method='post' action=\"/v1/alerts/{html.escape(alert_id, quote=True)}/ack\">"
+            f"<input type='hidden' name='token' value=\"{html.escape(token, quote=True)}\">"
+            "<button>Acknowledge</button></form></body></html>"
         )
+        return HTMLResponse(page, headers=HEADERS)
 
     @app.get("/v1/inbox")
     async def inbox(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        """The alerts of the caller's country, newest first, with their states."""
-        if not authorization or not authorization.lower().startswith("bearer "):
+        """The alerts of the caller's country, as its console shows them (``views``)."""
+        key = _bearer(authorization)
+        if key is None:
             raise HTTPException(401, "a contact point key is required")
-        cp = engine.directory().by_api_key(authorization[7:].strip())
+        cp = engine.directory().by_api_key(key)
         if cp is None:
             raise HTTPException(401, "unknown key")
-        views = engine.inbox.for_country(cp.country)[:500]
-        return {"country": cp.country, "alerts": [_view(v) for v in views]}
+        shown = [
+            views.detail(v, cp.id, cp.country)
+            for v in engine.inbox.for_country(cp.country)
+            if views.visible(v, cp.country)
+        ]
+        return {"country": cp.country, "alerts": shown[: views.MAX_ROWS]}
 
-    app.include_router(console_router(engine))
+    app.include_router(console_router(engine, access.session_keys, access.revocations))
     return app
 
 
-async def _body(request: Request) -> AckBody:
-    raw = await request.body()
-    if not raw.strip():
-        return AckBody()
+async def _answer_once(
+    engine: Engine, revocations: Revocations, ack: Acknowledgement, claim: LinkClaim | None
+) -> None:
+    """Store the answer; a link's nonce is claimed first (no second use, even concurrently)
+    and written to the revocations topic after, so every replica refuses it again."""
+    if claim is not None and not revocations.claim(RevocationKind.LINK, claim.nonce, claim.expires):
+        raise HTTPException(401, "this link was already used", headers=HEADERS)
     try:
-        return AckBody.model_validate_json(raw)
+        await acknowledge(engine, ack)
+    except AnswerNotStoredError as exc:
+        if claim is not None:
+            revocations.release(RevocationKind.LINK, claim.nonce)  # nothing was done: resend
+        raise not_stored() from exc
+    if claim is not None:
+        try:
+            await revocations.store(RevocationKind.LINK, claim.nonce, claim.expires)
+        except KafkaError:
+            log.warning("notifier.link_revocation_not_stored", alert_id=ack.alert_id)
+
+
+async def _body(request: Request, token: str | None) -> tuple[AckBody, str | None]:
+    """The comment (JSON), or the confirm page's form with its token; and the token."""
+    raw = await read_body(request)
+    if request.headers.get("content-type", "").startswith(FORM):
+        fields = urllib.parse.parse_qs(raw.decode("latin-1"), max_num_fields=4)
+        sent = fields.get("token", [None])[0]
+        return AckBody(), sent or token
+    if not raw.strip():
+        return AckBody(), token
+    try:
+        return AckBody.model_validate_json(raw), token
     except ValueError as exc:
         raise HTTPException(422, 'body must be JSON like {"comment": "..."}') from exc

@@ -18,17 +18,19 @@ from services.common.lag import report_lag
 from services.common.logging import get_logger
 from services.common.tasks import cancel_and_wait
 from services.notifier import metrics
-from services.notifier.api import Readiness, create_api
+from services.notifier.api import Access, Readiness, create_api
 from services.notifier.channels.base import ChannelSender
 from services.notifier.channels.console import ConsoleChannel
 from services.notifier.channels.email import EmailChannel, SmtpConfig
 from services.notifier.channels.http1 import LeanPoster
 from services.notifier.channels.webhook import AiohttpPoster, HttpxPoster, WebhookChannel
+from services.notifier.console.session import SessionKeys
 from services.notifier.directory_file import DirectoryFile
 from services.notifier.domain.backoff import Backoff
 from services.notifier.domain.memory import MemoryPolicy
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.handlers import AlertHandler, EntryHandler
+from services.notifier.revocations import Revocations
 from services.notifier.scheduler import Scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import KafkaArchive, rebuild
@@ -43,6 +45,7 @@ POSTERS: dict[str, type[HttpxPoster | AiohttpPoster | LeanPoster]] = {
     "lean": LeanPoster,
 }
 LANE_CONCURRENCY = {"httpx": 8, "aiohttp": 32, "lean": 32}
+REVOCATIONS_WAIT_S = 60.0
 
 
 def engine_config(s: NotifierSettings) -> EngineConfig:
@@ -59,6 +62,14 @@ def engine_config(s: NotifierSettings) -> EngineConfig:
             window=timedelta(seconds=s.notifier_memory_window_s),
             closed_per_country=s.notifier_memory_closed_per_country,
         ),
+    )
+
+
+def session_keys(s: NotifierSettings) -> SessionKeys:
+    return SessionKeys(
+        current=s.notifier_session_secret.get_secret_value().encode(),
+        previous=tuple(k.get_secret_value().encode() for k in s.notifier_session_previous_secrets),
+        ttl_s=s.notifier_session_ttl_s,
     )
 
 
@@ -117,7 +128,9 @@ class NotifierApp:
         }
         self.engine = Engine(engine_config(s), writer, self.directory, channels, scheduler)
         self.engine.archive = KafkaArchive(s)
-        await self._start_http()
+        revocations = Revocations(s, producer)
+        self._spawn(revocations.run(), "revocations")
+        await self._start_http(Access(s, revocations, session_keys(s)))
         await rebuild(self.engine, s)
         scheduler.start()
         resumed = self.engine.resume()
@@ -136,6 +149,8 @@ class NotifierApp:
         lag_group = s.group(s.notifier_group_id)
         alerts = [s.topic("alerts")]
         self._spawn(report_lag(s, lag_group, alerts, metrics.set_lag), "consumer-lag")
+        # A signed-out session or a used link must be refused from the first request on.
+        await asyncio.wait_for(revocations.caught_up.wait(), REVOCATIONS_WAIT_S)
         self.readiness.ready = True
         log.info("notifier.started", port=self.port, resumed=resumed)
         return self
@@ -156,10 +171,10 @@ class NotifierApp:
         )
         self._spawn(loop.run(), f"consume:{topic}")
 
-    async def _start_http(self) -> None:
-        api = create_api(self.engine, self.readiness)
+    async def _start_http(self, access: Access) -> None:
+        api = create_api(self.engine, self.readiness, access)
         server = BackgroundServer(
-            api, self.settings.notifier_http_host, self.settings.notifier_http_port
+            api, self.settings, self.settings.notifier_http_host, self.settings.notifier_http_port
         )
         self._tasks.append(await server.start())
         self.port = server.port

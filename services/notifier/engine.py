@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from services.notifier.domain.memory import (
     to_evict,
 )
 from services.notifier.domain.routing import Plan, is_urgent, may_send, priority_of, route
-from services.notifier.domain.signing import LinkClaim, link_token
+from services.notifier.domain.signing import link_token, new_claim
 from services.notifier.journal import Journal
 from services.notifier.scheduler import Scheduler
 from services.notifier.writer import Future, Record, Writer
@@ -62,8 +63,9 @@ class EngineConfig:
     backoff: Backoff = field(default_factory=Backoff)
     breaker_failures: int = 5
     breaker_open_s: float = 10.0
-    link_key: bytes = b"change-me"
-    link_ttl_s: int = 7 * 86400
+    # Never a built-in key: without one from the settings, links live as long as the process.
+    link_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    link_ttl_s: int = 8 * 3600
     public_url: str = "http://127.0.0.1:8081"
     memory: MemoryPolicy = field(default_factory=MemoryPolicy)
 
@@ -176,7 +178,7 @@ class Engine:
         return SendJob(notification=n, alert=alert, contact_point=cp, ack_url=self.ack_url(n))
 
     def ack_url(self, n: Notification) -> str:
-        claim = LinkClaim(n.alert_id, n.recipient, int(time.time()) + self.config.link_ttl_s)
+        claim = new_claim(n.alert_id, n.recipient, int(time.time()) + self.config.link_ttl_s)
         token = link_token(claim, self.config.link_key)
         return f"{self.config.public_url}/v1/alerts/{n.alert_id}/ack?token={token}"
 

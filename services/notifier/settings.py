@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from services.common import gcpolicy
-from services.common.settings import REPO_ROOT, CommonSettings
+from services.common.settings import REPO_ROOT, CommonSettings, strong_secret
 
 EXAMPLE_DIRECTORY = REPO_ROOT / "deploy" / "notifier" / "contact-points.example.yaml"
 
@@ -71,10 +71,25 @@ class NotifierSettings(CommonSettings):
         description="How often the collector scans the whole heap (a pause of 20-60 ms per "
         "1,000 alerts in memory); the notifier makes no cyclic garbage in its steady work",
     )
+    # No defaults: a notifier refuses to start until these are set (``relay run`` makes them).
     notifier_link_secret: SecretStr = Field(
-        SecretStr("change-me-notifier-link-secret"), description="HMAC key for ack links"
+        description="HMAC key of ack links (32+ random characters)"
     )
-    notifier_link_ttl_s: int = Field(7 * 86400, description="Ack links stay valid this long")
+    notifier_session_secret: SecretStr = Field(
+        description="HMAC key of console sessions and CSRF tokens (32+ random characters, not "
+        "the link secret)"
+    )
+    notifier_session_previous_secrets: list[SecretStr] = Field(
+        default_factory=list,
+        description="Former session secrets still accepted (JSON list): rotate by moving the "
+        "current one here, then drop it after a session's lifetime",
+    )
+    notifier_session_ttl_s: int = Field(
+        12 * 3600, ge=60, le=86400, description="A console session lasts this long from sign-in"
+    )
+    notifier_link_ttl_s: int = Field(
+        8 * 3600, ge=60, le=86400, description="Ack links stay valid this long (one use each)"
+    )
     notifier_smtp_host: str = Field("127.0.0.1", description="SMTP relay host")
     notifier_smtp_port: int = Field(25, description="SMTP relay port")
     notifier_smtp_starttls: bool = Field(False, description="Use STARTTLS")
@@ -82,3 +97,15 @@ class NotifierSettings(CommonSettings):
     notifier_smtp_password: SecretStr | None = Field(None, description="SMTP password")
     notifier_smtp_from: str = Field("notice-relay@localhost", description="Envelope sender")
     notifier_smtp_timeout_s: float = Field(10.0, description="SMTP timeout")
+
+    @field_validator("notifier_link_secret", "notifier_session_secret")
+    @classmethod
+    def _strong(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        return strong_secret(value, f"RELAY_{str(info.field_name).upper()}")
+
+    @model_validator(mode="after")
+    def _keys_apart(self) -> NotifierSettings:
+        link = self.notifier_link_secret.get_secret_value()
+        if link == self.notifier_session_secret.get_secret_value():
+            raise ValueError("the session secret must differ from the link secret")
+        return self

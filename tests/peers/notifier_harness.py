@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from schemas.codec import encode, schema_header
 from services.common.kafka import make_consumer, make_producer
 from services.common.settings import CommonSettings
 from services.notifier.settings import NotifierSettings
+
+# Made per test run: no test relies on a secret anybody could read in the code.
+LINK_SECRET = secrets.token_urlsafe(32)
+SESSION_SECRET = secrets.token_urlsafe(32)
 
 
 def notifier_settings(base: CommonSettings, directory: Path, **extra: Any) -> NotifierSettings:
@@ -29,7 +34,8 @@ def notifier_settings(base: CommonSettings, directory: Path, **extra: Any) -> No
         "notifier_retry_max_s": 2.0,
         "notifier_breaker_open_s": 1.0,
         "notifier_webhook_timeout_s": 2.0,
-        "notifier_link_secret": "test-link-secret",
+        "notifier_link_secret": LINK_SECRET,
+        "notifier_session_secret": SESSION_SECRET,
         **extra,
     }
     return NotifierSettings.model_validate(values)

@@ -19,6 +19,7 @@ import httpx
 import orjson
 import yaml
 
+from services.demo.directory import service_secrets
 from tests.conftest import free_port
 from tests.support.process import ServiceProcess
 
@@ -123,6 +124,7 @@ def open_stack(spec: StackSpec, tmp_path: Path) -> Iterator[Stack]:
         "--sltd", str(spec.sltd),
         "--receiver-url", spec.receiver_url or f"http://127.0.0.1:{ports['receiver']}",
     )  # fmt: skip
+    env.update({**service_secrets(demo), **spec.env})  # the notifier refuses to start without
     receiver = ("demo", "receiver", "--port", str(ports["receiver"]), "--dir", str(demo))
     processes["receiver"] = ServiceProcess("services.cli.main", env, tmp_path / "r.log", receiver)
     for name in SERVICES:

@@ -16,20 +16,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from schemas.notification import AckKind, Acknowledgement
+from schemas.notification import AckKind, Acknowledgement, RevocationKind
 from services.common.logging import get_logger
 from services.notifier.console import session as sessions
 from services.notifier.console import views
-from services.notifier.console.session import COOKIE, CSRF_HEADER, Session
+from services.notifier.console.session import COOKIE, CSRF_HEADER, Session, SessionKeys
 from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.inbox import AlertView
 from services.notifier.engine import Engine
 from services.notifier.errors import AnswerNotStoredError
 from services.notifier.followup import acknowledge
+from services.notifier.revocations import Revocations
 
 log = get_logger(__name__)
 
@@ -59,6 +61,7 @@ ACTIONS = {
 }
 POLL_S = 0.25  # how often the live stream looks at the inbox
 KEEPALIVE_S = 15.0
+MAX_BODY = 16_384  # a sign-in or an answer: a 4,000-character comment with room to spare
 STREAM_MAX_S = 300.0  # the browser reconnects by itself; the session is re-read on each poll
 
 
@@ -91,18 +94,23 @@ def reply(data: Any, status: int = 200) -> Response:
 class Gate:
     """Who is asking, and may they: answered afresh on every request."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keys: SessionKeys, revocations: Revocations) -> None:
         self.engine = engine
-        self.key = sessions.session_key(engine.config.link_key)
+        self.keys = keys
+        self.revocations = revocations
         self.secure = engine.config.public_url.startswith("https://")
         self.throttle = sessions.SignInThrottle()
 
     def session(self, request: Request) -> tuple[Session, ContactPoint]:
-        found = sessions.read(self.key, request.cookies.get(COOKIE), int(time.time()))
-        if found is None:
+        found = sessions.read(self.keys, request.cookies.get(COOKIE), int(time.time()))
+        if found is None or self.revocations.is_revoked(RevocationKind.SESSION, found.nonce):
             raise deny(401, "sign in first")
         cp = self.engine.directory().get(found.contact_point)
-        if cp is None or sessions.key_fingerprint(cp.api_key_sha256) != found.key_fp:
+        if (
+            cp is None
+            or cp.api_key_sha256 is None  # no key, no session: nothing to tie it to
+            or sessions.key_fingerprint(cp.api_key_sha256) != found.key_fp
+        ):
             raise deny(401, "the session ended: sign in again")
         return found, cp
 
@@ -114,7 +122,7 @@ class Gate:
             raise deny(403, "cross-origin request")
         if not request.headers.get("content-type", "").startswith("application/json"):
             raise deny(415, "send JSON")
-        if not sessions.csrf_ok(self.key, found, request.headers.get(CSRF_HEADER)):
+        if not sessions.csrf_ok(self.keys, found, request.headers.get(CSRF_HEADER)):
             raise deny(403, "missing or wrong CSRF token")
         return found, cp
 
@@ -129,7 +137,8 @@ class Gate:
             "contact_point": cp.id,
             "name": cp.name,
             "country": cp.country,
-            "csrf": sessions.csrf_token(self.key, found),
+            "csrf": sessions.csrf_token(self.keys, found),
+            "expires_at": datetime.fromtimestamp(found.expires(self.keys), UTC).isoformat(),
         }
 
 
@@ -137,17 +146,31 @@ def _origin_of(request: Request) -> str:
     return f"{request.url.scheme}://{request.headers.get('host', '')}"
 
 
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The body, refused past ``limit`` bytes (declared or sent) before it is all read."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise deny(413, f"body larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise deny(413, f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _json(request: Request, model: type[SignIn] | type[Answer]) -> Any:
     try:
-        return model.model_validate_json(await request.body())
+        return model.model_validate_json(await read_body(request))
     except ValidationError as exc:
         fields = sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]})
         raise deny(422, f"invalid request body: {', '.join(fields) or 'JSON'}") from exc
 
 
-def console_router(engine: Engine) -> APIRouter:
+def console_router(engine: Engine, keys: SessionKeys, revocations: Revocations) -> APIRouter:
     router = APIRouter(prefix="/console", include_in_schema=False)
-    gate = Gate(engine)
+    gate = Gate(engine, keys, revocations)
     _pages(router)
     _session_routes(router, gate)
     _alert_routes(router, gate)
@@ -192,16 +215,17 @@ def _session_routes(router: APIRouter, gate: Gate) -> None:
             raise deny(429, "too many failed sign-ins: wait a minute")
         body: SignIn = await _json(request, SignIn)
         cp = gate.engine.directory().by_api_key(body.key)
-        if cp is None:
+        if cp is None or cp.api_key_sha256 is None:
             gate.throttle.failed(client, time.monotonic())
             log.warning("console.sign_in_refused")
             raise deny(401, "unknown key")
-        cookie = sessions.issue(gate.key, cp.id, cp.api_key_sha256, int(time.time()))
-        found = sessions.read(gate.key, cookie, int(time.time()))
+        now = int(time.time())
+        cookie = sessions.issue(gate.keys, cp.id, cp.api_key_sha256, now)
+        found = sessions.read(gate.keys, cookie, now)
         assert found is not None  # just issued
         response = reply(gate.whoami(found, cp))
         response.set_cookie(
-            COOKIE, cookie, max_age=sessions.SESSION_TTL_S, path="/console",
+            COOKIE, cookie, max_age=gate.keys.ttl_s, path="/console",
             httponly=True, samesite="strict", secure=gate.secure,
         )  # fmt: skip
         log.info("console.signed_in", contact_point=cp.id)
@@ -213,7 +237,17 @@ def _session_routes(router: APIRouter, gate: Gate) -> None:
 
     @router.post("/api/session/end")
     async def sign_out(request: Request) -> Response:
-        gate.change(request)
+        found, cp = gate.change(request)
+        # Refused by every replica from now on, not only forgotten by this browser.
+        gate.revocations.claim(RevocationKind.SESSION, found.nonce, found.expires(gate.keys))
+        try:
+            await gate.revocations.store(
+                RevocationKind.SESSION, found.nonce, found.expires(gate.keys)
+            )
+        except KafkaError as exc:
+            gate.revocations.release(RevocationKind.SESSION, found.nonce)
+            raise not_stored() from exc
+        log.info("console.signed_out", contact_point=cp.id)
         response = reply({"signed_out": True})
         response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
         return response

@@ -1,8 +1,10 @@
 """Console sessions: a signed cookie naming the contact point, and its CSRF token.
 
-The cookie carries ``contact point id | expiry | key fingerprint | nonce`` and an HMAC over them.
-The key fingerprint ties the session to the contact point's current API key: rotating the key in
-the directory ends every session opened with the old one. Pure: the caller passes key and time.
+The cookie carries ``contact point id | issued at | key fingerprint | nonce`` and an HMAC over
+them, made with the session key (never the link key). The server decides how long a session
+lives from the time it was issued: the cookie claims no expiry. The key fingerprint ties the
+session to the contact point's current API key, so rotating the key ends its sessions; a
+contact point without a key has no session at all. Pure: the caller passes keys and time.
 """
 
 from __future__ import annotations
@@ -10,28 +12,39 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 
 COOKIE = "relay_console"
 CSRF_HEADER = "x-csrf-token"
-SESSION_TTL_S = 12 * 3600  # one shift
+CLOCK_SKEW_S = 60  # a cookie issued this far "in the future" (another replica's clock) passes
+_COOKIE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,800}\.[A-Za-z0-9_-]{43}")
+_ISSUED = re.compile(r"[1-9][0-9]{0,11}")
+
+
+@dataclass(frozen=True)
+class SessionKeys:
+    """``current`` signs; ``previous`` still reads, so a rotation signs nobody out at once."""
+
+    current: bytes
+    previous: tuple[bytes, ...] = ()
+    ttl_s: int = 12 * 3600  # one shift
 
 
 @dataclass(frozen=True)
 class Session:
     contact_point: str
-    expires: int
+    issued: int
     key_fp: str
     nonce: str
 
-
-def session_key(link_key: bytes) -> bytes:
-    """A key of its own, derived from the link secret, so a link token is never a cookie."""
-    return hmac.new(link_key, b"relay-console-session/1", hashlib.sha256).digest()
+    def expires(self, keys: SessionKeys) -> int:
+        return self.issued + keys.ttl_s
 
 
-def key_fingerprint(api_key_sha256: str | None) -> str:
+def key_fingerprint(api_key_sha256: str) -> str:
     return hashlib.sha256(f"fp:{api_key_sha256}".encode()).hexdigest()[:16]
 
 
@@ -40,55 +53,69 @@ def _mac(key: bytes, payload: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def issue(key: bytes, contact_point: str, api_key_sha256: str | None, now: int) -> str:
-    fields = (contact_point, str(now + SESSION_TTL_S), key_fingerprint(api_key_sha256))
-    payload = "|".join((*fields, secrets.token_urlsafe(16))).encode()
+def issue(keys: SessionKeys, contact_point: str, api_key_sha256: str, now: int) -> str:
+    fields = (contact_point, str(now), key_fingerprint(api_key_sha256), secrets.token_urlsafe(16))
+    payload = "|".join(fields).encode()
     body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
-    return f"{body}.{_mac(key, payload)}"
+    return f"{body}.{_mac(keys.current, payload)}"
 
 
-def read(key: bytes, cookie: str | None, now: int) -> Session | None:
-    """The session in a cookie, or None when it is missing, forged or expired."""
-    if not cookie or cookie.count(".") != 1 or len(cookie) > 1000:
-        return None
+def read(keys: SessionKeys, cookie: str | None, now: int) -> Session | None:
+    """The session in a cookie, or None when it is missing, malformed, forged or too old."""
+    if not cookie or not _COOKIE_SHAPE.fullmatch(cookie):
+        return None  # plain ASCII of one shape only: odd bytes never reach the decoders
     body, mac = cookie.split(".")
+    payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    if not any(hmac.compare_digest(mac, _mac(k, payload)) for k in (keys.current, *keys.previous)):
+        return None
     try:
-        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
         parts = payload.decode().split("|")
-    except ValueError:
+    except UnicodeDecodeError:
         return None
-    if not hmac.compare_digest(mac, _mac(key, payload)) or len(parts) != 4:
+    if len(parts) != 4 or not _ISSUED.fullmatch(parts[1]):
         return None
-    contact_point, expires, key_fp, nonce = parts
-    if not expires.isdigit() or int(expires) <= now:
+    found = Session(parts[0], int(parts[1]), parts[2], parts[3])
+    if found.issued > now + CLOCK_SKEW_S or found.expires(keys) <= now:
         return None
-    return Session(contact_point, int(expires), key_fp, nonce)
+    return found
 
 
-def csrf_token(key: bytes, session: Session) -> str:
+def csrf_token(keys: SessionKeys, session: Session) -> str:
     """Bound to the session's nonce: a token of another session is worth nothing."""
-    return _mac(key, f"csrf|{session.contact_point}|{session.nonce}".encode())
+    return _mac(keys.current, f"csrf|{session.contact_point}|{session.nonce}".encode())
 
 
-def csrf_ok(key: bytes, session: Session, sent: str | None) -> bool:
-    return sent is not None and hmac.compare_digest(sent, csrf_token(key, session))
+def csrf_ok(keys: SessionKeys, session: Session, sent: str | None) -> bool:
+    if sent is None or not sent.isascii():
+        return False
+    return hmac.compare_digest(sent.encode(), csrf_token(keys, session).encode())
 
 
 class SignInThrottle:
-    """At most ``limit`` failed sign-ins per client address in ``window_s``: no key guessing."""
+    """Failed sign-ins: at most ``limit`` per client address and ``overall`` in all per
+    ``window_s``, so neither one address nor many can guess keys; the table holds at most
+    ``max_clients`` addresses (the oldest are forgotten first)."""
 
-    def __init__(self, limit: int = 10, window_s: float = 60.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self.failures: dict[str, list[float]] = {}
+    def __init__(
+        self, limit: int = 10, overall: int = 100, window_s: float = 60.0, max_clients: int = 10_000
+    ) -> None:
+        self.limit, self.overall, self.window_s = limit, overall, window_s
+        self.max_clients = max_clients
+        self.failures: OrderedDict[str, list[float]] = OrderedDict()
+        self.recent: list[float] = []  # every failure in the window, whoever made it
 
     def blocked(self, client: str, now: float) -> bool:
-        recent = [t for t in self.failures.get(client, ()) if now - t < self.window_s]
-        if recent:
-            self.failures[client] = recent
+        self.recent = [t for t in self.recent if now - t < self.window_s]
+        mine = [t for t in self.failures.get(client, ()) if now - t < self.window_s]
+        if mine:
+            self.failures[client] = mine
         else:
             self.failures.pop(client, None)
-        return len(recent) >= self.limit
+        return len(mine) >= self.limit or len(self.recent) >= self.overall
 
     def failed(self, client: str, now: float) -> None:
+        self.recent.append(now)
         self.failures.setdefault(client, []).append(now)
+        self.failures.move_to_end(client)
+        while len(self.failures) > self.max_clients:
+            self.failures.popitem(last=False)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import functools
 import hmac
+import re
 from dataclasses import dataclass
+from secrets import token_urlsafe
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
@@ -36,36 +38,57 @@ def signature_headers(
 
 # --- acknowledgement links ---------------------------------------------------------------------
 
+# What a link may do: the MAC covers it, so a link made to acknowledge never resolves.
+LINK_ACTIONS = frozenset({"ack"})
+_EXPIRY = re.compile(r"[1-9][0-9]{0,11}")  # ASCII digits, no leading zero: one spelling each
+_B64 = re.compile(r"[A-Za-z0-9_-]{1,400}")
+
 
 @dataclass(frozen=True)
 class LinkClaim:
     alert_id: str
     contact_point: str
     expires: int  # unix seconds
+    action: str = "ack"
+    nonce: str = ""  # one-time: the API refuses a nonce it has seen
+
+
+def new_claim(alert_id: str, contact_point: str, expires: int) -> LinkClaim:
+    return LinkClaim(alert_id, contact_point, expires, "ack", token_urlsafe(12))
 
 
 def _mac(claim: LinkClaim, key: bytes) -> str:
-    content = f"{claim.alert_id}\x1f{claim.contact_point}\x1f{claim.expires}".encode()
-    digest = hmac.digest(key, content, "sha256")
+    fields = (claim.alert_id, claim.contact_point, str(claim.expires), claim.action, claim.nonce)
+    digest = hmac.digest(key, "\x1f".join(("link/2", *fields)).encode(), "sha256")
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
 def link_token(claim: LinkClaim, key: bytes) -> str:
-    """``<contact point>.<expiry>.<mac>``: the alert id is in the URL and inside the MAC."""
-    cp = base64.urlsafe_b64encode(claim.contact_point.encode()).decode().rstrip("=")
-    return f"{cp}.{claim.expires}.{_mac(claim, key)}"
+    """``<contact point>.<action>.<expiry>.<nonce>.<mac>``; the alert id is in URL and MAC."""
+    parts = (_b64(claim.contact_point), claim.action, str(claim.expires), claim.nonce)
+    return ".".join((*parts, _mac(claim, key)))
 
 
 def read_link_token(token: str, alert_id: str, key: bytes, now: int) -> LinkClaim | None:
-    """The claim if the token is genuine, for this alert and not expired; otherwise None."""
+    """The claim if the token is genuine, for this alert and not expired; otherwise None.
+
+    Anything that is not plain ASCII of the expected shape is refused before any decoding.
+    """
     parts = token.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 5 or not all(_B64.fullmatch(p) for p in (parts[0], parts[3], parts[4])):
+        return None
+    cp_part, action, expiry, nonce, mac = parts
+    if action not in LINK_ACTIONS or not _EXPIRY.fullmatch(expiry):
         return None
     try:
-        cp = base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)).decode()
+        cp = base64.urlsafe_b64decode(cp_part + "=" * (-len(cp_part) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         return None
-    claim = LinkClaim(alert_id=alert_id, contact_point=cp, expires=int(parts[1]))
-    if not hmac.compare_digest(_mac(claim, key), parts[2]) or claim.expires < now:
+    claim = LinkClaim(alert_id, cp, int(expiry), action, nonce)
+    if not hmac.compare_digest(_mac(claim, key).encode(), mac.encode()) or claim.expires < now:
         return None
     return claim

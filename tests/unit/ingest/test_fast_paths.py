@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from schemas.codec import find_unknown_fields
 from schemas.event import Event
@@ -120,6 +121,9 @@ def test_cached_outcome_counters_feed_every_series() -> None:
 
 def test_service_uses_the_compiled_http_parser_and_loop() -> None:
     config = uvicorn_config(IngestSettings(), 0)
-    assert (config.http, config.loop) == ("httptools", "uvloop")
+    # The guarded protocol is uvicorn's httptools one with read deadlines (``http_guard``).
+    assert isinstance(config.http, type)
+    assert issubclass(config.http, HttpToolsProtocol)
+    assert config.loop == "uvloop"
     config.load()  # both import: a missing one fails here, not at the first request
     assert config.get_loop_factory() is not None

@@ -10,10 +10,13 @@ import httpx
 import pytest
 
 from schemas.notification import Acknowledgement, AuditAction, Channel, Notification
+from services.common.settings import CommonSettings
 from services.notifier import followup
-from services.notifier.api import Readiness, create_api
+from services.notifier.api import Access, Readiness, create_api
+from services.notifier.console.session import SessionKeys
 from services.notifier.domain.directory import Directory
 from services.notifier.engine import Engine, EngineConfig
+from services.notifier.revocations import Revocations
 from services.notifier.writer import Future, Record
 from tests.peers.notifier_data import make_alert, standard_directory
 from tests.peers.notifier_fakes import Idle, Lane
@@ -55,7 +58,9 @@ async def test_ack_answers_503_when_the_broker_is_away(monkeypatch: pytest.Monke
     engine = Engine(EngineConfig(), writer, lambda: DIRECTORY, channels, Idle())  # type: ignore[arg-type]
     alert = make_alert()
     await engine.on_alert(alert)  # routed in memory; its writes never stored
-    transport = httpx.ASGITransport(app=create_api(engine, Readiness()))
+    # A key-holder's answer revokes nothing: no broker is needed for revocations here.
+    access = Access(CommonSettings(), Revocations(CommonSettings(), None), SessionKeys(b"s" * 32))
+    transport = httpx.ASGITransport(app=create_api(engine, Readiness(), access))
     async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as client:
         answer = await asyncio.wait_for(
             client.post(

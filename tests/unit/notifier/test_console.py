@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from schemas.notification import AckKind, Acknowledgement, Notification
@@ -12,7 +14,7 @@ from services.notifier.domain.inbox import Inbox
 from services.notifier.domain.routing import Plan, notifications_for
 from tests.peers.notifier_data import key_hash, make_alert
 
-KEY = sessions.session_key(b"secret")
+KEY = sessions.SessionKeys(current=secrets.token_bytes(32))
 NOW = 1_800_000_000
 
 
@@ -21,8 +23,8 @@ def test_session_round_trip_and_tampering() -> None:
     found = sessions.read(KEY, cookie, NOW + 60)
     assert found is not None
     assert found.contact_point == "KAZ-NCB"
-    assert sessions.read(KEY, cookie, NOW + sessions.SESSION_TTL_S + 1) is None  # expired
-    assert sessions.read(sessions.session_key(b"other"), cookie, NOW) is None
+    assert sessions.read(KEY, cookie, NOW + KEY.ttl_s + 1) is None  # expired
+    assert sessions.read(sessions.SessionKeys(b"o" * 32), cookie, NOW) is None
     _body, mac = cookie.split(".")
     forged = sessions.issue(KEY, "TJK-NCB", key_hash("k"), NOW).split(".")[0]
     assert sessions.read(KEY, f"{forged}.{mac}", NOW) is None
@@ -30,9 +32,36 @@ def test_session_round_trip_and_tampering() -> None:
     assert sessions.read(KEY, None, NOW) is None
 
 
+def test_the_server_not_the_cookie_decides_how_long_a_session_lives() -> None:
+    cookie = sessions.issue(KEY, "KAZ-NCB", key_hash("k"), NOW)
+    shorter = dataclasses.replace(KEY, ttl_s=600)
+    assert sessions.read(shorter, cookie, NOW + 599) is not None
+    assert sessions.read(shorter, cookie, NOW + 601) is None
+    # Issued "in the future" (beyond clock skew): refused, so no cookie buys itself years.
+    assert sessions.read(KEY, cookie, NOW - sessions.CLOCK_SKEW_S - 1) is None
+
+
+def test_a_rotated_session_key_still_reads_until_it_is_dropped() -> None:
+    old = sessions.issue(KEY, "KAZ-NCB", key_hash("k"), NOW)
+    rotated = sessions.SessionKeys(current=b"n" * 32, previous=(KEY.current,))
+    assert sessions.read(rotated, old, NOW) is not None
+    assert sessions.read(sessions.SessionKeys(current=b"n" * 32), old, NOW) is None
+    fresh = sessions.issue(rotated, "KAZ-NCB", key_hash("k"), NOW)
+    assert sessions.read(KEY, fresh, NOW) is None  # new sessions use the new key only
+
+
+def test_odd_bytes_in_cookies_and_csrf_tokens_are_refused_not_raised() -> None:
+    cookie = sessions.issue(KEY, "KAZ-NCB", key_hash("k"), NOW)
+    found = sessions.read(KEY, cookie, NOW)
+    assert found is not None
+    for odd in ("\xe9", "a.\xe9", cookie + "\xe9", cookie[:-1] + "\xe9", "\x00.\x00", "²." * 3):
+        assert sessions.read(KEY, odd, NOW) is None
+        assert not sessions.csrf_ok(KEY, found, odd)
+
+
 def test_csrf_token_is_bound_to_its_session() -> None:
-    one = sessions.read(KEY, sessions.issue(KEY, "KAZ-NCB", None, NOW), NOW)
-    two = sessions.read(KEY, sessions.issue(KEY, "KAZ-NCB", None, NOW), NOW)
+    one = sessions.read(KEY, sessions.issue(KEY, "KAZ-NCB", key_hash("k"), NOW), NOW)
+    two = sessions.read(KEY, sessions.issue(KEY, "KAZ-NCB", key_hash("k"), NOW), NOW)
     assert one is not None
     assert two is not None
     assert sessions.csrf_ok(KEY, one, sessions.csrf_token(KEY, one))
@@ -118,3 +147,15 @@ def test_sign_in_throttle_blocks_guessing_per_client_for_a_window() -> None:
     assert throttle.blocked("10.0.0.1", 120.0)
     assert not throttle.blocked("10.0.0.2", 120.0)
     assert not throttle.blocked("10.0.0.1", 161.0)
+
+
+def test_sign_in_throttle_has_a_global_limit_and_a_bounded_table() -> None:
+    throttle = sessions.SignInThrottle(limit=3, overall=20, window_s=60, max_clients=50)
+    for i in range(20):  # one failure each from twenty addresses (rotating forwarded-for)
+        assert not throttle.blocked(f"10.0.0.{i}", 100.0)
+        throttle.failed(f"10.0.0.{i}", 100.0)
+    assert throttle.blocked("10.9.9.9", 101.0)  # a fresh address is stopped too
+    assert not throttle.blocked("10.9.9.9", 161.0)
+    for i in range(500):
+        throttle.failed(f"10.1.{i // 256}.{i % 256}", 200.0)
+    assert len(throttle.failures) == 50

@@ -13,6 +13,7 @@ from services.notifier.domain.dedup import DedupWindow, dedup_key
 from services.notifier.domain.signing import (
     LinkClaim,
     link_token,
+    new_claim,
     read_link_token,
     signature_headers,
 )
@@ -99,7 +100,7 @@ def test_dedup_pages_once_then_updates_within_window() -> None:
 
 def test_link_token_is_bound_to_alert_contact_point_and_expiry() -> None:
     key = b"k" * 32
-    token = link_token(LinkClaim("a-" + "0" * 32, "KAZ-NCB", 2000), key)
+    token = link_token(new_claim("a-" + "0" * 32, "KAZ-NCB", 2000), key)
     claim = read_link_token(token, "a-" + "0" * 32, key, now=1000)
     assert claim is not None
     assert claim.contact_point == "KAZ-NCB"
@@ -107,3 +108,24 @@ def test_link_token_is_bound_to_alert_contact_point_and_expiry() -> None:
     assert read_link_token(token, "a-" + "0" * 32, key, now=3000) is None  # expired
     assert read_link_token(token, "a-" + "0" * 32, b"x" * 32, now=1000) is None  # other key
     assert read_link_token("garbage", "a-" + "0" * 32, key, now=1000) is None
+
+
+def test_link_token_binds_its_action_and_nonce_and_reads_ascii_only() -> None:
+    key, alert = b"k" * 32, "a-" + "0" * 32
+    claim = new_claim(alert, "KAZ-NCB", 2000)
+    assert claim.action == "ack"
+    assert claim.nonce != new_claim(alert, "KAZ-NCB", 2000).nonce  # one per link
+    cp, action, expiry, nonce, mac = link_token(claim, key).split(".")
+    for changed in (
+        [cp, "resolved", expiry, nonce, mac],  # another action under the same MAC
+        [cp, action, expiry, "other-nonce", mac],
+        [cp, action, "0" + expiry, nonce, mac],  # a second spelling of the expiry
+        [cp, action, "٢٠٠٠", nonce, mac],  # Arabic-Indic digits
+        [cp, action, "²", nonce, mac],
+        [cp, action, expiry, nonce, mac[:-1] + "é"],
+    ):
+        assert read_link_token(".".join(changed), alert, key, now=1000) is None
+    other = LinkClaim(alert, "KAZ-NCB", 2000, "resolved", claim.nonce)
+    assert (
+        read_link_token(link_token(other, key), alert, key, now=1000) is None
+    )  # not a link action
