@@ -38,6 +38,7 @@ from schemas.codec import encode, schema_header
 from services.common import gcpolicy
 from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
+from services.demo.directory import service_secrets
 from services.notifier.settings import NotifierSettings
 from tests.peers.notifier_data import make_alert, secret_for, standard_directory
 from tests.peers.notifier_harness import write_directory
@@ -135,6 +136,7 @@ def start_notifier(
     settings: CommonSettings, directory: Path, log: Path, profile: str | None = None
 ) -> subprocess.Popen[bytes]:
     env = {
+        **service_secrets(directory.parent),
         **os.environ,
         "RELAY_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
         "RELAY_TOPIC_PREFIX": settings.topic_prefix,

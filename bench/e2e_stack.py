@@ -18,7 +18,7 @@ import httpx
 
 from bench.support import free_port
 from services.common.settings import REPO_ROOT, CommonSettings
-from services.demo.directory import DemoPaths, init_demo
+from services.demo.directory import DemoPaths, init_demo, service_secrets
 from services.demo.watchlist_gen import WatchlistSpec
 from tests.support.process import ServiceProcess
 
@@ -91,6 +91,7 @@ class Stack:
     def environment(self) -> dict[str, str]:
         p = self.ports
         return {
+            **service_secrets(self.demo.root),
             "RELAY_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
             "RELAY_TOPIC_PREFIX": self.settings.topic_prefix,
             "RELAY_LOG_LEVEL": "warning",

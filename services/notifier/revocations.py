@@ -61,8 +61,8 @@ class Revocations:
     async def run(self) -> None:
         """Read every partition from the start, then follow it (a task of its own)."""
         consumer = make_consumer(self.settings, group_id=None)
-        await consumer.start()
         try:
+            await consumer.start()  # inside: a cancel during start still closes it
             partitions = await partitions_of(self.settings, self.topic)
             consumer.assign(partitions)
             await consumer.seek_to_beginning(*partitions)
