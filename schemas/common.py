@@ -1,4 +1,4 @@
-"""Reusable field types of the message contract: countries, partial dates, names, document numbers.
+"""Reusable field types of the message contract: countries, dates, text, names, document numbers.
 
 Every type validates with an error that names its rule (the pydantic error ``type``), so that
 ``schemas.errors.describe_errors`` can tell a border agency exactly what was wrong and where.
@@ -196,11 +196,35 @@ def _no_numbers(value: Any) -> Any:
 Timestamp = Annotated[AwareDatetime, Field(strict=False), BeforeValidator(_no_numbers)]
 
 
+# --- text -------------------------------------------------------------------------------------
+
+# C0 and C1 controls and DEL: a NUL truncates text in C-based tools, a newline or escape forges
+# lines and terminal output. Rejected in every text a sender writes, not stripped, so that the
+# sender learns of it and the stored text is exactly what was sent.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_text(value: str) -> str:
+    if value.isprintable():  # the usual text: no control character can be in it
+        return value
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise PydanticCustomError(
+            "control_char",
+            "contains a control character ({code}) at position {pos}; text may not",
+            {"code": f"U+{ord(found.group()):04X}", "pos": found.start()},
+        )
+    return value
+
+
+# Put after a text field's length constraints: ``Annotated[StrictStr, Field(...), NoControlChars]``.
+NoControlChars = AfterValidator(_check_text)
+
+
 # --- names ------------------------------------------------------------------------------------
 
 # Characters that can hide or reorder text on a duty officer's screen; rejected, not stripped,
 # so that the sender learns of it and the stored name is exactly what was sent.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 _NAME_RULES = (
@@ -248,6 +272,7 @@ def normalise_document_number(value: str) -> str:
 def _check_document_number(value: str) -> str:
     if value.isascii() and value.isalnum():  # the usual number: nothing to take out
         return value
+    _check_text(value)  # a tab or newline would pass as a separator below
     normalised = normalise_document_number(value)
     if not normalised.isalnum():
         raise PydanticCustomError(
@@ -272,5 +297,5 @@ DocumentType = Annotated[
 ]
 
 Sex = Annotated[StrictStr, Field(pattern=r"^[MFX]$", description="M, F or X (unspecified)")]
-ShortText = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+ShortText = Annotated[StrictStr, Field(min_length=1, max_length=200), NoControlChars]
 Score = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import Field, StrictBool, StrictStr, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictStr, ValidationInfo, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.common import (
@@ -15,6 +16,7 @@ from schemas.common import (
     FullDate,
     Model,
     NameText,
+    NoControlChars,
     PartialDate,
     Sex,
     ShortText,
@@ -32,7 +34,44 @@ EventId = Annotated[
         description="The sender's event id (UUID); the same id sent twice is one event.",
     ),
 ]
-MrzLine = Annotated[StrictStr, Field(min_length=1, max_length=60)]
+MrzLine = Annotated[StrictStr, Field(min_length=1, max_length=60), NoControlChars]
+
+# Nothing border systems report happened before 1990; an earlier time is a broken clock or a
+# default value ("0001-01-01") that would sort to the start of every timeline.
+EARLIEST_OCCURRED_AT = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
+# How far a sender's clock may run ahead of ingest's (time zones wrongly applied included).
+MAX_AHEAD_OF_RECEIPT = dt.timedelta(days=1)
+# Validation context key: ``Event.model_validate(raw, context={RECEIVED_AT: now})``. The model
+# reads no clock itself (consumers validate long-stored events); whoever receives events does.
+RECEIVED_AT = "received_at"
+
+
+def _check_occurred_at(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    # The year first (exact: offsets are under a day): comparing aware datetimes costs two
+    # utcoffset calls, and this runs for every event.
+    if value.year <= EARLIEST_OCCURRED_AT.year and value < EARLIEST_OCCURRED_AT:
+        raise PydanticCustomError(
+            "occurred_too_early", "an event cannot have occurred before 1990-01-01"
+        )
+    received = info.context.get(RECEIVED_AT) if isinstance(info.context, dict) else None
+    if isinstance(received, dt.datetime) and value > received + MAX_AHEAD_OF_RECEIPT:
+        raise PydanticCustomError(
+            "occurred_in_future",
+            "more than a day after the event was received ({received}); "
+            "send when it happened, with its UTC offset",
+            {"received": received.isoformat(timespec="seconds")},
+        )
+    return value
+
+
+OccurredAt = Annotated[
+    Timestamp,
+    AfterValidator(_check_occurred_at),
+    Field(
+        description="When it happened (RFC 3339 with offset): not before 1990-01-01, and at "
+        "most one day after ingest receives the event."
+    ),
+]
 
 
 class EventType(StrEnum):
@@ -54,7 +93,7 @@ class LocationKind(StrEnum):
 
 
 class Location(Model):
-    code: Annotated[StrictStr, Field(min_length=1, max_length=50)]
+    code: Annotated[StrictStr, Field(min_length=1, max_length=50), NoControlChars]
     name: ShortText | None = None
     kind: Annotated[LocationKind, Field(strict=False)] | None = None
 
@@ -83,15 +122,15 @@ class TravelDocument(Model):
 class FieldFlag(Model):
     """Something ingest noticed about a field but did not reject (e.g. disagrees with MRZ)."""
 
-    field: Annotated[StrictStr, Field(max_length=100)]
-    reason: Annotated[StrictStr, Field(max_length=300)]
+    field: Annotated[StrictStr, Field(max_length=100), NoControlChars]
+    reason: Annotated[StrictStr, Field(max_length=300), NoControlChars]
 
 
 class Event(Model):
     event_id: EventId
     type: Annotated[EventType, Field(strict=False)]
-    occurred_at: Timestamp
-    reported_by: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    occurred_at: OccurredAt
+    reported_by: Annotated[StrictStr, Field(min_length=1, max_length=100), NoControlChars]
     country: CountryCode
     location: Location | None = None
     direction: Annotated[Direction, Field(strict=False)] | None = None

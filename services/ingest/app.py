@@ -10,11 +10,14 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import ClientDisconnect
 
 from services.common import gcpolicy
 from services.common.consume import ConsumeLoop
 from services.common.fate import FateWrapper
+from services.common.http_server import client_gone, metrics_allowed
 from services.common.kafka import make_consumer, make_producer
 from services.common.lag import report_lag
 from services.common.logging import get_logger
@@ -36,8 +39,12 @@ DESCRIPTION = """Border agencies report border crossings and document checks her
 
 Authenticate with `Authorization: Bearer <key>` or `X-API-Key: <key>`. An event is answered
 202 only once Kafka has stored it; 503 means it may not be stored, so send it again with the
-same `event_id` (a resend never produces a second alert). 429 and 503 carry Retry-After.
+same `event_id` (a resend never produces a second alert). 429 and 503 carry Retry-After, except
+the 429 for a batch larger than the agency's burst (rule `batch_exceeds_burst`): split that one.
 """
+# Swagger UI's and ReDoc's files, served from the installed package: /docs and /redoc must work
+# on networks that reach no CDN.
+DOCS_STATIC_URL = "/docs/static"
 
 
 async def _run_raw_intake(settings: IngestSettings, intake: RawIntake) -> None:
@@ -116,8 +123,14 @@ def _openapi(app: FastAPI, settings: IngestSettings) -> dict[str, Any]:
 
 def create_app(settings: IngestSettings, *, settle_heap: bool = False) -> FastAPI:
     """``settle_heap``: apply the service process's GC policy at start-up (``gcpolicy``)."""
-    app = FastAPI(
-        title="notice-relay ingest", version="1.0.0", description=DESCRIPTION, lifespan=lifespan
+    app = FastAPIOffline(
+        title="notice-relay ingest",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url=DOCS_STATIC_URL,
+        # Swagger UI's default would send the document to validator.swagger.io for a badge.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.settings = settings
     app.state.settle_heap = settle_heap
@@ -129,13 +142,16 @@ def create_app(settings: IngestSettings, *, settle_heap: bool = False) -> FastAP
         return exc.response()
 
     app.add_exception_handler(HttpProblem, problem)
+    app.add_exception_handler(ClientDisconnect, client_gone)
 
     @app.get(
         "/metrics",
         summary="Prometheus metrics",
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not metrics_allowed(settings, request.headers.get("authorization")):
+            return Response("a metrics token is required", 401)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]

@@ -125,6 +125,16 @@ async def read_json(request: Request, limit: int) -> Any:
 
 
 def _rate_limit(rt: Runtime, agency: Agency, count: int) -> None:
+    burst = rt.limiter.burst(agency)
+    if count > burst:
+        EVENTS.labels("http", "rate_limited").inc(count)
+        message = (
+            f"a batch of {count} events is larger than this agency's burst of {burst}: "
+            f"send at most {burst} per request"
+        )
+        error = {"field": "events", "rule": "batch_exceeds_burst", "message": message}
+        # No Retry-After: waiting never lets this batch through, only splitting it does.
+        raise HttpProblem(429, "batch larger than the agency's burst", errors=[error])
     wait = rt.limiter.take(agency, count)
     if wait > 0:
         EVENTS.labels("http", "rate_limited").inc(count)
@@ -282,6 +292,11 @@ def _batch_status(results: list[dict[str, Any]]) -> int:
         207: {"model": BatchResult, "description": "Some events rejected: see each result"},
         403: {"model": BatchResult, "description": "Every event forbidden for this agency"},
         422: {"model": BatchResult | Problem, "description": "Invalid batch, or every event"},
+        429: {
+            "model": Problem,
+            "description": "Rate limit of the agency exceeded (see Retry-After), or the batch "
+            "holds more events than the agency's burst (rule batch_exceeds_burst): split it",
+        },
         503: {"model": BatchResult, "description": "Some events not stored: resend those"},
     },
     openapi_extra={
@@ -291,8 +306,9 @@ def _batch_status(results: list[dict[str, Any]]) -> int:
     summary="Report many events at once",
     description="One result per event, in order. 202: all stored. 207: some rejected (403/422 "
     "per item), the rest stored. 422/403: none stored, all rejected. 503: some could not be "
-    "stored (status 503 per item, with Retry-After); resend those. Each event counts against "
-    "the agency's rate limit.",
+    "stored (status 503 per item, with Retry-After); resend those. Each event of a batch costs "
+    "the agency's rate limit as much as a single event; a batch larger than the agency's burst "
+    "is refused whole with 429 (rule batch_exceeds_burst, no Retry-After): split it.",
 )
 async def post_batch(request: Request) -> Response:
     agency = authenticate(request)

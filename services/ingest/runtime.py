@@ -24,16 +24,24 @@ class Limiter:
     settings: IngestSettings
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
+    def burst(self, agency: Agency) -> int:
+        """The most events the agency may send at once: a bigger batch can never pass."""
+        return int(agency.burst or self.settings.ingest_rate_burst)
+
     def take(self, agency: Agency, count: int) -> float:
-        """0 when the agency may send ``count`` events now, else seconds to wait."""
+        """0 when the agency may send ``count`` events now, else seconds to wait.
+
+        Every event costs a token, in a batch too: charging a batch less than its size would
+        let batches through at many times the agency's rate. Callers refuse a ``count`` above
+        ``burst`` first; the bucket would only ever answer it with a wait.
+        """
         now = time.monotonic()
         rate = agency.rate_per_s or self.settings.ingest_rate_per_s
         burst = agency.burst or self.settings.ingest_rate_burst
         bucket = self.buckets.get(agency.id)
         if bucket is None or bucket.rate != rate or bucket.burst != burst:
             bucket = self.buckets[agency.id] = TokenBucket.full(rate, burst, now)
-        # A batch bigger than the bucket passes once the bucket is full, never sooner.
-        return bucket.take(min(count, int(burst)), now)
+        return bucket.take(count, now)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """From a sender's JSON value to a canonical event ready to publish, or a reasoned rejection.
 
-The same steps serve the HTTP API and the raw Kafka intake: validate against ``schemas``,
-authorise the agency for the event's country, cross-check the MRZ, stamp ``received_at``,
-choose the topic and the partition key.
+The same steps serve the HTTP API and the raw Kafka intake: validate against ``schemas`` (with
+the time of receipt, which bounds ``occurred_at``), authorise the agency for the event's country,
+cross-check the MRZ, stamp ``received_at``, choose the topic and the partition key.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.codec import _field_models, encode, find_unknown_fields
 from schemas.errors import ErrorRecord, describe_errors, field_path
-from schemas.event import Event
+from schemas.event import RECEIVED_AT, Event
 from schemas.mrz import read_mrz
 from services.ingest.domain.agencies import DENIAL_MESSAGES, Agency, authorise
 from services.ingest.domain.keys import topic_for, traveller_key
@@ -92,8 +92,12 @@ def _all_known(raw: dict[str, Any], model: type[BaseModel]) -> bool:
 _FIELDS: dict[type[BaseModel], dict[str, type[BaseModel] | None]] = {}
 
 
-def validate(raw: object) -> Event | Rejection:
-    """A parsed JSON value -> Event, or 422 naming every field at fault."""
+def validate(raw: object, received_at: dt.datetime | None = None) -> Event | Rejection:
+    """A parsed JSON value -> Event, or 422 naming every field at fault.
+
+    ``received_at``: when ingest received it; an ``occurred_at`` more than a day later is
+    refused with the other faults. Without it only the fixed bounds apply.
+    """
     if not isinstance(raw, dict):
         return Rejection(422, [_error("(message)", "object_type", "an event is a JSON object")])
     errors = [_error(path, "extra_forbidden", "unknown field") for path in _unknown_fields(raw)]
@@ -103,7 +107,7 @@ def validate(raw: object) -> Event | Rejection:
         if name in raw
     ]
     try:
-        event = Event.model_validate(raw)
+        event = Event.model_validate(raw, context={RECEIVED_AT: received_at})
     except ValidationError as exc:
         errors += describe_errors(exc)
     if errors:
@@ -138,7 +142,7 @@ def prepare(event: Event, agency: Agency, received_at: dt.datetime) -> Prepared 
 
 def accept(raw: object, agency: Agency, received_at: dt.datetime) -> Prepared | Rejection:
     """validate, then prepare: the whole intake of one sent value."""
-    event = validate(raw)
+    event = validate(raw, received_at)
     if isinstance(event, Rejection):
         return event
     return prepare(event, agency, received_at)
