@@ -30,7 +30,7 @@ from schemas.notification import (
 from services.common.errors import PermanentError
 from services.common.logging import get_logger
 from services.notifier import metrics
-from services.notifier.channels.base import ChannelSender, SendJob
+from services.notifier.channels.base import ChannelSender, SendJob, send_safely
 from services.notifier.domain.backoff import Backoff, Outcome, Verdict
 from services.notifier.domain.breaker import Breaker
 from services.notifier.domain.dedup import DedupWindow, dedup_key
@@ -204,7 +204,7 @@ class Engine:
             metrics.circuit(lane, breaker.state.value)
             self.schedule(n, breaker.retry_in(time.monotonic()) + self.rng.uniform(0, 0.5))
             return
-        outcome = await channel.send(job)
+        outcome = await send_safely(channel, job)
         await self._settle(n, outcome, breaker)
         metrics.circuit(lane, breaker.state.value)
 

@@ -127,7 +127,7 @@ async def test_receiver_accepts_signed_and_rejects_tampered(tmp_path: Path) -> N
         assert (await client.post("/hooks/KAZ", content=tampered, headers=good)).status_code == 401
         # signed for Kazakhstan, sent to Uzbekistan's endpoint: another secret
         assert (await client.post("/hooks/UZB", content=body, headers=good)).status_code == 401
-        wrong = "whsec_" + base64.b64encode(b"not the demo secret!").decode()
+        wrong = "whsec_" + base64.b64encode(b"not the demo secret, no!").decode()
         forged = signature_headers("msg_3", now, body, (wrong,))
         assert (await client.post("/hooks/KAZ", content=body, headers=forged)).status_code == 401
         stale = signature_headers("msg_4", now - 3600, body, secrets["KAZ"])

@@ -6,16 +6,37 @@ only validates the structure and answers questions about it.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 from schemas.common import CountryCode
 
 ContactPointId = Annotated[StrictStr, Field(min_length=1, max_length=100)]
-SecretText = Annotated[StrictStr, Field(pattern=r"^whsec_[A-Za-z0-9+/=]{16,}$")]
+# Standard Webhooks: a secret is ``whsec_`` + base64 of 24 to 64 random bytes. Decoded when the
+# directory is read, so one that cannot sign is refused there, never at the first delivery.
+SECRET_BYTES = (24, 64)
+
+
+def _decodable(secret: str) -> str:
+    raw = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except binascii.Error as exc:
+        raise ValueError("webhook secret is not valid base64 after whsec_") from exc
+    if not SECRET_BYTES[0] <= len(key) <= SECRET_BYTES[1]:
+        low, high = SECRET_BYTES
+        raise ValueError(f"webhook secret decodes to {len(key)} bytes, not {low} to {high}")
+    return secret
+
+
+SecretText = Annotated[
+    StrictStr, Field(pattern=r"^whsec_[A-Za-z0-9+/=]{16,}$"), AfterValidator(_decodable)
+]
 
 
 class _Strict(BaseModel):

@@ -61,7 +61,7 @@ def test_init_writes_files_the_services_accept(tmp_path: Path) -> None:
     assert json.loads(paths.api_keys.read_text("utf-8")) == keys
 
 
-SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123").decode()
+SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef01234567").decode()
 
 
 def test_verify_accepts_the_notifiers_signature_and_nothing_else() -> None:
@@ -69,7 +69,7 @@ def test_verify_accepts_the_notifiers_signature_and_nothing_else() -> None:
     headers = signature_headers("msg_1", 1_800_000_000, body, (SECRET,))
     assert verify(headers, body, (SECRET,), now=1_800_000_010) == ""
     assert verify(headers, body + b" ", (SECRET,), now=1_800_000_010) != ""
-    other = "whsec_" + base64.b64encode(b"another secret here!").decode()
+    other = "whsec_" + base64.b64encode(b"another secret here, too").decode()
     assert verify(headers, body, (other,), now=1_800_000_010) != ""
     assert verify(headers, body, (other, SECRET), now=1_800_000_010) == ""
     assert verify(headers, body, (SECRET,), now=1_800_000_000 + 3600) != ""
