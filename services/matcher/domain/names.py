@@ -183,9 +183,12 @@ def compare_names(
     pairs = _assign(entry_core, list(event_tokens))
     matched_entry = {id(p[0]) for p in pairs}
     matched_event = {id(p[1]) for p in pairs}
+    # An entry published without a forename (INTERPOL's ``forename: null``) asks nothing of
+    # the traveller's given names: the surname (and the birth date, elsewhere) must carry it.
+    entry_has_given = any(t.role == GIVEN for t in entry_core)
     if not (
         _required_matched(entry_core, matched_entry)
-        and _required_matched(event_core, matched_event)
+        and _required_matched(event_core, matched_event, given_required=entry_has_given)
     ):
         return None
     leftover = [t for t in event_tokens if id(t) not in matched_event]
@@ -203,12 +206,14 @@ def compare_names(
     return NameMatch(max(score, 0.0), swapped, gender, tuple(evidence), fuzzy, weakest)
 
 
-def _required_matched(entry_core: list[Token], matched: set[int]) -> bool:
+def _required_matched(
+    entry_core: list[Token], matched: set[int], *, given_required: bool = True
+) -> bool:
     surnames = [t for t in entry_core if t.role == SURNAME]
     given = [t for t in entry_core if t.role == GIVEN]
     if surnames and not any(id(t) in matched for t in surnames):
         return False
-    if given and id(given[0]) not in matched:
+    if given_required and given and id(given[0]) not in matched:
         return False
     return bool(matched)
 

@@ -205,8 +205,18 @@ def _issuer(
     return INTERPOL_CODE
 
 
+# What INTERPOL's pages print where a notice has no forename: absent, not a name.
+_NO_NAME = frozenset({"", "-", "--", "—", "n/a", "unknown"})
+
+
+def _name_or_none(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in _NO_NAME:
+        return None
+    return value
+
+
 def _person(notice: dict[str, Any]) -> dict[str, Any]:
-    forename = notice.get("forename") or None
+    forename = _name_or_none(notice.get("forename"))
     names = [{"surname": notice.get("name"), "given_names": forename}]
     birth_name = notice.get("birth_name")
     if birth_name and birth_name != notice.get("name"):

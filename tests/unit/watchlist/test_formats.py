@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
 import pytest
 
 from schemas.watchlist import Action, EntryStatus, ListKind
@@ -275,3 +276,19 @@ def test_as_cancelled_keeps_everything_but_status() -> None:
     cancelled = as_cancelled(entries)
     assert all(e.status is EntryStatus.CANCELLED for e in cancelled)
     assert [e.model_copy(update={"status": EntryStatus.ACTIVE}) for e in cancelled] == entries
+
+
+@pytest.mark.parametrize("forename", [None, "-", " - ", "", "--"])
+def test_interpol_placeholder_forenames_are_absent(forename: str | None) -> None:
+    notice = {
+        "entity_id": "2026/10847", "name": "KARIMOV", "forename": forename,
+        "date_of_birth": "1979/03/14", "nationalities": ["UZ"], "sex_id": "M",
+        "_links": {"self": {"href": "https://ws-public.interpol.int/notices/v1/red/2026-10847"}},
+    }  # fmt: skip
+    [record] = list(
+        parse(Format.INTERPOL, orjson.dumps(notice).decode(), LoadOptions(issuer="UZB"))
+    )
+    assert record.entry is not None, record.errors
+    [name] = record.entry.person.names  # type: ignore[union-attr]
+    assert name.surname == "KARIMOV"
+    assert name.given_names is None
