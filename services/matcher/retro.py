@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -21,6 +22,7 @@ from pydantic import ValidationError
 
 from schemas.codec import decode_entry
 from schemas.errors import describe_errors, summarise_errors
+from schemas.event import MAX_AHEAD_OF_RECEIPT
 from schemas.watchlist import WatchlistEntry
 from services.common.consume import ConsumeLoop
 from services.common.fate import FateWrapper
@@ -88,10 +90,15 @@ class RetroScreener:
         self.pending_entries = {}
         started = time.monotonic()
         events = hits = 0
+        # The window is the events' own time, not when Kafka stored them: a late-sent event of
+        # last month is not screened again, one stored late but within the window is.
+        cutoff = datetime.now(UTC) - timedelta(days=self.settings.matcher_retro_days)
         async for value in self._window():
             try:
                 event = read_event(value)
             except UnreadableEvent:  # dead-lettered by the live path already
+                continue
+            if event.occurred_at < cutoff:
                 continue
             events += 1
             alerts = screen_event(index, event, retro=True)
@@ -106,8 +113,11 @@ class RetroScreener:
         return []
 
     async def _window(self) -> AsyncIterator[bytes | None]:
-        """Every event value from now - N days up to the end offsets seen now."""
-        since_ms = int((time.time() - self.settings.matcher_retro_days * 86400) * 1000)
+        """Every event value stored since now - N days (less the day an event may be stamped
+        ahead of its receipt) up to the end offsets seen now; ``scan`` picks by event time."""
+        days = self.settings.matcher_retro_days
+        since_s = time.time() - days * 86400 - MAX_AHEAD_OF_RECEIPT.total_seconds()
+        since_ms = int(since_s * 1000)
         topics = self.settings.event_topics()
         assigned = await partitions_of(self.settings, *topics)
         consumer = make_consumer(self.settings, group_id=None, max_poll_records=5000)

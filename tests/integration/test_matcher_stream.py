@@ -206,3 +206,26 @@ async def test_retro_screening_and_reprocessing_adds_no_alert_ids(
     finally:
         replay.stop()
     assert after == before
+
+
+async def test_retro_screening_windows_by_event_time_not_by_when_kafka_stored_it(
+    topics: CommonSettings, matcher: tuple[ServiceProcess, int]
+) -> None:
+    """Both crossings are stored now; only the one that happened inside the window is
+    screened again when the notice arrives (the window is 7 days by default)."""
+    process, port = matcher
+    process.start()
+    await wait_ready(process, port)
+    now = datetime.now(UTC)
+    outside = crossing("RAHIMOV", "ODIL", "1983-04-02", "ZZ8880001", when=now - timedelta(days=7.1))
+    inside = crossing("RAHIMOV", "ODIL", "1983-04-02", "ZZ8880002", when=now - timedelta(days=6.9))
+    events_topic = topics.topic("events.border_crossing")
+    # One key: one partition, so the scan meets them in this order.
+    await produce_json(topics, events_topic, [("k", outside), ("k", inside)])
+    async with TopicReader(topics, topics.topic("alerts")) as alerts:
+        notice = red_notice("RED-W-1", "Рахимов", "Одил", "1983-04-02")
+        await produce_json(topics, topics.topic("watchlist.entries"), [("RED-W-1", notice)])
+        records = await alerts.until(
+            lambda rs: (inside["event_id"], "RED-W-1") in alert_entries(rs), 60
+        )
+    assert (outside["event_id"], "RED-W-1") not in alert_entries(records)
