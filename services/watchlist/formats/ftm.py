@@ -21,13 +21,15 @@ Mapping decisions:
   historic and regional codes (``suhh``, ``zr``...) that are not ISO alpha-3: these are dropped
   with a warning rather than rejecting a wanted person.
 - ``gender``: ``male`` -> M, ``female`` -> F, ``other`` -> X.
-- ``passportNumber`` -> documents of type ``P``; ``idNumber`` -> documents without a type. FtM does
+- ``passportNumber`` -> documents of type ``P``; ``idNumber`` -> documents without a type; a value
+  that is no document number (a tax number such as ``TIN: ...``) is dropped with a warning. FtM does
   not say which state issued them: the first nationality is used; with no nationality the
   numbers are dropped with a warning (an entry document needs an issuing state).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,8 +37,9 @@ import orjson
 from followthemoney import model
 from followthemoney.exc import InvalidData
 from followthemoney.proxy import EntityProxy
+from pydantic import TypeAdapter, ValidationError
 
-from schemas.common import to_alpha3
+from schemas.common import DocumentNumber, to_alpha3
 from schemas.watchlist import ListKind
 from services.watchlist.records import LoadOptions, ParsedRecord, build_entry, error
 
@@ -162,9 +165,32 @@ def _whole(name: dict[str, Any], with_patronymic: int) -> str:
     return " ".join(p for p in parts if p)
 
 
+# OpenSanctions labels a number with its kind ("TIN: 183111242572", "Taxpayer No. ..."): a
+# tax or company number is no travel document, and is not screened as one.
+_NOT_TRAVEL = re.compile(r"^\s*(tin|inn|taxpayer|tax|vat|ogrn|kpp|company|registration)\b", re.I)
+_NUMBER = TypeAdapter(DocumentNumber)
+
+
+def _readable(
+    proxy: EntityProxy, prop: str, kind: str | None, warnings: list[str]
+) -> list[tuple[str, str | None]]:
+    """The property's values that are document numbers; each other one dropped with a
+    warning naming the property (one bad value never costs the whole person)."""
+    kept: list[tuple[str, str | None]] = []
+    for value in proxy.get(prop):
+        if _NOT_TRAVEL.match(value):
+            warnings.append(f"{prop}: a tax or registration number, not a travel document; dropped")
+            continue
+        try:
+            kept.append((_NUMBER.validate_python(value), kind))
+        except ValidationError:
+            warnings.append(f"{prop}: a value that is not a document number; dropped")
+    return kept
+
+
 def _documents(proxy: EntityProxy, states: list[str], warnings: list[str]) -> list[dict[str, Any]]:
-    numbers: list[tuple[str, str | None]] = [(n, "P") for n in proxy.get("passportNumber")]
-    numbers += [(n, None) for n in proxy.get("idNumber")]
+    numbers = _readable(proxy, "passportNumber", "P", warnings)
+    numbers += _readable(proxy, "idNumber", None, warnings)
     if numbers and not states:
         warnings.append(f"{len(numbers)} document number(s) without a known state; dropped")
         return []

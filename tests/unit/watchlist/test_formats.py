@@ -292,3 +292,22 @@ def test_interpol_placeholder_forenames_are_absent(forename: str | None) -> None
     [name] = record.entry.person.names  # type: ignore[union-attr]
     assert name.surname == "KARIMOV"
     assert name.given_names is None
+
+
+def test_ftm_an_unreadable_or_tax_number_drops_that_value_not_the_person() -> None:
+    # Shaped like a real OpenSanctions person: a tax number among the ids.
+    entity = {
+        "id": "NK-3bCkDzW6gH6rx8ZvD8vdmi", "schema": "Person",
+        "properties": {
+            "name": ["Rustam Saidov"], "birthDate": ["1975-06-02"], "nationality": ["uz"],
+            "idNumber": ["TIN: 183111242572", "Taxpayer No. 7707083893", "AB 12-34/56", "№ ?!"],
+            "passportNumber": ["FA1234567"],
+        },
+    }  # fmt: skip
+    [record] = list(parse(Format.FTM, orjson.dumps(entity).decode(), LoadOptions(issuer="UZB")))
+    assert record.entry is not None, record.errors
+    assert record.entry.person is not None
+    numbers = [(d.number, d.type) for d in record.entry.person.documents]
+    assert numbers == [("FA1234567", "P"), ("AB 12-34/56", None)]
+    assert sum("not a travel document" in w for w in record.warnings) == 2
+    assert any("idNumber: a value that is not a document number" in w for w in record.warnings)
