@@ -14,7 +14,8 @@ Mapping decisions:
 - names: ``lastName`` + ``firstName`` (+ ``middleName``) + ``fatherName`` (as patronymic) make a
   structured name. Each ``name`` and ``alias`` is a whole name without parts: its last word is
   taken as the surname, the rest as given names (the matcher tries both orders anyway). A whole
-  name equal to the structured one is not repeated. At most 50 names.
+  name equal to the structured one is not repeated; ``previousName`` values are whole names too.
+  At most 50 names.
 - ``birthDate``: the first value, cut to ``YYYY-MM-DD``/``YYYY-MM``/``YYYY``; when there are
   several, a warning says one was kept (an entry holds one date of birth).
 - ``nationality`` then ``citizenship``: FtM's lower-case alpha-2 -> alpha-3. FtM also knows
@@ -25,6 +26,9 @@ Mapping decisions:
   that is no document number (a tax number such as ``TIN: ...``) is dropped with a warning. FtM does
   not say which state issued them: the first nationality is used; with no nationality the
   numbers are dropped with a warning (an entry document needs an issuing state).
+- ``Passport`` and ``Identification`` entities are joined to their ``holder``: their ``number``
+  (issuing state: their ``country``, else the holder's first nationality) joins that person's
+  documents; the document entity itself is reported as ignored.
 """
 
 from __future__ import annotations
@@ -47,17 +51,46 @@ MAX_NAMES = 50
 _SEX = {"male": "M", "female": "F", "other": "X"}
 _USED_PROPERTIES = (
     "name", "alias", "firstName", "lastName", "middleName", "fatherName", "birthDate",
-    "nationality", "citizenship", "gender", "passportNumber", "idNumber",
+    "nationality", "citizenship", "gender", "passportNumber", "idNumber", "previousName",
 )  # fmt: skip
 
 
+# (number, document type, issuing country as FtM writes it) of a Passport or Identification
+HeldDocument = tuple[str, str | None, str | None]
+
+
 def parse(text: str, options: LoadOptions) -> Iterator[ParsedRecord]:
-    for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
-            yield _parse_line(number, line, options)
+    lines = [(n, line) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    held = _held_documents(lines)
+    for number, line in lines:
+        yield _parse_line(number, line, options, held)
 
 
-def _parse_line(number: int, line: str, options: LoadOptions) -> ParsedRecord:
+def _held_documents(lines: list[tuple[int, str]]) -> dict[str, list[HeldDocument]]:
+    """Passport and Identification entities by their holder's id: FtM keeps a person's
+    documents as entities of their own, anywhere in the export."""
+    held: dict[str, list[HeldDocument]] = {}
+    for number, line in lines:
+        if '"Passport"' not in line and '"Identification"' not in line:
+            continue  # most lines: no need to build a proxy twice
+        loaded = _load(number, line)
+        if isinstance(loaded, ParsedRecord) or not loaded[1].schema.is_a("Identification"):
+            continue
+        proxy = loaded[1]
+        kind = "P" if proxy.schema.is_a("Passport") else None
+        countries = proxy.get("country")
+        for holder in proxy.get("holder"):
+            numbers = proxy.get("number", quiet=True) + proxy.get("passportNumber", quiet=True)
+            for value in numbers:
+                held.setdefault(holder, []).append(
+                    (value, kind, countries[0] if countries else None)
+                )
+    return held
+
+
+def _parse_line(
+    number: int, line: str, options: LoadOptions, held: dict[str, list[HeldDocument]]
+) -> ParsedRecord:
     where = f"line {number}"
     loaded = _load(number, line)
     if isinstance(loaded, ParsedRecord):
@@ -69,6 +102,7 @@ def _parse_line(number: int, line: str, options: LoadOptions) -> ParsedRecord:
         return ParsedRecord(number, where, errors=[error("id", "missing", "an entity needs an id")])
     warnings = _dropped_values(data, proxy)
     person = _person(proxy, warnings)
+    person["documents"] = _join(person["documents"], held.get(proxy.id, []), person, warnings)
     if not person["names"]:
         msg = "a Person needs a name, alias or lastName"
         return ParsedRecord(number, where, errors=[error("name", "missing", msg)])
@@ -150,7 +184,7 @@ def _names(proxy: EntityProxy) -> list[dict[str, Any]]:
     for surname in proxy.get("lastName"):
         names.append({"surname": surname, "given_names": given, "patronymic": patronymic})
     seen = {_whole(n, with_patronymic).casefold() for n in names for with_patronymic in (0, 1)}
-    for full in proxy.get("name") + proxy.get("alias"):
+    for full in proxy.get("name") + proxy.get("alias") + proxy.get("previousName"):
         if full.casefold() in seen:
             continue
         seen.add(full.casefold())
@@ -186,6 +220,29 @@ def _readable(
         except ValidationError:
             warnings.append(f"{prop}: a value that is not a document number; dropped")
     return kept
+
+
+def _join(
+    own: list[dict[str, Any]],
+    held: list[HeldDocument],
+    person: dict[str, Any],
+    warnings: list[str],
+) -> list[dict[str, Any]]:
+    """The person's own numbers, then those of the documents that name it as holder."""
+    seen = {d["number"] for d in own}
+    joined = list(own)
+    for value, kind, country in held:
+        state = _countries([country], warnings) if country else person["nationalities"][:1]
+        if value in seen or not state:
+            continue
+        try:
+            joined.append({"number": _NUMBER.validate_python(value), "issuing_state": state[0],
+                           "type": kind})  # fmt: skip
+        except ValidationError:
+            warnings.append("a held document's number is not a document number; dropped")
+            continue
+        seen.add(value)
+    return joined[:50]
 
 
 def _documents(proxy: EntityProxy, states: list[str], warnings: list[str]) -> list[dict[str, Any]]:

@@ -311,3 +311,28 @@ def test_ftm_an_unreadable_or_tax_number_drops_that_value_not_the_person() -> No
     assert numbers == [("FA1234567", "P"), ("AB 12-34/56", None)]
     assert sum("not a travel document" in w for w in record.warnings) == 2
     assert any("idNumber: a value that is not a document number" in w for w in record.warnings)
+
+
+def test_ftm_passport_and_identification_entities_join_their_holder() -> None:
+    person = {
+        "id": "os-test-0900", "schema": "Person",
+        "properties": {"name": ["Dilnoza Yusupova"], "previousName": ["Dilnoza Karimova"],
+                       "nationality": ["uz"]},
+    }  # fmt: skip
+    passport = {
+        "id": "os-test-0901", "schema": "Passport",
+        "properties": {"holder": ["os-test-0900"], "number": ["HJSJHAS"], "country": ["kz"]},
+    }  # fmt: skip
+    card = {
+        "id": "os-test-0902", "schema": "Identification",
+        "properties": {"holder": ["os-test-0900"], "number": ["AB7654321", "TIN: 1"]},
+    }  # fmt: skip
+    # The documents may come before or after their holder in an export.
+    text = "\n".join(orjson.dumps(e).decode() for e in (passport, person, card))
+    recs = list(parse(Format.FTM, text, LoadOptions(issuer="UZB")))
+    [entry] = [r.entry for r in recs if r.entry is not None]
+    assert entry.person is not None
+    docs = [(d.number, d.issuing_state, d.type) for d in entry.person.documents]
+    assert docs == [("HJSJHAS", "KAZ", "P"), ("AB7654321", "UZB", None)]
+    surnames = {n.surname for n in entry.person.names}
+    assert surnames == {"Yusupova", "Karimova"}
