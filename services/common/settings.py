@@ -52,7 +52,10 @@ class LogFormat(StrEnum):
 class CommonSettings(BaseSettings):
     """Kafka connection and logging, the same for every service and the CLI."""
 
-    model_config = SettingsConfigDict(env_prefix="RELAY_", env_file=".env", extra="ignore")
+    # Frozen: built once in ``__main__`` and passed down, never changed on the way.
+    model_config = SettingsConfigDict(
+        env_prefix="RELAY_", env_file=".env", extra="ignore", frozen=True
+    )
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     kafka_security_protocol: SecurityProtocol = Field(

@@ -40,7 +40,6 @@ class NotifierSettings(CommonSettings):
         description="Requests in flight per endpoint (its keep-alive pool size); default 8 "
         "with httpx (its pool's bookkeeping grows with connections), 32 with aiohttp and lean",
     )
-    notifier_max_pending: int = Field(100_000, description="Jobs in memory before back-pressure")
     notifier_retention_s: float = Field(
         30 * 86400, description="Closed alerts are tombstoned (deliveries topic) after this long"
     )

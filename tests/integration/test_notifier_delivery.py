@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import AsyncIterator
@@ -180,10 +181,9 @@ async def test_email_with_signed_link_acknowledges(
     )  # fmt: skip
     alert = make_alert(summary="<b>bold</b> & synthetic")
     async with NotifierApp(settings) as app:
-        settings.notifier_public_url = f"http://127.0.0.1:{app.port}"
-        app.engine.config = app.engine.config.__class__(
-            **{**app.engine.config.__dict__, "public_url": settings.notifier_public_url}
-        )
+        # The port is known only now: the links point at it (settings stay as built).
+        public_url = f"http://127.0.0.1:{app.port}"
+        app.engine.config = dataclasses.replace(app.engine.config, public_url=public_url)
         await produce_alerts(topics, [alert])
         await smtp.wait_for(lambda: len(smtp.messages) == 3, 30)
         [kaz] = [m for m in smtp.messages if "duty@kaz-ncb.example" in m["To"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import pydantic
 import pytest
 import structlog
 
@@ -64,3 +65,10 @@ def test_catalogue_compacts_the_watchlist_and_keeps_raw_events_briefly() -> None
     audit = int(catalogue.get("notifications.audit").config["retention.ms"])
     assert raw <= 86_400_000 < alerts <= audit
     assert {"ingest.raw.dlq", "events.dlq", "alerts.dlq"} <= set(catalogue.names())
+
+
+def test_settings_are_frozen_once_built() -> None:
+    built = CommonSettings()
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        built.topic_prefix = "changed-on-the-way"  # type: ignore[misc]
+    assert built.model_copy(update={"topic_prefix": "x"}).topic_prefix == "x"  # copies are fine
