@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import Field, StrictStr, model_validator
+from pydantic import ConfigDict, Field, StrictStr, model_validator
 from pydantic_core import PydanticCustomError
 
 from schemas.common import (
@@ -96,7 +96,22 @@ class Dissemination(Model):
 EntryId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
 
 
+# The JSON Schema form of ``_subject_matches_list``: an sltd entry needs its document, every
+# other list its person (present and not null).
+_SUBJECT_BY_LIST = {
+    "allOf": [
+        {
+            "if": {"properties": {"list": {"const": "sltd"}}, "required": ["list"]},
+            "then": {"required": ["document"], "properties": {"document": {"type": "object"}}},
+            "else": {"required": ["person"], "properties": {"person": {"type": "object"}}},
+        }
+    ]
+}
+
+
 class WatchlistEntry(Model):
+    model_config = ConfigDict(json_schema_extra=_SUBJECT_BY_LIST)
+
     entry_id: EntryId
     list: Annotated[ListKind, Field(strict=False)]
     status: Annotated[EntryStatus, Field(strict=False)]

@@ -157,12 +157,24 @@ def _flags(item: Prepared) -> list[dict[str, str]]:
     return [{"field": flag.field, "reason": flag.reason} for flag in item.event.flags]
 
 
+RETRY_AFTER = {
+    "description": "Whole seconds to wait before sending again (absent where waiting cannot help)",
+    "schema": {"type": "integer", "minimum": 1},
+}
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "No or unknown API key"},
     413: {"model": Problem, "description": "Body over the size limit"},
     422: {"model": Problem, "description": "Invalid: every field at fault is named"},
-    429: {"model": Problem, "description": "Rate limit of the agency exceeded (see Retry-After)"},
-    503: {"model": Problem, "description": "Not stored (broker unavailable or overloaded); retry"},
+    429: {
+        "model": Problem,
+        "description": "Rate limit of the agency exceeded (see Retry-After)",
+        "headers": {"Retry-After": RETRY_AFTER},
+    },
+    503: {
+        "model": Problem,
+        "description": "Not stored (broker unavailable or overloaded); retry",
+        "headers": {"Retry-After": RETRY_AFTER},
+    },
 }
 
 
@@ -296,8 +308,13 @@ def _batch_status(results: list[dict[str, Any]]) -> int:
             "model": Problem,
             "description": "Rate limit of the agency exceeded (see Retry-After), or the batch "
             "holds more events than the agency's burst (rule batch_exceeds_burst): split it",
+            "headers": {"Retry-After": RETRY_AFTER},
         },
-        503: {"model": BatchResult, "description": "Some events not stored: resend those"},
+        503: {
+            "model": BatchResult,
+            "description": "Some events not stored: resend those",
+            "headers": {"Retry-After": RETRY_AFTER},
+        },
     },
     openapi_extra={
         **request_body("EventBatch", "Up to RELAY_INGEST_BATCH_MAX events"),

@@ -161,3 +161,9 @@ def test_grafana_dashboard_queries_only_defined_metrics() -> None:
     used = {m for e in exprs for m in re.findall(r"\b(relay_[a-z_]+|up)\b", e)}
     assert len(used) >= 10
     assert used <= exposed, used - exposed
+
+
+def test_compose_kafka_keeps_its_logs_on_the_data_volume() -> None:
+    kafka = COMPOSE["services"]["kafka"]
+    [mount] = [v for v in kafka["volumes"] if v.startswith("kafka-data:")]
+    assert kafka["environment"]["KAFKA_LOG_DIRS"] == mount.split(":", 1)[1]

@@ -151,3 +151,16 @@ def test_json_schema_rejects_mutations(name: str, schema_file: str, path: str, v
     schema = json.loads((JSON_DIR / schema_file).read_text(encoding="utf-8"))
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(schema).validate(mutated(example, path, value))
+
+
+def test_watchlist_entry_schema_needs_the_subject_of_its_list() -> None:
+    schema = WatchlistEntry.model_json_schema(mode="validation")  # what schemas/json holds
+    validator = jsonschema.Draft202012Validator(schema)
+    base = {"entry_id": "DIF-1", "status": "active", "issuer": "UZB", "action": "locate"}
+    person = {"names": [{"surname": "KARIMOV"}]}
+    document = {"number": "AA1234567", "issuing_state": "UZB", "status": "stolen"}
+    assert not validator.is_valid({**base, "list": "diffusion"})  # no person
+    assert not validator.is_valid({**base, "list": "diffusion", "person": None})
+    assert not validator.is_valid({**base, "list": "sltd"})  # no document
+    assert validator.is_valid({**base, "list": "diffusion", "person": person})
+    assert validator.is_valid({**base, "list": "sltd", "document": document})
