@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, StrictStr, model_validator
+from pydantic.json_schema import JsonDict
 from pydantic_core import PydanticCustomError
 
 from schemas.common import (
@@ -98,7 +99,7 @@ EntryId = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}
 
 # The JSON Schema form of ``_subject_matches_list``: an sltd entry needs its document, every
 # other list its person (present and not null).
-_SUBJECT_BY_LIST = {
+_SUBJECT_BY_LIST: JsonDict = {
     "allOf": [
         {
             "if": {"properties": {"list": {"const": "sltd"}}, "required": ["list"]},
