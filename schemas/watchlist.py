@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import ConfigDict, Field, StrictStr, model_validator
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from schemas.common import (
