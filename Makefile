@@ -16,7 +16,8 @@ help:
 	@echo "make test   - set up and run the whole suite (unit + integration on a real broker)"
 	@echo "make check  - ruff, mypy --strict and the tests"
 
-$(STAMP): pyproject.toml constraints.txt $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(NATIVE)/src/lib.rs $(NATIVE)/relay_vocabulary.pyi
+# Every source of the native module: an edit to any of them rebuilds it before pytest imports it.
+$(STAMP): pyproject.toml constraints.txt $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lock $(wildcard $(NATIVE)/src/*.rs) $(NATIVE)/relay_vocabulary.pyi
 	@command -v cargo >/dev/null || { echo "cargo not found: the matcher's native vocabulary ($(NATIVE)) needs Rust (rustup)"; exit 1; }
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip

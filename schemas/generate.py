@@ -53,25 +53,29 @@ DLQ_HEADERS: dict[str, str] = {
     "relay-original-offset": "Its offset (decimal text).",
 }
 
-# topic -> (message, key description, producers, consumers). A topic missing here fails
-# generation, so a new catalogue topic cannot go undocumented.
+# topic -> (message, key description, producers, consumers), named as the Kafka principals of
+# deploy/acls.yaml (a test holds them to it). A topic missing here fails generation, so a new
+# catalogue topic cannot go undocumented.
+BORDER_AGENCY = "border-agency"  # the agencies' own principals, outside this project's ACLs
 TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
-    "ingest.raw": ("raw_event", "the agency's event id", ["border-agency"], ["ingest"]),
+    "ingest.raw": ("raw_event", "the agency's event id", [BORDER_AGENCY], ["ingest"]),
     "events.border_crossing": ("event", "traveller key", ["ingest"], ["matcher"]),
     "events.document_check": ("event", "traveller key", ["ingest"], ["matcher"]),
-    "watchlist.entries": ("watchlist_entry", "entry_id", ["watchlist-importer"], ["matcher"]),
+    "watchlist.entries": ("watchlist_entry", "entry_id", ["loader"], ["matcher", "notifier"]),
     "alerts": ("alert", "alert_id", ["matcher"], ["notifier"]),
     "notifications.deliveries": ("notification", "notification_id", ["notifier"], ["notifier"]),
     "notifications.acks": ("acknowledgement", "alert_id", ["notifier"], ["notifier"]),
-    "notifications.audit": ("audit_record", "alert_id", ["notifier"], ["operator"]),
+    "notifications.audit": ("audit_record", "alert_id", ["notifier"], ["ops"]),
     "notifications.revocations": ("revocation", "<kind>:<nonce>", ["notifier"], ["notifier"]),
 }
-DLQ_PRODUCERS = {
-    "ingest.raw.dlq": "ingest",
-    "events.dlq": "matcher",
-    "watchlist.entries.dlq": "matcher",
-    "alerts.dlq": "notifier",
+DLQ_PRODUCERS: dict[str, list[str]] = {
+    "ingest.raw.dlq": ["ingest"],
+    "events.dlq": ["matcher"],
+    "watchlist.entries.dlq": ["matcher", "notifier"],
+    "alerts.dlq": ["notifier"],
 }
+# The payloads are JSON Schema 2020-12 documents (AsyncAPI's default is its own format).
+SCHEMA_FORMAT = "application/schema+json;version=draft-2020-12"
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:
@@ -102,7 +106,8 @@ def _message(name: str, model: type[BaseModel] | None, key: str) -> dict[str, An
         "headers": headers,
         "bindings": {"kafka": {"key": {"type": "string", "description": key}}},
     }
-    message["payload"] = {"$ref": f"json/{_file_for(model)}"} if model else {}
+    schema = {"$ref": f"json/{_file_for(model)}"} if model else {}
+    message["payload"] = {"schemaFormat": SCHEMA_FORMAT, "schema": schema}
     return message
 
 
@@ -145,7 +150,7 @@ def _channel(spec: Any, message: str, producers: list[str], consumers: list[str]
 
 def _topic_roles(name: str) -> tuple[str, list[str], list[str]]:
     if name in DLQ_PRODUCERS:
-        return "dead_letter", [DLQ_PRODUCERS[name]], ["operator"]
+        return "dead_letter", DLQ_PRODUCERS[name], ["ops"]
     if name not in TOPICS:
         raise KeyError(f"topic {name!r} is in deploy/topics.yaml but not in schemas/generate.py")
     message, _key, producers, consumers = TOPICS[name]

@@ -9,7 +9,8 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-from schemas.generate import ASYNCAPI_PATH, render
+from schemas.generate import ASYNCAPI_PATH, BORDER_AGENCY, SCHEMA_FORMAT, render
+from services.common.kafka_security import load_access_policy
 from services.common.topics import load_catalogue
 
 RENDERED = render()
@@ -51,8 +52,33 @@ def test_asyncapi_lists_every_topic_with_key_headers_retention_and_services() ->
                     "relay-original-offset"} <= set(headers)  # fmt: skip
         else:
             assert "relay-schema" in headers
-            payload = ASYNCAPI_PATH.parent / message["payload"]["$ref"]
+            assert message["payload"]["schemaFormat"] == SCHEMA_FORMAT
+            payload = ASYNCAPI_PATH.parent / message["payload"]["schema"]["$ref"]
             assert payload.exists()
     operations = doc["operations"]
     assert operations["matcher.receive.events.border_crossing"]["action"] == "receive"
     assert operations["matcher.send.alerts"]["action"] == "send"
+
+
+def _granted(names: list[str], topic: str) -> bool:
+    return any(
+        n == "*" or n == topic or (n.endswith("*") and topic.startswith(n[:-1])) for n in names
+    )
+
+
+def test_asyncapi_producers_and_consumers_are_acl_principals_with_those_rights() -> None:
+    doc = yaml.safe_load(ASYNCAPI_PATH.read_text())
+    policy = load_access_policy()
+    for name, channel in doc["channels"].items():
+        for producer in channel["x-producers"]:
+            if producer == BORDER_AGENCY:
+                continue
+            grants = policy.principals[producer].topics
+            assert _granted(grants.write + grants.own, name), (producer, "write", name)
+        for consumer in channel["x-consumers"]:
+            grants = policy.principals[consumer].topics
+            assert _granted(grants.read + grants.own, name), (consumer, "read", name)
+    # What the notifier's code reads and writes beyond alerts (an entry it cannot route).
+    entries = doc["channels"]["watchlist.entries"]
+    assert "notifier" in entries["x-consumers"]
+    assert "notifier" in doc["channels"]["watchlist.entries.dlq"]["x-producers"]
