@@ -120,6 +120,7 @@ async def test_forwarded_for_is_not_believed_so_rotating_it_does_not_escape_the_
 async def _wait_for_event(
     events: list[MutableMapping[str, Any]], name: str, timeout_s: float
 ) -> None:
+    # A log line has no event to await: polled, bounded by the timeout.
     deadline = time.monotonic() + timeout_s
     while not any(e["event"] == name for e in events):
         assert time.monotonic() < deadline, f"no {name} logged"

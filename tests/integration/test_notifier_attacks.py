@@ -4,7 +4,6 @@ comments through the API, odd bytes in every token, and a /metrics open to anyon
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -23,7 +22,12 @@ from services.notifier.app import NotifierApp
 from services.notifier.console import session as sessions
 from tests.peers.console_data import console_directory
 from tests.peers.notifier_data import make_alert
-from tests.peers.notifier_harness import notifier_settings, produce_alerts, write_directory
+from tests.peers.notifier_harness import (
+    notifier_settings,
+    produce_alerts,
+    read_until,
+    write_directory,
+)
 
 PLACEHOLDERS = ("change-me-notifier-link-secret", "change-me-to-32-random-bytes", "change-me")
 
@@ -70,14 +74,16 @@ async def _signed_in(client: httpx.AsyncClient, key: str) -> str:
 
 
 async def _wait_held(app: NotifierApp, alert_id: str, recipients: int) -> list[Notification]:
-    async def held() -> list[Notification]:
-        while True:
-            view = app.engine.inbox.alerts.get(alert_id)
-            if view is not None and len(view.recipients) >= recipients:
-                return list(view.notifications.values())
-            await asyncio.sleep(0.05)
+    """Once the alert's jobs for ``recipients`` contact points are stored (written after the
+    inbox holds them), the jobs as the inbox has them."""
 
-    return await asyncio.wait_for(held(), 15)
+    def routed(records: list[Any]) -> bool:
+        jobs = {r.key for r in records if r.value and alert_id.encode() in r.value}
+        return len(jobs) >= recipients
+
+    await read_until(app.settings, "notifications.deliveries", routed, 15)
+    view = app.engine.inbox.alerts[alert_id]
+    return list(view.notifications.values())
 
 
 def test_the_notifier_refuses_to_start_with_a_placeholder_or_short_secret(tmp_path: Path) -> None:
