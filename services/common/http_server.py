@@ -46,6 +46,28 @@ def metrics_allowed(settings: CommonSettings, authorization: str | None) -> bool
     return hmac.compare_digest(expected, (authorization or "").encode("utf-8", "replace"))
 
 
+class BodyTooLarge(Exception):
+    """A body past the caller's limit, declared or actually sent; each service answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body larger than {limit} bytes")
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, refused past ``limit`` bytes before it is all read (never buffered whole)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def client_gone(request: Request, _exc: Exception) -> Response:
     """A client that hangs up mid-body: nobody to answer, nothing went wrong here."""
     assert isinstance(_exc, ClientDisconnect)

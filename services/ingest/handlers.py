@@ -13,6 +13,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.routing import BaseRoute, Route
 
 from schemas.errors import ErrorRecord
+from services.common.http_server import BodyTooLarge, read_limited
 from services.common.logging import get_logger
 from services.ingest.api_models import (
     Accepted,
@@ -107,18 +108,12 @@ def authenticate(request: Request) -> Agency:
 
 async def read_json(request: Request, limit: int) -> Any:
     """The parsed body; 413 past ``limit`` bytes (declared or actually sent), 422 if not JSON."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HttpProblem(413, f"body larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpProblem(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
     try:
-        return orjson.loads(b"".join(chunks))
+        body = await read_limited(request, limit)
+    except BodyTooLarge as exc:
+        raise HttpProblem(413, str(exc)) from None
+    try:
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         error = {"field": "(body)", "rule": "json_invalid", "message": str(exc)[:200]}
         raise HttpProblem(422, "body is not valid JSON", errors=[error]) from None

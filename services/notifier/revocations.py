@@ -21,6 +21,7 @@ from services.common.logging import get_logger
 from services.common.settings import CommonSettings
 
 log = get_logger(__name__)
+SWEEP_S = 60.0  # expired entries are forgotten at most this often (not on every poll)
 
 
 def _key(kind: RevocationKind, nonce: str) -> str:
@@ -34,6 +35,7 @@ class Revocations:
         self.producer = producer
         self.revoked: dict[str, float] = {}  # key -> unix expiry
         self.caught_up = asyncio.Event()
+        self._swept = 0.0
 
     def is_revoked(self, kind: RevocationKind, nonce: str) -> bool:
         return _key(kind, nonce) in self.revoked
@@ -95,5 +97,8 @@ class Revocations:
 
     def _forget_expired(self) -> None:
         now = time.time()
+        if now - self._swept < SWEEP_S:
+            return
+        self._swept = now
         for key in [k for k, expires in self.revoked.items() if expires < now]:
             del self.revoked[key]

@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, MutableMapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import structlog
+from structlog.testing import LogCapture
 
 from services.common.settings import CommonSettings
 from services.ingest.server import serving
@@ -117,22 +118,31 @@ async def test_forwarded_for_is_not_believed_so_rotating_it_does_not_escape_the_
     assert set(statuses[10:]) == {429}
 
 
-async def _wait_for_event(
-    events: list[MutableMapping[str, Any]], name: str, timeout_s: float
-) -> None:
-    # A log line has no event to await: polled, bounded by the timeout.
-    deadline = time.monotonic() + timeout_s
-    while not any(e["event"] == name for e in events):
-        assert time.monotonic() < deadline, f"no {name} logged"
-        await asyncio.sleep(0.05)
+@contextmanager
+def logging_of(name: str) -> Iterator[tuple[list[MutableMapping[str, Any]], asyncio.Event]]:
+    """Every log entry while inside (as ``structlog.testing.capture_logs``), and an event set
+    when one named ``name`` is logged, so a test can wait for that line itself."""
+    seen, capture = asyncio.Event(), LogCapture()
+
+    def note(logger: Any, method: str, entry: MutableMapping[str, Any]) -> Any:
+        if entry.get("event") == name:
+            seen.set()
+        return capture(logger, method, entry)
+
+    processors = structlog.get_config()["processors"]
+    structlog.configure(processors=[note])
+    try:
+        yield capture.entries, seen
+    finally:
+        structlog.configure(processors=processors)
 
 
-async def _hang_up_mid_body(port: int, head: str, events: list[MutableMapping[str, Any]]) -> None:
+async def _hang_up_mid_body(port: int, head: str, logged: asyncio.Event) -> None:
     _reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(f'{head}Content-Length: 1000\r\n\r\n{{"a'.encode())
     await writer.drain()
     writer.close()
-    await _wait_for_event(events, "http.client_disconnected", 5)
+    await asyncio.wait_for(logged.wait(), 5)
 
 
 @pytest.mark.parametrize("service", ["ingest", "notifier"])
@@ -143,18 +153,18 @@ async def test_a_client_hanging_up_mid_body_is_no_error(
     agencies = tmp_path / "agencies.yaml"
     write_agencies(agencies, kaz_keys=[KAZ_KEY], rate=50)
     path = write_directory(tmp_path / "cp.yaml", console_directory())
-    with structlog.testing.capture_logs() as events:
+    with logging_of("http.client_disconnected") as (events, gone_logged):
         if service == "ingest":
             port = free_port()
             config = ingest_settings(topics, agencies, ingest_raw_enabled=False)
             async with serving(config, port):
                 head = f"POST /v1/events HTTP/1.1\r\nHost: x\r\nX-API-Key: {KAZ_KEY}\r\n"
-                await _hang_up_mid_body(port, head, events)
+                await _hang_up_mid_body(port, head, gone_logged)
         else:
             async with NotifierApp(notifier_settings(topics, path)) as app:
                 head = "POST /console/api/session HTTP/1.1\r\nHost: x\r\n"
                 await _hang_up_mid_body(
-                    app.port, head + "Content-Type: application/json\r\n", events
+                    app.port, head + "Content-Type: application/json\r\n", gone_logged
                 )
     [gone] = [e for e in events if e["event"] == "http.client_disconnected"]
     assert gone["log_level"] == "info"

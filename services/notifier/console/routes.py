@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
 from schemas.notification import AckKind, Acknowledgement, RevocationKind
+from services.common.http_server import BodyTooLarge, read_limited
 from services.common.logging import get_logger
 from services.notifier.console import session as sessions
 from services.notifier.console import views
@@ -147,17 +148,10 @@ def _origin_of(request: Request) -> str:
 
 
 async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
-    """The body, refused past ``limit`` bytes (declared or sent) before it is all read."""
-    declared = request.headers.get("content-length", "")
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise deny(413, f"body larger than {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise deny(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_limited(request, limit)
+    except BodyTooLarge as exc:
+        raise deny(413, str(exc)) from None
 
 
 async def _json(request: Request, model: type[SignIn] | type[Answer]) -> Any:
