@@ -58,6 +58,30 @@ class Urgency(StrEnum):
     LOW = "low"
 
 
+# Strong hits on these lists page at once, whatever else the alert says.
+URGENT_LISTS = frozenset({ListKind.RED_NOTICE, ListKind.DIFFUSION})
+# Topic names (catalogue names, before the prefix). Urgent alerts are written to both: ``alerts``
+# stays the record of every alert, and ``alerts.urgent`` is read by a consumer of its own, so
+# a backlog of routine alerts never stands between an urgent one and the notifier.
+ALERTS_TOPIC, URGENT_ALERTS_TOPIC = "alerts", "alerts.urgent"
+
+
+def pages(band: str, urgency: str, list_kind: str, minor: bool | None) -> bool:
+    """Urgent = act now: the matcher's verdict, or a strong hit that must page anyway (red
+    notices, diffusions, yellow notices of minors). A possible match never pages: it needs a
+    human look first."""
+    if band != Band.STRONG:
+        return False
+    if urgency == Urgency.URGENT or list_kind in URGENT_LISTS:
+        return True
+    return list_kind == ListKind.YELLOW_NOTICE and bool(minor)
+
+
+def alert_topics(urgent: bool) -> tuple[str, ...]:
+    """The topics an alert is written to (catalogue names)."""
+    return (ALERTS_TOPIC, URGENT_ALERTS_TOPIC) if urgent else (ALERTS_TOPIC,)
+
+
 class ExplanationItem(Model):
     """One field's comparison, in words a duty officer understands."""
 
@@ -97,6 +121,10 @@ class Alert(Model):
     entry_person: PersonRecord | None = None  # what the list says
     entry_document: SltdDocument | None = None
     summary: Text | None = None  # one-line human summary
+
+    @property
+    def urgent(self) -> bool:
+        return pages(self.band, self.urgency, self.list, self.subject_minor)
 
     def may_disseminate_to(self, country: str) -> bool:
         if self.dissemination is None:

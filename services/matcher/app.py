@@ -29,6 +29,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from schemas.alert import alert_topics
 from services.common import gcpolicy
 from services.common.batches import Batches, KeyPartitioner
 from services.common.consume import PipelinedLoop
@@ -76,7 +77,7 @@ class MatcherApp:
         await producer.start()
         self._stack.push_async_callback(producer.stop)
         batches = Batches(producer, partitioner)
-        await batches.start([s.topic("alerts")])
+        await batches.start([s.topic(t) for t in alert_topics(urgent=True)])
         self._stack.push_async_callback(batches.flush)  # after the loops stop, before the producer
         self.readiness.set(KAFKA_CONNECTED, True)
         self.readiness.set(WATCHLIST_CAUGHT_UP, False, "reading watchlist.entries")
@@ -87,7 +88,7 @@ class MatcherApp:
         self._tasks.append(await server.start())
         self.port = server.port
         self._stack.push_async_callback(server.stop)
-        publisher = AlertPublisher(producer, s.topic("alerts"), batches)
+        publisher = AlertPublisher(producer, s.topic, batches)
         self._spawn(self.state.run(), "watchlist-state")
         self._spawn(self._screen(producer, publisher), "screen")
         lag = report_lag(s, s.group(s.matcher_group_id), s.event_topics(), self.metrics.set_lag)

@@ -29,6 +29,7 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from schemas.alert import alert_topics
 from services.common.fate import Fate, FateWrapper
 from services.common.kafka import make_producer
 from services.common.lag import report_lag
@@ -88,9 +89,10 @@ class Matcher:
         self.fate: FateWrapper
         self.retro: RetroScreener | None = None
         self.in_flight = InFlight(MAX_IN_FLIGHT)
-        self._events_out = self.metrics.events_out.labels(
-            service="matcher", topic=settings.topic("alerts")
-        )
+        out = self.metrics.events_out
+        alerts, urgent = (settings.topic(t) for t in alert_topics(urgent=True))
+        self._events_out = out.labels(service="matcher", topic=alerts)
+        self._urgent_out = out.labels(service="matcher", topic=urgent)
 
     def _build_app(self) -> faust.App:
         settings = self.settings
@@ -150,7 +152,7 @@ class Matcher:
         # A little linger batches the alerts of consecutive events into one produce request.
         producer = make_producer(self.settings, linger_ms=5)
         async with producer:
-            publisher = AlertPublisher(producer, self.settings.topic("alerts"))
+            publisher = AlertPublisher(producer, self.settings.topic)
             self.publisher = publisher
             self.screening = EventScreening(self.index, self.metrics)
             self.fate = FateWrapper(
@@ -216,6 +218,7 @@ class Matcher:
     ) -> None:
         await self.publisher.confirm(alerts, futures)
         self._events_out.inc(len(alerts))
+        self._urgent_out.inc(sum(a.urgent for a in alerts))
         for event in events:
             await stream.ack(event)
 

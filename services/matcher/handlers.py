@@ -15,8 +15,9 @@ from (event_id, entry_id), and the notifier de-duplicates by them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,9 +25,10 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
+from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
-from schemas.alert import Alert, alert_key
+from schemas.alert import Alert, alert_key, alert_topics, pages
 from schemas.codec import decode_event, encode, schema_header
 from schemas.errors import describe_errors, summarise_errors
 from schemas.event import Event
@@ -40,6 +42,8 @@ from services.matcher.errors import UnreadableEvent
 log = get_logger(__name__)
 
 ALERT_HEADER = schema_header(Alert)
+# ``settings.topic``: a catalogue name to the name on the broker (with the prefix).
+TopicName = Callable[[str], str]
 SEND_RETRY = RetryPolicy(attempts=1_000_000, base_delay_s=0.1, max_delay_s=5.0)
 
 
@@ -79,10 +83,12 @@ class EncodedAlert:
     value: bytes
     list: str
     band: str
+    urgent: bool  # also written to the urgent topic (``schemas.alert.alert_topics``)
 
     @classmethod
     def of(cls, alert: Alert) -> EncodedAlert:
-        return cls(alert_key(alert.entry_id), encode(alert), alert.list.value, alert.band.value)
+        key, value = alert_key(alert.entry_id), encode(alert)
+        return cls(key, value, alert.list.value, alert.band.value, alert.urgent)
 
 
 def screen_encoded(index: WatchlistIndex, event: Event, created_at: datetime) -> list[EncodedAlert]:
@@ -98,7 +104,8 @@ def _encoded(match: Match, created_at: datetime, context: bytes) -> EncodedAlert
     body = to_alert_json(match, created_at)
     # body is one JSON object; the event's fields go in before its closing brace.
     value = body[:-1] + context
-    return EncodedAlert(alert_key(match.entry_id), value, str(match.list), str(match.band))
+    urgent = pages(match.band, match.urgency, match.list, match.subject_minor)
+    return EncodedAlert(alert_key(match.entry_id), value, str(match.list), str(match.band), urgent)
 
 
 def _context_json(event: Event) -> bytes:
@@ -125,16 +132,21 @@ class AlertPublisher:
     """
 
     def __init__(
-        self, producer: AIOKafkaProducer, topic: str, batches: Batches | None = None
+        self, producer: AIOKafkaProducer, topic: TopicName, batches: Batches | None = None
     ) -> None:
         self.producer = producer
-        self.topic = topic
+        self.topic, self.urgent_topic = (topic(t) for t in alert_topics(urgent=True))
         self.batches = batches
         self.published = 0
 
     async def send(self, alerts: Sequence[EncodedAlert]) -> list[asyncio.Future[Any]]:
-        """Hand the alerts to the producer; the futures resolve when they are stored."""
-        topic, headers = self.topic, [ALERT_HEADER]
+        """Hand the alerts to the producer; the futures resolve when they are stored. Every
+        alert's future on ``topic`` comes first, in order; then those on ``urgent_topic``."""
+        urgent = [a for a in alerts if a.urgent]
+        return [*await self._send(self.topic, alerts), *await self._send(self.urgent_topic, urgent)]
+
+    async def _send(self, topic: str, alerts: Sequence[EncodedAlert]) -> list[asyncio.Future[Any]]:
+        headers = [ALERT_HEADER]
         if self.batches is not None:
             add = self.batches.add
             return [add(topic, a.key, a.value, headers) for a in alerts]
@@ -203,7 +215,9 @@ class EventHandler:
     def __init__(self, screening: EventScreening, publisher: AlertPublisher) -> None:
         self.screening = screening
         self.publisher = publisher
-        self._events_out = child(screening.metrics.events_out, "matcher", publisher.topic)
+        out = screening.metrics.events_out
+        self._out = child(out, "matcher", publisher.topic)
+        self._urgent_out = child(out, "matcher", publisher.urgent_topic)
 
     async def __call__(self, record: ConsumerRecord[bytes, bytes]) -> Sequence[Awaitable[Any]]:
         child(self.screening.metrics.events_in, "matcher", record.topic).inc()
@@ -211,10 +225,12 @@ class EventHandler:
         if not alerts:
             return ()
         futures = await self.publisher.send(alerts)
-        for future in futures:
-            future.add_done_callback(self._count_stored)
+        for index, future in enumerate(futures):
+            counter = self._out if index < len(alerts) else self._urgent_out
+            future.add_done_callback(functools.partial(_count_stored, counter))
         return futures
 
-    def _count_stored(self, future: asyncio.Future[Any]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            self._events_out.inc()
+
+def _count_stored(counter: Counter, future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        counter.inc()

@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
+from schemas.alert import ALERTS_TOPIC, URGENT_ALERTS_TOPIC
 from schemas.notification import Channel
 from services.common import gcpolicy
 from services.common.batches import KeyPartitioner
@@ -136,9 +137,12 @@ class NotifierApp:
         resumed = self.engine.resume()
         fate = FateWrapper("notifier", producer, s.topic("alerts.dlq"))
         group = s.group(s.notifier_group_id)
-        await self._consume(
-            s.topic("alerts"), group, AlertHandler(self.engine), fate, **LOW_LATENCY_FETCH
-        )
+        alerts = AlertHandler(self.engine)
+        # Urgent alerts come twice: on their own topic, whose consumer no routine backlog holds
+        # up, and in order on ``alerts``; whichever comes first routes them, the other finds
+        # their jobs in the inbox.
+        for topic, lane_group in ((URGENT_ALERTS_TOPIC, f"{group}-urgent"), (ALERTS_TOPIC, group)):
+            await self._consume(s.topic(topic), lane_group, alerts, fate, **LOW_LATENCY_FETCH)
         entries_dlq = FateWrapper("notifier", producer, s.topic("watchlist.entries.dlq"))
         await self._consume(
             s.topic("watchlist.entries"), f"{group}-entries", EntryHandler(self.engine), entries_dlq
@@ -146,9 +150,11 @@ class NotifierApp:
         self._spawn(self.directory.watch(s.notifier_directory_poll_s), "directory-watch")
         self._spawn(self._retention(), "retention")
         self._spawn(self._trim(), "memory")
-        lag_group = s.group(s.notifier_group_id)
-        alerts = [s.topic("alerts")]
-        self._spawn(report_lag(s, lag_group, alerts, metrics.set_lag), "consumer-lag")
+        urgent_lag = report_lag(
+            s, f"{group}-urgent", [s.topic(URGENT_ALERTS_TOPIC)], metrics.set_lag
+        )
+        self._spawn(report_lag(s, group, [s.topic(ALERTS_TOPIC)], metrics.set_lag), "consumer-lag")
+        self._spawn(urgent_lag, "consumer-lag-urgent")
         # A signed-out session or a used link must be refused from the first request on.
         await asyncio.wait_for(revocations.caught_up.wait(), REVOCATIONS_WAIT_S)
         self.readiness.ready = True

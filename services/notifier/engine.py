@@ -43,7 +43,7 @@ from services.notifier.domain.memory import (
     evictable,
     to_evict,
 )
-from services.notifier.domain.routing import Plan, is_urgent, may_send, priority_of, route
+from services.notifier.domain.routing import Plan, may_send, priority_of, route
 from services.notifier.domain.signing import link_token, new_claim
 from services.notifier.journal import Journal
 from services.notifier.scheduler import Scheduler
@@ -117,7 +117,7 @@ class Engine:
         """Route one alert; the returned writes must be stored before its offset is committed."""
         key = dedup_key(alert)
         notice = self.dedup.decide(key, alert.alert_id, alert.occurred_at)
-        urgent = is_urgent(alert) and notice is NoticeKind.ALERT
+        urgent = alert.urgent and notice is NoticeKind.ALERT
         plan = Plan(
             alert=alert,
             now=now(),

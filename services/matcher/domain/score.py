@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from schemas.alert import pages
 from services.matcher.domain import dates
 from services.matcher.domain.explain import Evidence
 
@@ -21,7 +22,6 @@ _WEIGHTS = {"name": 0.65, "date_of_birth": 0.2, "nationality": 0.1, "sex": 0.05}
 _STRONG_NAME = 0.85
 _STRONG_DOB = 0.8
 _POSSIBLE_SCORE = 0.6
-_URGENT_LISTS = frozenset({"red_notice", "diffusion"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,12 +96,9 @@ def agreement(event_value: str | None, entry_values: tuple[str, ...]) -> tuple[f
 
 
 def urgency(list_name: str, band: str, minor: bool) -> str:
-    """Urgent: strong hits on red notices and diffusions, and on yellow notices of minors."""
-    if band != STRONG:
-        return ROUTINE
-    if list_name in _URGENT_LISTS or (list_name == "yellow_notice" and minor):
-        return URGENT
-    return ROUTINE
+    """Urgent: what pages (``schemas.alert.pages``: strong hits on red notices and diffusions,
+    and on yellow notices of minors)."""
+    return URGENT if pages(band, ROUTINE, list_name, minor) else ROUTINE
 
 
 def day_of(occurred_at: str) -> dt.date:

@@ -19,19 +19,7 @@ from schemas.notification import (
     NotificationState,
     notification_id_for,
 )
-from schemas.watchlist import ListKind
 from services.notifier.domain.directory import ContactPoint, Directory
-
-URGENT_LISTS = frozenset({ListKind.RED_NOTICE, ListKind.DIFFUSION})
-
-
-def is_urgent(alert: Alert) -> bool:
-    """Urgent = act now: the matcher's verdict, or a strong hit that must page anyway."""
-    if alert.band is not Band.STRONG:
-        return False  # a possible match needs a human look first; it never pages
-    if alert.urgency is Urgency.URGENT or alert.list in URGENT_LISTS:
-        return True
-    return alert.list is ListKind.YELLOW_NOTICE and bool(alert.subject_minor)
 
 
 def priority_of(notification: Notification, alert: Alert | None = None) -> int:
@@ -43,7 +31,7 @@ def priority_of(notification: Notification, alert: Alert | None = None) -> int:
     alert = alert or notification.alert
     if alert is None:
         return 1
-    if is_urgent(alert):
+    if alert.urgent:
         return 0
     return 2 if alert.urgency is Urgency.LOW or alert.band is Band.POSSIBLE else 1
 
@@ -63,7 +51,7 @@ def recipients(alert: Alert, directory: Directory) -> list[ContactPoint]:
         if cp is not None and cp not in found:
             found.append(cp)
     centre = directory.coordination
-    if is_urgent(alert) and centre is not None and centre not in found:
+    if alert.urgent and centre is not None and centre not in found:
         found.append(centre)
     return [cp for cp in found if alert.may_disseminate_to(cp.country)]
 

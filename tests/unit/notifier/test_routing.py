@@ -7,7 +7,7 @@ import pytest
 from schemas.notification import Channel, NoticeKind, NotificationState
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.escalation import next_step
-from services.notifier.domain.routing import Plan, is_urgent, may_send, priority_of, route
+from services.notifier.domain.routing import Plan, may_send, priority_of, route
 from tests.peers.notifier_data import make_alert, standard_directory
 
 NOW = datetime(2026, 11, 22, 8, 15, tzinfo=UTC)
@@ -70,7 +70,7 @@ def test_possible_band_never_goes_to_pagers(directory: Directory) -> None:
     alert = make_alert(band="possible", urgency="normal")
     jobs = route(Plan(alert, NOW), directory)
     assert "KAZ-NCB" not in recipients(jobs)  # its only channel is a pager webhook
-    assert not is_urgent(alert)
+    assert not alert.urgent
 
 
 def test_updates_skip_pagers_but_reach_review_channels() -> None:
@@ -88,8 +88,8 @@ def test_priority_puts_urgent_before_routine(directory: Directory) -> None:
 
 
 def test_yellow_notice_of_minor_is_urgent() -> None:
-    assert is_urgent(make_alert(list="yellow_notice", urgency="normal", subject_minor=True))
-    assert not is_urgent(make_alert(list="yellow_notice", urgency="normal", subject_minor=False))
+    assert make_alert(list="yellow_notice", urgency="normal", subject_minor=True).urgent
+    assert not make_alert(list="yellow_notice", urgency="normal", subject_minor=False).urgent
 
 
 def test_ack_deadline_and_ids_are_stable(directory: Directory) -> None:

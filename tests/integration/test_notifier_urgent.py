@@ -1,0 +1,70 @@
+"""Urgent alerts overtake a routine backlog on the way into the notifier, not only in its lanes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from schemas.alert import Alert
+from services.common.kafka import make_producer
+from services.common.settings import CommonSettings
+from services.matcher.handlers import AlertPublisher
+from services.notifier.app import NotifierApp
+from tests.peers.notifier_data import contact_point, make_alert, secret_for, standard_directory
+from tests.peers.notifier_harness import notifier_settings, write_directory
+from tests.peers.webhook_receiver import WebhookReceiver
+
+BACKLOG = 10_000
+URGENT_WITHIN_S = 2.0
+# The urgent alert's recipients: the event country, the issuer, the coordination centre.
+ENDPOINTS = ("KAZ-NCB", "UZB-NCB", "XPO-CC")
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[WebhookReceiver]:
+    peer = WebhookReceiver(secrets={name: secret_for(name) for name in ENDPOINTS})
+    await peer.start()
+    yield peer
+    await peer.stop()
+
+
+def directory(tmp_path: Path, receiver: WebhookReceiver) -> Path:
+    """The standard directory, and a console-only contact point for the routine backlog: its
+    alerts cost the notifier their routing, not 10,000 webhooks to this test's own receiver."""
+    found = standard_directory(receiver.url)
+    found["contact_points"].append(contact_point("TKM-NCB", "TKM", console=True))
+    found["countries"]["TKM"] = {"primary": "TKM-NCB"}
+    return write_directory(tmp_path / "cp.yaml", found)
+
+
+async def publish(settings: CommonSettings, alerts: list[Alert]) -> None:
+    """As the matcher writes them (its own publisher): urgent ones go to both topics."""
+    async with make_producer(settings, linger_ms=20) as producer:
+        await AlertPublisher(producer, settings.topic).publish(alerts)
+
+
+async def test_an_urgent_alert_behind_10000_routine_ones_is_delivered_within_2_s(
+    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
+) -> None:
+    routine = [
+        make_alert(band="possible", urgency="normal", country="TKM", issuer="TKM")
+        for _ in range(BACKLOG)
+    ]
+    assert not any(alert.urgent for alert in routine)
+    await publish(topics, routine)  # the backlog is on the topic before the notifier starts
+    urgent = make_alert()
+    assert urgent.urgent
+    settings = notifier_settings(topics, directory(tmp_path, receiver))
+    async with NotifierApp(settings) as app:
+        await publish(topics, [urgent])
+        stored = time.monotonic()
+        await receiver.wait_for(lambda: all(receiver.ids(ep) for ep in ENDPOINTS), 30)
+        took = time.monotonic() - stored
+        routed_meanwhile = len(app.engine.inbox.alerts) - 1
+    assert {d.body["data"]["alert"]["alert_id"] for d in receiver.deliveries} == {urgent.alert_id}
+    assert took <= URGENT_WITHIN_S, f"urgent alert took {took:.2f} s"
+    # The backlog was real: the routine alerts were still being read when the urgent one arrived.
+    assert routed_meanwhile < BACKLOG
