@@ -28,6 +28,14 @@ class RelayConsumer(AIOKafkaConsumer):  # type: ignore[misc]
     the fetch task is cancelled again until it ends.
     """
 
+    async def __aenter__(self) -> RelayConsumer:
+        try:
+            await self.start()
+        except BaseException:  # cancelled or refused while starting: still closed, then raised
+            await self.stop()
+            raise
+        return self
+
     async def stop(self) -> None:
         await finish_within(super().stop(), "kafka-consumer", nudge=self._cancel_fetch_again)
 
@@ -125,7 +133,9 @@ async def admin_client(
 
 
 async def partitions_of(settings: CommonSettings, *topics: str) -> list[TopicPartition]:
-    """Every partition of the given topics (for consumers that assign instead of joining)."""
+    """Every partition of the given topics (for consumers that assign instead of joining);
+    LookupError for a topic that does not exist. Asked of the admin client: a consumer keeps
+    metadata only of the topics it subscribes to."""
     async with admin_client(settings) as admin:
         return described_partitions(await admin.describe_topics(list(topics)))
 
@@ -134,7 +144,7 @@ def described_partitions(described: list[dict[str, Any]]) -> list[TopicPartition
     """The partitions of ``describe_topics``' answer; LookupError for a topic it has not."""
     found: list[TopicPartition] = []
     for topic in described:
-        if topic.get("error_code"):
-            raise LookupError(f"topic {topic['topic']} cannot be described: {topic['error_code']}")
+        if topic.get("error_code") or not topic["partitions"]:
+            raise LookupError(f"topic {topic['topic']} does not exist ({topic.get('error_code')})")
         found.extend(TopicPartition(topic["topic"], p["partition"]) for p in topic["partitions"])
     return sorted(found)

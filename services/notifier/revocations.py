@@ -12,10 +12,11 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from schemas.codec import decode, encode, schema_header
 from schemas.notification import Revocation, RevocationKind
+from services.common import topic_read
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
 from services.common.settings import CommonSettings
@@ -62,28 +63,22 @@ class Revocations:
 
     async def run(self) -> None:
         """Read every partition from the start, then follow it (a task of its own)."""
-        consumer = make_consumer(self.settings, group_id=None)
-        try:
-            await consumer.start()  # inside: a cancel during start still closes it
-            partitions = await partitions_of(self.settings, self.topic)
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            if all(end == 0 for end in ends.values()):
-                self.caught_up.set()
-            while True:
-                batch = await consumer.getmany(timeout_ms=500, max_records=5000)
-                for records in batch.values():
-                    for record in records:
-                        self._apply(record.key, record.value)
-                if not self.caught_up.is_set() and all(
-                    [await consumer.position(tp) >= end for tp, end in ends.items()]
-                ):
-                    self.caught_up.set()
-                    log.info("notifier.revocations_read", revoked=len(self.revoked))
+        partitions = await partitions_of(self.settings, self.topic)
+        async with make_consumer(self.settings, group_id=None) as consumer:
+            async for batch in topic_read.read(
+                consumer, await topic_read.to_end(consumer, partitions)
+            ):
+                self._apply_all(batch)
+            self.caught_up.set()
+            log.info("notifier.revocations_read", revoked=len(self.revoked))
+            while True:  # and on: the partitions stay assigned past their ends
+                for records in (await consumer.getmany(timeout_ms=500, max_records=5000)).values():
+                    self._apply_all(records)
                 self._forget_expired()
-        finally:
-            await consumer.stop()
+
+    def _apply_all(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for record in records:
+            self._apply(record.key, record.value)
 
     def _apply(self, key: bytes | None, value: bytes | None) -> None:
         if key is None or value is None:

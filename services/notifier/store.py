@@ -11,11 +11,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
-from aiokafka import TopicPartition
-
 from schemas.codec import decode
 from schemas.notification import Notification
-from services.common.kafka import make_consumer
+from services.common import topic_read
+from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
 from services.common.settings import CommonSettings
 from services.notifier.domain.inbox import FINAL_STATES
@@ -28,26 +27,11 @@ Record = tuple[bytes | None, bytes | None]  # (key, value); value None = tombsto
 
 async def scan(settings: CommonSettings) -> AsyncIterator[list[Record]]:
     """Every partition from the beginning to its end offset at call time, batch by batch."""
-    topic = settings.topic("notifications.deliveries")
-    consumer = make_consumer(settings, group_id=None)
-    await consumer.start()
-    try:
-        # aiokafka has no public call for "partitions of a topic I do not subscribe to".
-        partitions = await consumer._client._wait_on_metadata(topic)
-        assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        remaining = {tp for tp in assigned if ends[tp] > 0}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=100, max_records=5000)
-            for tp, records in batch.items():
-                yield [(r.key, r.value) for r in records if r.offset < ends[tp]]
-            for tp in list(remaining):
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
-    finally:
-        await consumer.stop()
+    partitions = await partitions_of(settings, settings.topic("notifications.deliveries"))
+    async with make_consumer(settings, group_id=None) as consumer:
+        ranges = await topic_read.to_end(consumer, partitions)
+        async for batch in topic_read.read(consumer, ranges):
+            yield [(r.key, r.value) for r in batch]
 
 
 async def rebuild(engine: Engine, settings: CommonSettings) -> int:

@@ -10,7 +10,6 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import TopicPartition
@@ -18,9 +17,9 @@ from pydantic import BaseModel, Field
 
 from schemas.codec import decode_entry, encode, schema_header
 from schemas.watchlist import WatchlistEntry
-from services.common.kafka import make_consumer, make_producer
+from services.common import topic_read
+from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.logging import get_logger
-from services.common.ops.reader import partitions as topic_partitions
 from services.common.settings import CommonSettings
 
 TOPIC = "watchlist.entries"
@@ -85,37 +84,13 @@ async def current_entries(
     topic = settings.topic(TOPIC)
     wanted = {entry_id.encode() for entry_id in entry_ids}
     latest: dict[str, WatchlistEntry | None] = {}
-    partitions = [tp.partition for tp in await topic_partitions(settings, topic)]
-    consumer = make_consumer(settings, group_id=None)
-    await consumer.start()
-    try:
-        chosen = {DefaultPartitioner()(key, partitions, partitions) for key in wanted}
-        assigned = [TopicPartition(topic, p) for p in sorted(chosen)]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        await asyncio.wait_for(_read_until(consumer, ends, wanted, latest), timeout_s)
-    finally:
-        await consumer.stop()
-    return latest
-
-
-async def _read_until(
-    consumer: AIOKafkaConsumer,
-    ends: dict[TopicPartition, int],
-    wanted: set[bytes],
-    latest: dict[str, WatchlistEntry | None],
-) -> None:
-    remaining = {tp for tp, end in ends.items() if end > 0}
-    while remaining:
-        batches = await consumer.getmany(*remaining, timeout_ms=1000)
-        for tp, messages in batches.items():
-            for message in messages:
+    partitions = [tp.partition for tp in await partitions_of(settings, topic)]
+    chosen = {DefaultPartitioner()(key, partitions, partitions) for key in wanted}
+    async with make_consumer(settings, group_id=None) as consumer, asyncio.timeout(timeout_s):
+        ranges = await topic_read.to_end(consumer, [TopicPartition(topic, p) for p in chosen])
+        async for batch in topic_read.read(consumer, ranges):
+            for message in batch:
                 if message.key in wanted:
                     value = message.value
                     latest[message.key.decode()] = None if value is None else decode_entry(value)
-            if messages and messages[-1].offset + 1 >= ends[tp]:
-                remaining.discard(tp)
-        for tp in list(remaining):
-            if await consumer.position(tp) >= ends[tp]:
-                remaining.discard(tp)
+    return latest

@@ -11,10 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import TopicPartition
 
 from schemas.codec import decode_event
-from services.common.kafka import admin_client, make_consumer
+from services.common.kafka import admin_client, make_consumer, partitions_of
 from services.common.kafka_local import LocalBroker
 from services.common.settings import CommonSettings
 from services.common.topics import apply_catalogue, load_catalogue
@@ -47,10 +46,7 @@ async def _end_offsets(settings: CommonSettings, topic: str) -> int:
     consumer = make_consumer(settings, group_id=None)
     await consumer.start()
     try:
-        name = settings.topic(topic)
-        await consumer._client.force_metadata_update()
-        parts = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or ()]
-        ends = await consumer.end_offsets(parts)
+        ends = await consumer.end_offsets(await partitions_of(settings, settings.topic(topic)))
         return int(sum(ends.values()))
     finally:
         await consumer.stop()

@@ -17,7 +17,7 @@ from schemas.notification import notification_id_for
 from services.common.settings import CommonSettings
 from tests.conftest import free_port
 from tests.peers.notifier_data import make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import produce_alerts, write_directory
+from tests.peers.notifier_harness import LINK_SECRET, SESSION_SECRET, produce_alerts, write_directory
 from tests.peers.webhook_receiver import WebhookReceiver
 
 ENDPOINTS = ("KAZ-NCB", "KAZ-BACKUP", "UZB-NCB", "KGZ-NCB", "TJK-NCB", "XPO-CC")
@@ -75,6 +75,8 @@ def notifier(
         "RELAY_NOTIFIER_RETRY_MAX_S": "1",
         "RELAY_NOTIFIER_BREAKER_OPEN_S": "0.5",
         "RELAY_LOG_FORMAT": "json",
+        "RELAY_NOTIFIER_LINK_SECRET": LINK_SECRET,
+        "RELAY_NOTIFIER_SESSION_SECRET": SESSION_SECRET,
     }
     child = Notifier(env, tmp_path / "notifier.log")
     yield child

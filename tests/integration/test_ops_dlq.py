@@ -19,9 +19,9 @@ from services.common.fate import (
     FateWrapper,
     RetryPolicy,
 )
-from services.common.kafka import make_consumer, make_producer
-from services.common.ops.reader import Record, partitions
+from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
+from services.common.topic_read import Record
 from tests.integration.test_ops_status import _relay
 
 
@@ -43,7 +43,7 @@ class Screening:
 
 async def _end(settings: CommonSettings, topic: str) -> int:
     async with make_consumer(settings, group_id=None) as consumer:
-        ends = await consumer.end_offsets(await partitions(settings, topic))
+        ends = await consumer.end_offsets(await partitions_of(settings, topic))
         return sum(ends.values())
 
 

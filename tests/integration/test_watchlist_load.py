@@ -13,8 +13,8 @@ import pytest
 
 from schemas.codec import SCHEMA_HEADER, decode_entry
 from schemas.watchlist import EntryStatus
-from services.common.kafka import make_consumer
-from services.common.ops.reader import partitions as topic_partitions
+from services.common import topic_read
+from services.common.kafka import make_consumer, partitions_of
 from services.common.settings import REPO_ROOT, CommonSettings
 from services.watchlist.load import Format, parse, plan
 from services.watchlist.publish import TOPIC, current_entries, publish_entries
@@ -26,30 +26,12 @@ Records = dict[bytes, list[tuple[bytes | None, dict[str, bytes]]]]
 
 async def read_topic(settings: CommonSettings, timeout_s: float = 60.0) -> Records:
     """Every record now on the topic, by key, in offset order (reads up to the end offsets)."""
-    topic = settings.topic(TOPIC)
-    partitions = await topic_partitions(settings, topic)
-    consumer = make_consumer(settings, group_id=None)
-    await consumer.start()
+    partitions = await partitions_of(settings, settings.topic(TOPIC))
     found: Records = {}
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-
-        async def drain() -> None:
-            remaining = {tp for tp, end in ends.items() if end > 0}
-            while remaining:
-                batches = await consumer.getmany(*remaining, timeout_ms=1000)
-                for messages in batches.values():
-                    for m in messages:
-                        found.setdefault(m.key, []).append((m.value, dict(m.headers)))
-                for tp in list(remaining):
-                    if await consumer.position(tp) >= ends[tp]:
-                        remaining.discard(tp)
-
-        await asyncio.wait_for(drain(), timeout_s)
-    finally:
-        await consumer.stop()
+    async with make_consumer(settings, group_id=None) as consumer, asyncio.timeout(timeout_s):
+        async for batch in topic_read.read(consumer, await topic_read.to_end(consumer, partitions)):
+            for m in batch:
+                found.setdefault(m.key, []).append((m.value, dict(m.headers)))
     return found
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 
 from schemas.alert import Alert, alert_key
 from schemas.codec import encode, schema_header
-from services.common.kafka import make_consumer, make_producer
+from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
 from services.notifier.settings import NotifierSettings
 
@@ -73,8 +73,7 @@ async def read_until(
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
-        known = await consumer._client._wait_on_metadata(name)
-        parts = [TopicPartition(name, p) for p in sorted(known)]
+        parts = await partitions_of(settings, name)
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
 

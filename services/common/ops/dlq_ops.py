@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from pydantic import BaseModel
 
-from services.common.kafka import make_consumer, make_producer
+from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.ops.dlq import (
     OffsetFilter,
     ReplayItem,
@@ -24,8 +24,9 @@ from services.common.ops.dlq import (
     plan_item,
     replay_headers,
 )
-from services.common.ops.reader import Record, bounds, partitions, read_range
+from services.common.ops.reader import bounds, read_range
 from services.common.settings import CommonSettings
+from services.common.topic_read import Record
 
 
 class ReplayRequest(BaseModel):
@@ -45,7 +46,7 @@ async def read_dead_letters(
 ) -> list[Record]:
     """Records of the dead-letter topic ``topic`` (catalogue name) that pass ``flt``."""
     async with make_consumer(settings, group_id=None) as consumer:
-        tps = await partitions(settings, settings.topic(topic))
+        tps = await partitions_of(settings, settings.topic(topic))
         records = await read_range(consumer, await bounds(consumer, tps, flt))
     return records if limit is None else records[:limit]
 
@@ -62,7 +63,7 @@ async def replay(settings: CommonSettings, request: ReplayRequest) -> ReplayResu
     physical = settings.topic(request.topic)
     group = request.group or replay_group(physical)
     async with make_consumer(settings, group_id=group) as consumer:
-        tps = await partitions(settings, physical)
+        tps = await partitions_of(settings, physical)
         committed = {} if request.again else await _committed(consumer, tps)
         ranges = await bounds(consumer, tps, request.filter, committed)
         records = await read_range(consumer, ranges)

@@ -9,10 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.common.kafka import make_consumer
-from services.common.ops.reader import Record, follow, partitions
+from services.common.kafka import make_consumer, partitions_of
+from services.common.ops.reader import follow
 from services.common.ops.redact import render_text, render_value
 from services.common.settings import CommonSettings
+from services.common.topic_read import Record
 
 
 class TailRequest(BaseModel):
@@ -46,7 +47,7 @@ async def tail(
     """Emit records until ``request.limit`` (or forever); returns how many were emitted."""
     count = 0
     async with make_consumer(settings, group_id=None) as consumer:
-        tps = await partitions(settings, settings.topic(request.topic))
+        tps = await partitions_of(settings, settings.topic(request.topic))
         stream = follow(consumer, tps, from_beginning=request.from_beginning, on_ready=on_ready)
         async with aclosing(stream):
             async for record in stream:
