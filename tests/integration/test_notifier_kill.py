@@ -17,7 +17,12 @@ from schemas.notification import notification_id_for
 from services.common.settings import CommonSettings
 from tests.conftest import free_port
 from tests.peers.notifier_data import make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import LINK_SECRET, SESSION_SECRET, produce_alerts, write_directory
+from tests.peers.notifier_harness import (
+    LINK_SECRET,
+    SESSION_SECRET,
+    produce_alerts,
+    write_directory,
+)
 from tests.peers.webhook_receiver import WebhookReceiver
 
 ENDPOINTS = ("KAZ-NCB", "KAZ-BACKUP", "UZB-NCB", "KGZ-NCB", "TJK-NCB", "XPO-CC")
