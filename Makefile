@@ -9,7 +9,7 @@ NATIVE := services/matcher/native
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help venv broker run test test-unit test-native test-integration check lint format typecheck schemas bench-schemas clean-broker bench-screen
+.PHONY: help venv broker run test test-unit test-native test-integration check lint format typecheck schemas bench-schemas clean-broker bench-screen name-groups
 
 help:
 	@echo "make run    - start the broker and the whole system (Ctrl-C stops everything)"
@@ -67,6 +67,14 @@ schemas: venv
 bench-schemas: venv
 	mkdir -p bench/results
 	$(PY) bench/bench_schemas.py | tee /dev/stderr | tail -n 1 > bench/results/schemas.json
+
+# The matcher's known spelling variants (services/matcher/data/README.md). rigour 1.8.2 is the
+# last release that ships its person-name groups as a file; 2.x compiles them into its core.
+RIGOUR_NAMES := rigour==1.8.2
+name-groups: venv
+	rm -rf build/rigour
+	$(PY) -m pip download -q --no-deps -d build/rigour $(RIGOUR_NAMES)
+	$(PY) -m services.matcher.name_groups build/rigour/rigour-*.whl
 
 clean-broker:
 	-$(RELAY) kafka down

@@ -36,7 +36,7 @@ from services.common.settings import REPO_ROOT, CommonSettings
 from services.common.topics import apply_catalogue, load_catalogue
 from services.ingest.domain.agencies import hash_key
 from services.ingest.synthetic import make_event
-from tests.conftest import free_port, local_broker_settings
+from tests.support.broker import free_port, local_broker_settings
 
 KEY = "bench-key-0123456789abcdef"
 FIXED_RATE = 500

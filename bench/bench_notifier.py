@@ -40,9 +40,9 @@ from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
 from services.demo.directory import service_secrets
 from services.notifier.settings import NotifierSettings
-from tests.peers.notifier_data import make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import write_directory
 from tests.peers.webhook_receiver import Delivery, WebhookReceiver
+from tests.support.notifier_data import make_alert, secret_for, standard_directory
+from tests.support.notifier_harness import write_directory
 
 HEALTHY = ("KAZ-NCB", "UZB-NCB")
 DEFAULT_CLIENT = NotifierSettings.model_fields["notifier_webhook_client"].default

@@ -82,13 +82,65 @@ def alert_topics(urgent: bool) -> tuple[str, ...]:
     return (ALERTS_TOPIC, URGENT_ALERTS_TOPIC) if urgent else (ALERTS_TOPIC,)
 
 
+class How(StrEnum):
+    """How one field compares (``ExplanationItem.how``): the explanation's vocabulary, which the
+    notifier turns into a duty officer's words (services/notifier/domain/words.py). The field
+    stays free text on the wire, so a newer matcher's code never makes an alert unreadable."""
+
+    EXACT = "exact"
+    SAME = "same"
+    TRANSLITERATION = "transliteration"
+    SPELLING_VARIANT = "spelling_variant"
+    KNOWN_VARIANT = "known_variant"  # recorded as one name (Wikidata name groups)
+    ONE_EDIT = "one_edit"
+    SOUNDS_ALIKE = "sounds_alike"
+    TWO_EDITS = "two_edits"
+    GENDER_FORM = "gender_form"
+    SWAPPED_ORDER = "swapped_order"
+    PARTIAL_DATE = "partial_date"
+    PLACEHOLDER_DATE = "placeholder_date"
+    DAY_MONTH_SWAPPED = "day_month_swapped"
+    ONE_DIGIT_DIFFERENT = "one_digit_different"
+    SAME_YEAR_MONTH = "same_year_month"
+    SAME_YEAR = "same_year"
+    DIFFERENT = "different"
+    CONTRADICTS = "contradicts"
+    UNKNOWN = "unknown"
+    ONLY_IN_EVENT = "only_in_event"
+    SAME_NUMBER = "same_number"
+    SAME_NUMBER_OTHER_FORMAT = "same_number_other_format"
+    # field MRZ_FIELD: the name compared is the MRZ's (it differs from the typed one) ...
+    NAME_FROM_MRZ = "name_from_mrz"
+    # ... and the MRZ's check digits do not add up (``event`` names the failed ones)
+    CHECK_DIGIT_FAILED = "check_digit_failed"
+
+
+# Explanation field of what the event's machine-readable zone itself says.
+MRZ_FIELD = "mrz"
+
+
 class ExplanationItem(Model):
     """One field's comparison, in words a duty officer understands."""
 
-    field: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    field: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=100,
+            description=f"The field compared (surname, date_of_birth, ...), or {MRZ_FIELD!r}: "
+            "what the document's machine-readable zone itself says.",
+        ),
+    ]
     event: Annotated[StrictStr, Field(max_length=500)] | None = None
     entry: Annotated[StrictStr, Field(max_length=500)] | None = None
-    how: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    how: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="How the two sides compare: " + ", ".join(How) + ".",
+        ),
+    ]
     score: Score
 
 

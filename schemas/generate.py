@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from schemas.alert import Alert
 from schemas.codec import SCHEMA_HEADER, SCHEMA_VERSIONS
 from schemas.event import Event
+from schemas.intake import RAW_HEADERS
 from schemas.mrz import MrzResult
 from schemas.notification import (
     Acknowledgement,
@@ -126,6 +127,16 @@ def _dead_letter() -> dict[str, Any]:
     return message
 
 
+def _raw_event(key: str) -> dict[str, Any]:
+    """An event as an agency writes it to ingest.raw: signed, in headers, as its agency."""
+    message = _message("raw_event", Event, key)
+    message["headers"]["properties"].update(
+        {name: {"type": "string", "description": text} for name, text in RAW_HEADERS.items()}
+    )
+    message["headers"]["required"] = list(RAW_HEADERS)
+    return message
+
+
 def _channel(spec: Any, message: str, producers: list[str], consumers: list[str]) -> Any:
     config: dict[str, Any] = {
         "cleanup.policy": spec.config["cleanup.policy"].split(","),
@@ -175,8 +186,10 @@ def asyncapi(catalogue: Catalogue) -> dict[str, Any]:
                 }
     messages = {"dead_letter": _dead_letter()}
     for message, key, _p, _c in TOPICS.values():
-        model = Event if message == "raw_event" else MODELS[message]
-        messages.setdefault(message, _message(message, model, key))
+        if message == "raw_event":
+            messages.setdefault(message, _raw_event(key))
+        else:
+            messages.setdefault(message, _message(message, MODELS[message], key))
     return {
         "asyncapi": "3.0.0",
         "info": {

@@ -142,10 +142,14 @@ def _clean(text: str) -> str:
     return (_SPACES.sub(" ", spaced) if "  " in spaced else spaced).strip()
 
 
-def _names(reader: _Reader, zone: str) -> None:
+def _split_names(zone: str) -> tuple[str, str | None]:
+    """(surname, given names) of a name zone: primary and secondary identifier split at ``<<``."""
     surname, _, given = zone.partition("<<")
-    reader.fields["surname"] = _clean(surname)
-    reader.fields["given_names"] = _clean(given) or None
+    return _clean(surname), _clean(given) or None
+
+
+def _names(reader: _Reader, zone: str) -> None:
+    reader.fields["surname"], reader.fields["given_names"] = _split_names(zone)
     if not zone.endswith("<"):
         reader.warn("names", "name zone is full: the name may be truncated")
 
@@ -282,8 +286,7 @@ def _read_two_line(reader: _Reader, l1: str, l2: str, fmt: MrzFormat) -> None:
 def _read_fra_id(reader: _Reader, l1: str, l2: str) -> None:
     reader.fields["document_code"] = l1[0:2]
     reader.fields["issuing_state"] = "FRA"
-    reader.fields["surname"] = _clean(l1[5:30])
-    reader.fields["given_names"] = _clean(l2[13:27]) or None
+    reader.fields["surname"], reader.fields["given_names"] = _fra_id_names(l1, l2)
     reader.fields["optional_data"] = _optional(l1[30:36])
     reader.fields["document_number"] = l2[0:12].strip("<")
     reader.verify("document_number", l2[0:12], l2[12])
@@ -291,6 +294,10 @@ def _read_fra_id(reader: _Reader, l1: str, l2: str) -> None:
     _dates(reader, l2[27:33], None)
     _sex(reader, l2[34])
     reader.verify("composite", l1 + l2[0:35], l2[35])
+
+
+def _fra_id_names(l1: str, l2: str) -> tuple[str, str | None]:
+    return _clean(l1[5:30]), _clean(l2[13:27]) or None
 
 
 def detect_format(lines: list[str]) -> MrzFormat | None:
@@ -329,3 +336,28 @@ def read_mrz(lines: list[str] | tuple[str, ...], today: dt.date | None = None) -
     else:
         _read_two_line(reader, cleaned[0], cleaned[1], fmt)
     return reader.result()
+
+
+_NAME_ZONE = re.compile(r"[A-Z<]*")
+
+
+def read_mrz_name(lines: list[str] | tuple[str, ...]) -> tuple[str, str | None] | None:
+    """(surname, given names) as ``read_mrz`` reads them, and nothing else of the zone: the
+    matcher screens the name of every event's MRZ, so it must cost little. None when the lines
+    are no layout this reader knows, or when the name zone holds anything but A-Z and ``<``
+    (an OCR slip such as ``M4RCHAND`` is no name to screen).
+
+    The name is as the document prints it: transliterated to A-Z by ICAO 9303 rules and, when
+    the zone is full, possibly truncated.
+    """
+    cleaned = [line.strip() for line in lines if line.strip()]
+    fmt = detect_format(cleaned)
+    if fmt is None:
+        return None
+    if fmt is MrzFormat.FRA_ID:
+        first, second = cleaned[0][5:30], cleaned[1][13:27]
+        if not (_NAME_ZONE.fullmatch(first) and _NAME_ZONE.fullmatch(second)):
+            return None
+        return _fra_id_names(cleaned[0], cleaned[1])
+    zone = cleaned[2] if fmt is MrzFormat.TD1 else cleaned[0][5:]
+    return _split_names(zone) if _NAME_ZONE.fullmatch(zone) else None

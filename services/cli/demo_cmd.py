@@ -29,14 +29,16 @@ def init(
     sltd: int = typer.Option(5000, min=0, help="Stolen/lost document entries."),
     seed: int = typer.Option(7, help="Seed of the demo watchlist."),
 ) -> None:
-    """Write demo-watchlist.jsonl, contact-points.yaml, agencies.yaml and api-keys.json."""
+    """Write demo-watchlist.jsonl, contact-points.yaml, agencies.yaml, api-keys.json and
+    intake-secrets.json."""
     spec = WatchlistSpec(persons=persons, sltd=sltd, seed=seed)
     summary = init_demo(directory, receiver_url, spec)
     paths = DemoPaths(directory)
     sys.stderr.write(
         f"demo: watchlist {paths.watchlist}, contact points {paths.contact_points} "
         f"(RELAY_NOTIFIER_DIRECTORY_PATH), agencies {paths.agencies} "
-        f"(RELAY_INGEST_AGENCIES_FILE), API keys {paths.api_keys} (mode 0600)\n"
+        f"(RELAY_INGEST_AGENCIES_FILE), API keys {paths.api_keys}, intake secrets "
+        f"{paths.intake_secrets} (all three mode 0600)\n"
     )
     sys.stdout.write(orjson.dumps(dataclasses.asdict(summary)).decode() + "\n")
 

@@ -6,9 +6,10 @@ import sys
 
 import typer
 
+from schemas.intake import new_secret
 from services.ingest.domain.agencies import hash_key, new_key
 
-app = typer.Typer(no_args_is_help=True, help="Ingest: API keys for border agencies.")
+app = typer.Typer(no_args_is_help=True, help="Ingest: API keys and intake secrets of agencies.")
 
 
 @app.command("hash-key")
@@ -20,3 +21,10 @@ def hash_key_command(
         key = new_key()
         sys.stderr.write(f"new API key (hand it to the agency, store it nowhere else): {key}\n")
     sys.stdout.write(f"      - {hash_key(key)}\n")
+
+
+@app.command("intake-secret")
+def intake_secret_command() -> None:
+    """Print a new intake_secrets line for the agencies file: the agency signs its records on
+    ingest.raw with it (schemas/intake.py). Hand it over, keep it in the file only."""
+    sys.stdout.write(f"      - {new_secret()}\n")

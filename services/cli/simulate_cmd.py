@@ -19,7 +19,13 @@ import typer
 
 from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
-from services.demo.directory import API_KEYS_FILE, DEFAULT_DIR, WATCHLIST_FILE, load_api_keys
+from services.demo.directory import (
+    API_KEYS_FILE,
+    DEFAULT_DIR,
+    INTAKE_SECRETS_FILE,
+    WATCHLIST_FILE,
+    load_api_keys,
+)
 from services.demo.send import KafkaSink, Pace, Run, Sink, with_http
 from services.demo.simulate import Generated, SimulationSpec, Simulator
 
@@ -76,6 +82,8 @@ def _recorder(out: IO[bytes] | None) -> Any:
 
 
 async def _run(run: Run, target: Target, url: str, keys: dict[str, str]) -> float:
+    """``keys``: agency id -> API key (http) or intake secret (kafka)."""
+
     async def use(sink: Sink) -> float:
         return await run.run(sink)
 
@@ -83,7 +91,15 @@ async def _run(run: Run, target: Target, url: str, keys: dict[str, str]) -> floa
         return await with_http(url, keys, use, run.pace.concurrency)
     settings = CommonSettings()
     async with make_producer(settings, linger_ms=5) as producer:
-        return await use(KafkaSink(producer, settings.topic("ingest.raw")))
+        return await use(KafkaSink(producer, settings.topic("ingest.raw"), keys))
+
+
+def _credentials(path: Path, agency: str | None, one: str | None) -> dict[str, str]:
+    """agency id -> API key (http) or intake secret (kafka): ``one`` for ``agency``, else
+    what the demo file at ``path`` holds (nothing when there is none)."""
+    if agency is not None and one is not None:
+        return {agency: one}
+    return load_api_keys(path) if path.exists() else {}
 
 
 def simulate(  # typer options are keyword arguments by nature
@@ -96,8 +112,16 @@ def simulate(  # typer options are keyword arguments by nature
     target: Target = typer.Option(Target.HTTP, help="http (ingest API) or kafka (ingest.raw)."),
     url: str = typer.Option("http://127.0.0.1:8080", help="Ingest base URL."),
     api_key: str | None = typer.Option(None, help="One API key for every event (with --agency)."),
-    agency: str | None = typer.Option(None, help="reported_by for every event (with --api-key)."),
+    intake_secret: str | None = typer.Option(
+        None, help="One intake secret (whsec_...) signing every record (kafka, with --agency)."
+    ),
+    agency: str | None = typer.Option(
+        None, help="reported_by for every event (with --api-key or --intake-secret)."
+    ),
     keys: Path = typer.Option(DEFAULT_DIR / API_KEYS_FILE, help="Demo API keys (relay demo init)."),
+    intake_secrets: Path = typer.Option(
+        DEFAULT_DIR / INTAKE_SECRETS_FILE, help="Demo intake secrets (kafka; relay demo init)."
+    ),
     watchlist: Path | None = typer.Option(DEFAULT_DIR / WATCHLIST_FILE, help="Demo watchlist."),
     seed: int = typer.Option(1, help="Random seed: the same seed gives the same travellers."),
     batch_size: int = typer.Option(100, min=1, max=500, help="Events per HTTP batch."),
@@ -117,10 +141,14 @@ def simulate(  # typer options are keyword arguments by nature
         garbage=target is Target.KAFKA,
     )
     sim = Simulator(spec, entries)
-    agency_keys = load_api_keys(keys) if keys.exists() else {}
-    if api_key is not None:
+    http = target is Target.HTTP
+    one = api_key if http else intake_secret
+    if one is not None:
         agency = agency or "DEMO-SIMULATOR"
-        agency_keys = {agency: api_key}
+    agency_keys = _credentials(keys if http else intake_secrets, agency, one)
+    if not http and not agency_keys:
+        sys.stderr.write(f"simulate: no intake secrets in {intake_secrets}: nothing signs\n")
+        raise typer.Exit(2)
     out = record.open("wb") if record is not None else None
     try:
         pace = Pace(

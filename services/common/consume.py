@@ -39,7 +39,7 @@ REWIND_BACKOFF = UNTIL_STORED
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[Sequence[Awaitable[Any]]]]
 # Runs once per batch after every record's handler and before the commit (batch-wide work).
 BatchHook = Callable[[], Awaitable[Sequence[Awaitable[Any]]]]
-# Told each record's fate (a service's metrics: dead letters, drops).
+# Told each record's fate (dead letters are counted by the wrapper itself, ``fate``).
 FateHook = Callable[[Fate], None]
 Batch = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 Offsets = dict[TopicPartition, int]

@@ -4,6 +4,9 @@ It is the only place in the code base that catches broad exceptions: an unexpect
 handler dead-letters the record (with the exception class as the reason) instead of crashing
 the consumer or stalling its partition. Transient errors are retried with backoff up to a
 limit, then dead-lettered too, so a poison record never blocks the records behind it.
+
+Every dead letter written here is counted in ``relay_dead_letters_total{service,topic}`` (the
+topic it was read from) once the broker stored it, so no consumer can leave one uncounted.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
 from services.common.errors import DropError, PermanentError, TransientError
 from services.common.logging import get_logger
+from services.common.metrics import Metrics, process_metrics
 
 log = get_logger(__name__)
 
@@ -110,12 +114,23 @@ def dead_letter_headers(
 
 @dataclass
 class FateWrapper:
-    """Runs a handler for one record and settles its fate; never raises for the record."""
+    """Runs a handler for one record and settles its fate; never raises for the record.
+
+    ``metrics``: where its dead letters are counted; by default the process's standard series
+    (ingest, the notifier). The matcher, which exports a registry of its own, passes its own.
+    """
 
     service: str
     producer: Sender
     dead_letter_topic: str
     retry: RetryPolicy = RetryPolicy()
+    metrics: Metrics | None = None
+    _counted: Metrics = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._counted = self.metrics or process_metrics(self.service)
+        if self._counted.service != self.service:
+            raise ValueError(f"metrics of {self._counted.service!r} for {self.service!r}")
 
     async def run(self, record: RecordLike, handler: Callable[[], Awaitable[None]]) -> Fate:
         attempt = 0
@@ -157,6 +172,7 @@ class FateWrapper:
         await self.producer.send_and_wait(
             self.dead_letter_topic, record.value, key=record.key, headers=headers
         )
+        self._counted.dead_lettered(record.topic)  # stored: a failed write is not one
         log.warning(
             "record.dead_lettered", reason=reason, field=field, dlq=self.dead_letter_topic,
             **_where(record),

@@ -8,6 +8,7 @@ detached with a pid file in its data directory, so ``relay kafka down`` can stop
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -74,6 +75,9 @@ class LocalBroker:
         self.data_dir = settings.kafka_local_data_dir.resolve()
         self.cache_dir = settings.kafka_local_cache_dir.resolve()
         self.bootstrap = f"127.0.0.1:{self.port}"
+        # The broker outlives start(); its Popen is kept so that it is not collected while the
+        # broker runs (Python warns "subprocess is still running"). stop and kill reap it by pid.
+        self._process: subprocess.Popen[bytes] | None = None
 
     # -- files -----------------------------------------------------------------------------
     @property
@@ -228,6 +232,7 @@ class LocalBroker:
                 command, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
+        self._process = process
         self.pid_file.write_text(str(process.pid))
         try:
             asyncio.run(self.wait_ready(self.settings.kafka_local_start_timeout_s, process))
@@ -275,6 +280,7 @@ class LocalBroker:
             os.kill(pid, signal.SIGKILL)
             _wait_for_exit(pid, 10)
         self.pid_file.unlink(missing_ok=True)
+        self._forget_process()
         return True
 
     def kill(self) -> None:
@@ -283,6 +289,14 @@ class LocalBroker:
         if pid is not None:
             os.kill(pid, signal.SIGKILL)
             _wait_for_exit(pid, 10)
+            self._forget_process()
+
+    def _forget_process(self) -> None:
+        """Tell the Popen its process is gone: reaped by pid, it would still think it runs."""
+        if self._process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=1)
+            self._process = None
 
     def log_tail(self, lines: int = 30) -> str:
         if not self.log_file.exists():

@@ -13,29 +13,21 @@ from collections.abc import Callable, Iterable
 from contextlib import AsyncExitStack
 
 from aiokafka.errors import KafkaError
-from prometheus_client import Gauge
 
 from services.common.kafka import described_partitions, make_admin, make_consumer
 from services.common.logging import get_logger
+from services.common.metrics import process_metrics
 from services.common.settings import CommonSettings
 
 log = get_logger(__name__)
 
 LagSink = Callable[[Iterable[tuple[str, int, int]]], None]
 
-# For services that export through the process-wide default registry (ingest, notifier);
-# the matcher's ``Metrics`` object carries its own gauge of the same name.
-_PROCESS_LAG = Gauge(
-    "relay_consumer_lag", "Records behind the end of a partition", ["service", "topic", "partition"]
-)
-
 
 def process_lag_sink(service: str) -> LagSink:
-    def sink(lags: Iterable[tuple[str, int, int]]) -> None:
-        for topic, partition, lag in lags:
-            _PROCESS_LAG.labels(service, topic, str(partition)).set(lag)
-
-    return sink
+    """For services that export the process's default registry (ingest, notifier); the
+    matcher passes its own ``Metrics.set_lag``."""
+    return process_metrics(service).set_lag
 
 
 class LagProbe:

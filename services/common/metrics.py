@@ -6,6 +6,7 @@ Usage::
 
     metrics = Metrics(service="matcher")            # one per process; its own registry
     metrics.events_in.labels(service="matcher", topic=topic).inc()
+    STANDARD = process_metrics("notifier")          # or: the process's default registry
     with metrics.match_latency.time():
         ...
     metrics.alerts.labels(list="red_notice", band="strong").inc()
@@ -14,7 +15,10 @@ Usage::
     server.stop()
 
 Services with an HTTP server answer ``/metrics`` on it instead (``health.ops_app`` for the
-matcher) rather than serving a port of their own.
+matcher) rather than serving a port of their own. The matcher exports a ``Metrics`` of its own
+(tests run many matchers in one process); ingest and the notifier export the default registry
+(``generate_latest()``) and take the same series from ``process_metrics``, so every series is
+declared once, here.
 
 Metric names (all carry the ``relay_`` prefix; counters end in ``_total`` when exposed):
 
@@ -25,7 +29,9 @@ Metric names (all carry the ``relay_`` prefix; counters end in ``_total`` when e
 - ``relay_deliveries_total{channel,outcome}``, ``relay_delivery_retries_total{channel}``
 - ``relay_circuit_state{endpoint}`` (0 closed, 1 half-open, 2 open)
 - ``relay_consumer_lag{service,topic,partition}`` (gauge, records)
-- ``relay_dead_letters_total{service,topic}``
+- ``relay_dead_letters_total{service,topic}``: ``topic`` is the one the record was read from
+  (the notifier's undeliverable alerts: its alerts topic); counted by ``fate.FateWrapper``
+  and the notifier's ``writer.Writer.dead_letter``, where dead letters are written
 - ``relay_events_by_agency_total{agency}`` and ``relay_last_event_timestamp_seconds{agency}``
   (ingest: lets an alert say an agency has gone silent)
 
@@ -34,6 +40,8 @@ Labels stay low-cardinality: never an event id, a name or a document number.
 
 from __future__ import annotations
 
+import copy
+import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -41,7 +49,7 @@ from enum import IntEnum
 from typing import TypeVar, cast
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import start_http_server
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -106,6 +114,12 @@ class Metrics:
             "When the last event of an agency was accepted (epoch s)", ["agency"],
             registry=r)  # fmt: skip
 
+    def for_service(self, service: str) -> Metrics:
+        """The same series (same registry, nothing declared again) reported as ``service``."""
+        view = copy.copy(self)
+        view.service = service
+        return view
+
     def event_in(self, topic: str, count: int = 1) -> None:
         self.events_in.labels(service=self.service, topic=topic).inc(count)
 
@@ -113,7 +127,8 @@ class Metrics:
         self.events_out.labels(service=self.service, topic=topic).inc(count)
 
     def dead_lettered(self, topic: str) -> None:
-        self.dead_letters.labels(service=self.service, topic=topic).inc()
+        """One record written to a dead-letter topic; ``topic``: where it was read from."""
+        child(self.dead_letters, self.service, topic).inc()
 
     def validation_failed(self, reason: str) -> None:
         self.validation_failures.labels(service=self.service, reason=reason).inc()
@@ -130,6 +145,18 @@ class Metrics:
 
     def set_circuit(self, endpoint: str, state: CircuitState) -> None:
         self.circuit_state.labels(endpoint=endpoint).set(int(state))
+
+
+def process_metrics(service: str) -> Metrics:
+    """The standard series on the process's default registry, as ``service`` reports them:
+    for services that export that registry (ingest, the notifier) and the code they share
+    (consumer lag, dead letters). Declared at the first call, once per process."""
+    return _process_series().for_service(service)
+
+
+@functools.cache
+def _process_series() -> Metrics:
+    return Metrics(service="", registry=REGISTRY)
 
 
 @dataclass

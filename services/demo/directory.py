@@ -1,4 +1,5 @@
-"""The demo run directory: contact points, agencies with their API keys, and the watchlist.
+"""The demo run directory: contact points, agencies with their API keys and intake secrets
+(which sign their records on ``ingest.raw``), and the watchlist.
 
 The contact-point directory is the notifier's format (``services.notifier.domain.directory``)
 and the agencies file is ingest's (``services.ingest.domain.agencies``); both are validated
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 import yaml
 
+from schemas.intake import new_secret as new_intake_secret
 from services.demo.posts import COUNTRIES, Kind, Post
 from services.demo.simulate import reporter
 from services.demo.watchlist_gen import WatchlistSpec, generate
@@ -30,6 +32,7 @@ WATCHLIST_FILE = "demo-watchlist.jsonl"
 CONTACT_POINTS_FILE = "contact-points.yaml"
 AGENCIES_FILE = "agencies.yaml"
 API_KEYS_FILE = "api-keys.json"
+INTAKE_SECRETS_FILE = "intake-secrets.json"
 SECRETS_FILE = "service-secrets.json"
 # The signing keys the services refuse to start without; generated, never built in.
 SERVICE_SECRETS = ("RELAY_NOTIFIER_LINK_SECRET", "RELAY_NOTIFIER_SESSION_SECRET")
@@ -71,6 +74,10 @@ class DemoPaths:
     @property
     def api_keys(self) -> Path:
         return self.root / API_KEYS_FILE
+
+    @property
+    def intake_secrets(self) -> Path:
+        return self.root / INTAKE_SECRETS_FILE
 
 
 def new_secret() -> str:
@@ -120,8 +127,8 @@ def agency_ids() -> dict[str, str]:
     return ids
 
 
-def build_agencies(keys: dict[str, str]) -> dict[str, Any]:
-    """Ingest's agencies file for the demo keys (agency id -> plaintext key)."""
+def build_agencies(keys: dict[str, str], intake: dict[str, str]) -> dict[str, Any]:
+    """Ingest's agencies file for the demo keys and intake secrets (agency id -> each)."""
     countries = agency_ids()
     raw = {
         "agencies": [
@@ -129,6 +136,7 @@ def build_agencies(keys: dict[str, str]) -> dict[str, Any]:
                 "id": agency,
                 "countries": [countries[agency]],
                 "key_sha256": [hash_key(key)],
+                "intake_secrets": [intake[agency]] if agency in intake else [],
                 "rate_per_s": DEMO_RATE_PER_S,
                 "burst": DEMO_RATE_PER_S * 2,
             }
@@ -165,8 +173,11 @@ def init_demo(root: Path, receiver_url: str, spec: WatchlistSpec) -> InitSummary
     directory = build_directory(receiver_url)
     _write_private(paths.contact_points, yaml.safe_dump(directory, sort_keys=False))
     keys = {agency: new_key() for agency in agency_ids()}
-    paths.agencies.write_text(yaml.safe_dump(build_agencies(keys), sort_keys=False), "utf-8")
+    intake = {agency: new_intake_secret() for agency in keys}
+    # The agencies file holds the intake secrets in clear (ingest must verify with them).
+    _write_private(paths.agencies, yaml.safe_dump(build_agencies(keys, intake), sort_keys=False))
     _write_private(paths.api_keys, json.dumps(keys, indent=2) + "\n")
+    _write_private(paths.intake_secrets, json.dumps(intake, indent=2) + "\n")
     service_secrets(root)
     return InitSummary(
         str(root), len(entries), len(directory["contact_points"]), len(keys), str(paths.api_keys)
@@ -189,7 +200,8 @@ def service_secrets(root: Path) -> dict[str, str]:
 
 
 def load_api_keys(path: Path) -> dict[str, str]:
-    """agency id -> plaintext key, as ``init_demo`` wrote them."""
+    """agency id -> plaintext key (or, from intake-secrets.json, intake secret), as
+    ``init_demo`` wrote them."""
     raw = json.loads(path.read_text("utf-8"))
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise ValueError(f"{path}: expected a JSON object of agency id -> key")

@@ -14,9 +14,8 @@ from typing import Any, Protocol
 import httpx
 import orjson
 
+from schemas.intake import signed_headers
 from services.demo.simulate import Generated
-
-H_AGENCY = "relay-agency"  # ingest.raw names the sending agency in this header
 
 
 @dataclass
@@ -112,18 +111,23 @@ class HttpSink:
 
 @dataclass
 class KafkaSink:
+    """Signs each record as its agency (``schemas.intake``): ingest refuses unsigned ones."""
+
     producer: Any  # AIOKafkaProducer
     topic: str
+    secrets: dict[str, str]  # agency id -> intake secret
 
     async def send(self, agency: str, batch: list[Generated]) -> Tally:
+        secret = self.secrets.get(agency)
+        if secret is None:  # nothing to sign with: not sent, counted as errors
+            return Tally(sent=len(batch), errors=len(batch))
         futures = []
+        now = int(time.time())
         for item in batch:
             key = item.event_id.encode() if item.event_id else None
-            futures.append(
-                await self.producer.send(
-                    self.topic, _json(item), key=key, headers=[(H_AGENCY, agency.encode())]
-                )
-            )
+            value = _json(item)
+            headers = signed_headers(agency, secret, key, value, now)
+            futures.append(await self.producer.send(self.topic, value, key=key, headers=headers))
         outcomes = await asyncio.gather(*futures, return_exceptions=True)
         failed = sum(1 for o in outcomes if isinstance(o, BaseException))
         return Tally(sent=len(batch), accepted=len(batch) - failed, errors=failed)

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from schemas.errors import describe_errors
 from services.common.logging import get_logger
 from services.ingest.domain.agencies import AgencyDirectory
 from services.ingest.errors import AgenciesFileError
@@ -22,8 +23,22 @@ def load_agencies(path: Path) -> AgencyDirectory:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return AgencyDirectory.model_validate(raw)
-    except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
+    except ValidationError as exc:
+        # Paths and messages only: pydantic's own text quotes the input, intake secrets too.
+        problems = "; ".join(f"{e['field']}: {e['message']}" for e in describe_errors(exc))
+        raise AgenciesFileError(f"{path}: ValidationError: {problems[:500]}") from None
+    except yaml.YAMLError as exc:
+        raise AgenciesFileError(f"{path}: YAMLError: {_yaml_problem(exc)}") from None
+    except (OSError, ValueError) as exc:
         raise AgenciesFileError(f"{path}: {type(exc).__name__}: {str(exc)[:500]}") from exc
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What and where, without PyYAML's quote of the offending line (it may hold a secret)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"{exc.problem} at line {mark.line + 1}, column {mark.column + 1}"
+    return type(exc).__name__
 
 
 def _signature(path: Path) -> _Signature | None:

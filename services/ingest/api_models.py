@@ -66,12 +66,6 @@ class BatchResult(BaseModel):
     results: list[ItemResult]
 
 
-class Health(BaseModel):
-    status: Literal["ok", "ready", "not_ready"]
-    kafka: bool | None = None
-    raw_intake: str | None = None
-
-
 def _close_objects(schema: dict[str, Any]) -> None:
     """The HTTP intake rejects unknown fields; say so in the schema too."""
     if schema.get("type") == "object" and "properties" in schema:

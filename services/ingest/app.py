@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect
 from services.common import gcpolicy
 from services.common.consume import ConsumeLoop
 from services.common.fate import FateWrapper
+from services.common.health import KAFKA_CONNECTED, Readiness, broker_probe, health_router
 from services.common.http_server import client_gone, metrics_allowed
 from services.common.kafka import make_consumer, make_producer
 from services.common.lag import report_lag
@@ -29,8 +30,8 @@ from services.ingest.domain.recent import RecentIds
 from services.ingest.handlers import SECURITY, HttpProblem, documented_routes, router
 from services.ingest.middleware import RequestMetrics
 from services.ingest.publisher import Publisher
-from services.ingest.raw import RawIntake
-from services.ingest.runtime import Limiter, Readiness, Runtime
+from services.ingest.raw import RawIntake, signature_window
+from services.ingest.runtime import Limiter, Runtime
 from services.ingest.settings import IngestSettings
 
 log = get_logger(__name__)
@@ -81,11 +82,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         agencies=agencies,
         limiter=Limiter(settings),
         publisher=publisher,
-        readiness=Readiness(producer, settings.ingest_ready_cache_s),
     )
+    broker = broker_probe(producer, settings.ingest_ready_cache_s)
+    app.state.readiness.watch(KAFKA_CONNECTED, broker)
     lag_task = None
     if settings.ingest_raw_enabled:
-        rt.raw_task = asyncio.create_task(_run_raw_intake(settings, RawIntake(agencies, publisher)))
+        intake = RawIntake(agencies, publisher, signature_window(settings))
+        rt.raw_task = asyncio.create_task(_run_raw_intake(settings, intake))
         group = settings.group(settings.ingest_raw_group)
         lag_task = asyncio.create_task(
             report_lag(settings, group, [settings.topic("ingest.raw")], metrics.set_lag)
@@ -105,20 +108,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("ingest.stopped")
 
 
-def _openapi(app: FastAPI, settings: IngestSettings) -> dict[str, Any]:
+def _openapi(app: FastAPI, settings: IngestSettings, health: APIRouter) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title,
             version=app.version,
             description=app.description,
             # This app's own routes (/metrics) follow the router's, as when it was included.
-            routes=[*documented_routes(), *(r for r in app.routes if isinstance(r, APIRoute))],
+            routes=[*documented_routes(), *health.routes, *_own_routes(app)],
         )
         components = schema.setdefault("components", {})
         components.setdefault("schemas", {}).update(event_input_schemas(settings.ingest_batch_max))
         components.setdefault("securitySchemes", {}).update(SECURITY.schemes)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _facts(app: FastAPI) -> dict[str, str]:
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    return {"raw_intake": runtime.raw_state() if runtime else "starting"}
+
+
+def _own_routes(app: FastAPI) -> list[APIRoute]:
+    """Routes declared on the app itself (/metrics); included routers are listed apart."""
+    return [route for route in app.routes if isinstance(route, APIRoute)]
 
 
 def create_app(settings: IngestSettings, *, settle_heap: bool = False) -> FastAPI:
@@ -134,7 +147,10 @@ def create_app(settings: IngestSettings, *, settle_heap: bool = False) -> FastAP
     )
     app.state.settings = settings
     app.state.settle_heap = settle_heap
+    app.state.readiness = readiness = Readiness()
     app.include_router(router)
+    health = health_router(readiness, lambda: _facts(app), documented=True)
+    app.include_router(health)
     app.add_middleware(RequestMetrics)
 
     async def problem(_request: Request, exc: Exception) -> Response:
@@ -154,5 +170,5 @@ def create_app(settings: IngestSettings, *, settle_heap: bool = False) -> FastAP
             return Response("a metrics token is required", 401)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, settings, health)  # type: ignore[method-assign]
     return app

@@ -18,7 +18,6 @@ from services.common.logging import get_logger
 from services.ingest.api_models import (
     Accepted,
     BatchResult,
-    Health,
     Problem,
     request_body,
     security_requirements,
@@ -208,24 +207,6 @@ async def post_event(request: Request) -> Response:
 
 
 _serve_plainly("/v1/events")
-
-
-@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
-async def healthz() -> Health:
-    return Health(status="ok")
-
-
-@router.get(
-    "/readyz",
-    response_model=Health,
-    responses={503: {"model": Health, "description": "Kafka unreachable"}},
-    summary="Readiness: the broker answers a metadata request (checked at most once a second)",
-)
-async def readyz(request: Request) -> Response:
-    rt = runtime(request)
-    ready = await rt.readiness.check()
-    body = Health(status="ready" if ready else "not_ready", kafka=ready, raw_intake=rt.raw_state())
-    return Response(body.model_dump_json(), 200 if ready else 503, media_type=JSON)
 
 
 def _batch_items(raw: Any, batch_max: int) -> list[Any]:

@@ -12,8 +12,11 @@ Standard series from ingest (``service="ingest"``):
 - ``relay_events_out_total{topic="events"}``: events accepted onto the ``events.*`` topics.
 - ``relay_validation_failures_total{reason}``: ``rejected`` (422), ``forbidden`` (403) and
   ``dead_lettered`` (a raw record that failed validation).
-- ``relay_dead_letters_total{topic="ingest.raw"}``: raw records sent to ``ingest.raw.dlq``,
-  labelled with the topic they came from.
+- ``relay_dead_letters_total{topic}``: raw records sent to ``ingest.raw.dlq`` for any reason
+  (unsigned, not JSON, invalid), labelled with the topic read (``ingest.raw`` as the broker
+  names it); counted by the fate wrapper that writes them.
+
+The standard series are declared once, in services/common/metrics.py (``process_metrics``).
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from collections.abc import Iterable
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.common.lag import process_lag_sink
-from services.common.metrics import child
+from services.common.metrics import child, process_metrics
 
 SERVICE = "ingest"
+STANDARD = process_metrics(SERVICE)
 # Intake -> the ``topic`` label of the standard series (unprefixed catalogue names).
 SOURCES = {"http": "http", "kafka": "ingest.raw"}
 FAILURES = frozenset({"rejected", "forbidden", "dead_lettered"})
@@ -36,14 +40,9 @@ INGEST_EVENTS = Counter(
     "unavailable, rate_limited, dead_lettered)",
     ["intake", "outcome"],
 )
-EVENTS_IN = Counter("relay_events_in", "Records consumed or accepted", ["service", "topic"])
-EVENTS_OUT = Counter("relay_events_out", "Records produced", ["service", "topic"])
-VALIDATION_FAILURES = Counter(
-    "relay_validation_failures", "Records rejected by validation", ["service", "reason"]
-)
-DEAD_LETTERS = Counter(
-    "relay_dead_letters", "Records sent to a dead-letter topic", ["service", "topic"]
-)
+EVENTS_IN = STANDARD.events_in
+EVENTS_OUT = STANDARD.events_out
+VALIDATION_FAILURES = STANDARD.validation_failures
 REQUESTS = Histogram(
     "relay_ingest_request_seconds",
     "HTTP request latency by endpoint and status",
@@ -52,12 +51,9 @@ REQUESTS = Histogram(
 )
 IN_FLIGHT = Gauge("relay_ingest_in_flight_events", "Events produced, not yet acknowledged")
 FLAGS = Counter("relay_ingest_field_flags_total", "Fields flagged during normalisation", ["field"])
-READY = Gauge("relay_ingest_ready", "1 when the broker answered the last readiness check")
 # Per agency (a bounded set, from the agencies file): lets an alert say an agency went silent.
-BY_AGENCY = Counter("relay_events_by_agency", "Events accepted per agency", ["agency"])
-LAST_EVENT = Gauge(
-    "relay_last_event_timestamp_seconds", "When an agency's last event was accepted", ["agency"]
-)
+BY_AGENCY = STANDARD.events_by_agency
+LAST_EVENT = STANDARD.last_event
 
 
 def set_lag(lags: Iterable[tuple[str, int, int]]) -> None:
@@ -97,8 +93,6 @@ class _Outcome:
             children.append(EVENTS_OUT.labels(SERVICE, "events"))
         if self.outcome in FAILURES:
             children.append(VALIDATION_FAILURES.labels(SERVICE, self.outcome))
-        if self.outcome == "dead_lettered":
-            children.append(DEAD_LETTERS.labels(SERVICE, source))
         return children
 
     def inc(self, amount: float = 1) -> None:

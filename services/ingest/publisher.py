@@ -24,6 +24,7 @@ from aiokafka.errors import KafkaError
 
 from schemas.codec import schema_header
 from schemas.event import Event
+from schemas.intake import H_AGENCY, H_EVENT_ID
 from services.common.batches import Batches, KeyPartitioner
 from services.common.logging import get_logger
 from services.ingest.domain.intake import Prepared
@@ -33,9 +34,6 @@ from services.ingest.metrics import IN_FLIGHT, agency_accepted
 from services.ingest.settings import IngestSettings
 
 log = get_logger(__name__)
-
-H_AGENCY = "relay-agency"
-H_EVENT_ID = "relay-event-id"
 
 
 class Outcome(StrEnum):

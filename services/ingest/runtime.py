@@ -1,4 +1,4 @@
-"""What the handlers share at run time: agencies, rate limits, the publisher, readiness."""
+"""What the handlers share at run time: agencies, rate limits, the publisher."""
 
 from __future__ import annotations
 
@@ -6,13 +6,9 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
-
 from services.ingest.agencies import AgenciesFile
 from services.ingest.domain.agencies import Agency
 from services.ingest.domain.ratelimit import TokenBucket
-from services.ingest.metrics import READY
 from services.ingest.publisher import Publisher
 from services.ingest.settings import IngestSettings
 
@@ -45,37 +41,11 @@ class Limiter:
 
 
 @dataclass
-class Readiness:
-    """Is the broker reachable? A metadata request, its answer trusted for a second."""
-
-    producer: AIOKafkaProducer
-    ttl_s: float
-    checked_at: float = float("-inf")
-    ready: bool = False
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    async def check(self) -> bool:
-        async with self._lock:  # one probe at a time, however many callers
-            if time.monotonic() - self.checked_at < self.ttl_s:
-                return self.ready
-            try:
-                await asyncio.wait_for(self.producer.client.fetch_all_metadata(), timeout=2.0)
-            except (KafkaError, TimeoutError, OSError):
-                self.ready = False
-            else:
-                self.ready = True
-            self.checked_at = time.monotonic()
-            READY.set(1 if self.ready else 0)
-            return self.ready
-
-
-@dataclass
 class Runtime:
     settings: IngestSettings
     agencies: AgenciesFile
     limiter: Limiter
     publisher: Publisher
-    readiness: Readiness
     raw_task: asyncio.Task[None] | None = None
 
     def raw_state(self) -> str:

@@ -17,7 +17,8 @@ class IngestSettings(CommonSettings):
     ingest_http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on")
     ingest_http_port: int = Field(8080, ge=0, le=65535, description="HTTP API port")
     ingest_agencies_file: Path = Field(
-        EXAMPLE_AGENCIES, description="YAML file of agencies, hashed API keys and countries"
+        EXAMPLE_AGENCIES,
+        description="YAML file of agencies: hashed API keys, intake secrets, countries",
     )
     ingest_batch_max: int = Field(500, ge=1, description="Most events in one batch request")
     ingest_max_event_bytes: int = Field(65_536, ge=1024, description="Body limit of one event")
@@ -46,3 +47,15 @@ class IngestSettings(CommonSettings):
     )
     ingest_raw_enabled: bool = Field(True, description="Consume the ingest.raw Kafka intake")
     ingest_raw_group: str = Field("relay-ingest-raw", description="Consumer group of ingest.raw")
+    ingest_raw_signature_tolerance_s: float = Field(
+        300.0,
+        gt=0,
+        description="How far a raw record's relay-signature-timestamp may lie from the time "
+        "the record was written to ingest.raw",
+    )
+    ingest_raw_replay_window_s: float = Field(
+        604_800.0,
+        gt=0,
+        description="How much older the signature of a record put back by `relay dlq replay` "
+        "may be (ingest.raw.dlq's retention)",
+    )

@@ -33,7 +33,7 @@ from schemas.alert import alert_topics
 from services.common import gcpolicy
 from services.common.batches import Batches, KeyPartitioner
 from services.common.consume import PipelinedLoop
-from services.common.fate import Fate, FateWrapper
+from services.common.fate import FateWrapper
 from services.common.health import KAFKA_CONNECTED, Readiness, ops_app
 from services.common.http_server import BackgroundServer, metrics_allowed
 from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_producer
@@ -45,11 +45,10 @@ from services.matcher.domain import WatchlistIndex
 from services.matcher.handlers import AlertPublisher, EventHandler, EventScreening
 from services.matcher.retro import RetroScreener
 from services.matcher.settings import MatcherSettings
-from services.matcher.watchlist_state import WatchlistState
+from services.matcher.watchlist_state import WATCHLIST_CAUGHT_UP, WatchlistState
 
 log = get_logger(__name__)
 
-WATCHLIST_CAUGHT_UP = "watchlist_caught_up"
 # Records per batch. Commits coalesce behind the loop, so small batches cost little, and an
 # event waits only for the events before it in its batch.
 BATCH_MAX = 100
@@ -94,7 +93,7 @@ class MatcherApp:
         lag = report_lag(s, s.group(s.matcher_group_id), s.event_topics(), self.metrics.set_lag)
         self._spawn(lag, "consumer-lag")
         if s.matcher_retro_enabled:
-            retro = RetroScreener(s, producer, publisher)
+            retro = RetroScreener(s, producer, publisher, self.metrics)
             self._spawn(retro.run(), "retro-screening")
         log.info("matcher.started", engine="batch", port=self.port)
         return self
@@ -107,28 +106,22 @@ class MatcherApp:
         if self.service_process:
             gcpolicy.settle_service_heap()  # the loaded index lives as long as the process
             self._spawn(gcpolicy.collect_periodically("matcher"), "gc")
-        dead_letters = s.topic("events.dlq")
-        fate = FateWrapper("matcher", producer, dead_letters)
+        fate = FateWrapper("matcher", producer, s.topic("events.dlq"), metrics=self.metrics)
         handler = EventHandler(EventScreening(self.index, self.metrics), publisher)
         consumer = make_consumer(
             s, *s.event_topics(), group_id=s.group(s.matcher_group_id), max_poll_records=BATCH_MAX,
             **LOW_LATENCY_FETCH,
         )  # fmt: skip
-
-        def count(outcome: Fate) -> None:
-            if outcome is Fate.DEAD_LETTERED:
-                self.metrics.dead_lettered(dead_letters)
-
         async with consumer:
             loop = PipelinedLoop(
-                consumer, fate, handler, max_records=BATCH_MAX, on_fate=count,
+                consumer, fate, handler, max_records=BATCH_MAX,
                 commit_interval_s=s.matcher_commit_interval_s,
             )  # fmt: skip
             self.readiness.set(WATCHLIST_CAUGHT_UP, True, "index caught up; it keeps reading")
             await loop.run()
 
     def _facts(self) -> dict[str, Any]:
-        return {"watchlist_entries": len(self.index)}  # as the faust engine's /readyz says
+        return {"watchlist_entries": len(self.index)}
 
     def _spawn(self, coro: object, name: str) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]

@@ -29,8 +29,9 @@ from typing import Any
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from schemas.alert import alert_topics
-from services.common.fate import Fate, FateWrapper
+from schemas.alert import ALERTS_TOPIC
+from services.common.fate import FateWrapper
+from services.common.health import KAFKA_CONNECTED, Readiness
 from services.common.kafka import make_producer
 from services.common.lag import report_lag
 from services.common.logging import get_logger
@@ -42,7 +43,7 @@ from services.matcher.handlers import AlertPublisher, EncodedAlert, EventScreeni
 from services.matcher.records import FaustRecord
 from services.matcher.retro import RetroScreener
 from services.matcher.settings import MatcherSettings
-from services.matcher.watchlist_state import WatchlistState
+from services.matcher.watchlist_state import WATCHLIST_CAUGHT_UP, WatchlistState
 
 log = get_logger(__name__)
 
@@ -84,15 +85,15 @@ class Matcher:
         self.started = asyncio.Event()
         self.app = self._build_app()
         self.metrics = Metrics(service="matcher")
+        self.readiness = Readiness(WATCHLIST_CAUGHT_UP)
         self.screening: EventScreening
         self.publisher: AlertPublisher
         self.fate: FateWrapper
         self.retro: RetroScreener | None = None
         self.in_flight = InFlight(MAX_IN_FLIGHT)
-        out = self.metrics.events_out
-        alerts, urgent = (settings.topic(t) for t in alert_topics(urgent=True))
-        self._events_out = out.labels(service="matcher", topic=alerts)
-        self._urgent_out = out.labels(service="matcher", topic=urgent)
+        self._events_out = self.metrics.events_out.labels(
+            service="matcher", topic=settings.topic(ALERTS_TOPIC)
+        )
 
     def _build_app(self) -> faust.App:
         settings = self.settings
@@ -131,9 +132,8 @@ class Matcher:
             return view.json({"status": "ok"})
 
         async def readyz(view: Any, request: Any) -> Any:
-            ready = self.state.ready.is_set()
-            body = {"ready": ready, "watchlist_entries": len(self.index)}
-            return view.json(body, status=200 if ready else 503)
+            status, body = await self.readiness.body(self._facts)
+            return view.json(body, status=status)
 
         async def metrics(view: Any, request: Any) -> Any:
             # aiohttp refuses a charset inside content_type; Prometheus needs only the version.
@@ -143,6 +143,9 @@ class Matcher:
         app.page("/healthz")(healthz)
         app.page("/readyz")(readyz)
         app.page("/metrics")(metrics)
+
+    def _facts(self) -> dict[str, Any]:
+        return {"watchlist_entries": len(self.index)}
 
     async def _report_lag(self) -> None:
         group = self.settings.group(self.settings.matcher_group_id)
@@ -159,14 +162,16 @@ class Matcher:
                 service="matcher",
                 producer=producer,
                 dead_letter_topic=self.settings.topic("events.dlq"),
+                metrics=self.metrics,
             )
             self.started.set()
+            self.readiness.set(KAFKA_CONNECTED, True)
             tasks = [
                 asyncio.create_task(self.state.run(), name="watchlist-state"),
                 asyncio.create_task(self._report_lag(), name="consumer-lag"),
             ]
             if self.settings.matcher_retro_enabled:
-                self.retro = RetroScreener(self.settings, producer, publisher)
+                self.retro = RetroScreener(self.settings, producer, publisher, self.metrics)
                 tasks.append(asyncio.create_task(self.retro.run(), name="retro-screening"))
             try:
                 await asyncio.gather(*tasks)
@@ -182,6 +187,7 @@ class Matcher:
         """
         await self.started.wait()
         await self.state.ready.wait()
+        self.readiness.set(WATCHLIST_CAUGHT_UP, True, "index caught up; it keeps reading")
         try:
             async for batch in stream.noack_take(BATCH_MAX, within=BATCH_WITHIN_S):
                 await self._screen_batch(stream, batch)
@@ -208,9 +214,7 @@ class Matcher:
         child(self.metrics.events_in, "matcher", message.topic).inc()
         found: list[EncodedAlert] = []
         handler = _bind(self.screening, message.value, created_at, found)
-        fate = await self.fate.run(FaustRecord(message), handler)
-        if fate is Fate.DEAD_LETTERED:
-            self.metrics.dead_lettered(self.settings.topic("events.dlq"))
+        await self.fate.run(FaustRecord(message), handler)  # counts its dead letters
         return found
 
     async def _ack_when_stored(
@@ -218,7 +222,6 @@ class Matcher:
     ) -> None:
         await self.publisher.confirm(alerts, futures)
         self._events_out.inc(len(alerts))
-        self._urgent_out.inc(sum(a.urgent for a in alerts))
         for event in events:
             await stream.ack(event)
 

@@ -15,7 +15,6 @@ from (event_id, entry_id), and the notifier de-duplicates by them.
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import KafkaError
-from prometheus_client import Counter
 from pydantic import BaseModel, ValidationError
 
 from schemas.alert import Alert, alert_key, alert_topics, pages
@@ -215,9 +213,8 @@ class EventHandler:
     def __init__(self, screening: EventScreening, publisher: AlertPublisher) -> None:
         self.screening = screening
         self.publisher = publisher
-        out = screening.metrics.events_out
-        self._out = child(out, "matcher", publisher.topic)
-        self._urgent_out = child(out, "matcher", publisher.urgent_topic)
+        # Alerts out, each once: its copy on the urgent topic is not a second alert.
+        self._events_out = child(screening.metrics.events_out, "matcher", publisher.topic)
 
     async def __call__(self, record: ConsumerRecord[bytes, bytes]) -> Sequence[Awaitable[Any]]:
         child(self.screening.metrics.events_in, "matcher", record.topic).inc()
@@ -225,12 +222,10 @@ class EventHandler:
         if not alerts:
             return ()
         futures = await self.publisher.send(alerts)
-        for index, future in enumerate(futures):
-            counter = self._out if index < len(alerts) else self._urgent_out
-            future.add_done_callback(functools.partial(_count_stored, counter))
+        for future in futures[: len(alerts)]:  # ``send``: each alert's own future first
+            future.add_done_callback(self._count_stored)
         return futures
 
-
-def _count_stored(counter: Counter, future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is None:
-        counter.inc()
+    def _count_stored(self, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._events_out.inc()

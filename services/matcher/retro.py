@@ -28,6 +28,7 @@ from services.common.consume import ConsumeLoop
 from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
+from services.common.metrics import Metrics
 from services.matcher.domain import WatchlistIndex, entry_record
 from services.matcher.errors import UnreadableEntry, UnreadableEvent
 from services.matcher.handlers import AlertPublisher, read_event, screen_event
@@ -38,11 +39,16 @@ log = get_logger(__name__)
 
 class RetroScreener:
     def __init__(
-        self, settings: MatcherSettings, producer: AIOKafkaProducer, publisher: AlertPublisher
+        self,
+        settings: MatcherSettings,
+        producer: AIOKafkaProducer,
+        publisher: AlertPublisher,
+        metrics: Metrics,
     ) -> None:
         self.settings = settings
         self.producer = producer
         self.publisher = publisher
+        self.metrics = metrics  # the matcher's: its dead letters are counted there
         self.pending_entries: dict[str, WatchlistEntry] = {}
         self.scans = 0
         self.retro_alerts = 0
@@ -58,6 +64,7 @@ class RetroScreener:
             service="matcher",
             producer=self.producer,
             dead_letter_topic=self.settings.topic("watchlist.entries.dlq"),
+            metrics=self.metrics,
         )
         async with consumer:
             loop = ConsumeLoop(consumer, fate, self.collect, after_batch=self.scan)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
 from schemas.notification import AckKind, Acknowledgement, RevocationKind
+from services.common.health import Readiness, health_router
 from services.common.http_server import client_gone, metrics_allowed
 from services.common.logging import get_logger
 from services.common.settings import CommonSettings
@@ -47,10 +48,6 @@ KINDS = {
 
 class AckBody(BaseModel):
     comment: Annotated[str, Field(max_length=4000)] | None = None
-
-
-class Readiness:
-    ready: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,16 +87,7 @@ def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
     app = FastAPI(title="notice-relay notifier", docs_url=None, redoc_url=None)
     app.add_exception_handler(ClientDisconnect, client_gone)
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    async def readyz(response: Response) -> dict[str, str]:
-        if not readiness.ready:
-            response.status_code = 503
-            return {"status": "starting"}
-        return {"status": "ready"}
+    app.include_router(health_router(readiness))
 
     @app.get("/metrics")
     async def prometheus(authorization: Annotated[str | None, Header()] = None) -> Response:

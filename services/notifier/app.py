@@ -13,13 +13,14 @@ from services.common import gcpolicy
 from services.common.batches import KeyPartitioner
 from services.common.consume import PipelinedLoop
 from services.common.fate import FateWrapper
+from services.common.health import KAFKA_CONNECTED, Readiness, broker_probe
 from services.common.http_server import BackgroundServer
 from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_producer
 from services.common.lag import report_lag
 from services.common.logging import get_logger
 from services.common.tasks import cancel_and_wait
 from services.notifier import metrics
-from services.notifier.api import Access, Readiness, create_api
+from services.notifier.api import Access, create_api
 from services.notifier.channels.base import ChannelSender
 from services.notifier.channels.console import ConsoleChannel
 from services.notifier.channels.email import EmailChannel, SmtpConfig
@@ -47,6 +48,10 @@ POSTERS: dict[str, type[HttpxPoster | AiohttpPoster | LeanPoster]] = {
 }
 LANE_CONCURRENCY = {"httpx": 8, "aiohttp": 32, "lean": 32}
 REVOCATIONS_WAIT_S = 60.0
+READY_CACHE_S = 1.0  # how long /readyz trusts the broker's last answer
+# Readiness conditions besides the broker's: no request may be answered from a half-built
+# inbox, or before a signed-out session or a used link is known to be refused.
+DELIVERIES_REBUILT, REVOCATIONS_READ = "deliveries_rebuilt", "revocations_read"
 
 
 def engine_config(s: NotifierSettings) -> EngineConfig:
@@ -92,7 +97,7 @@ class NotifierApp:
     def __init__(self, settings: NotifierSettings) -> None:
         self.settings = settings
         self.directory = DirectoryFile(settings.notifier_directory_path)
-        self.readiness = Readiness()
+        self.readiness = Readiness(DELIVERIES_REBUILT, REVOCATIONS_READ)
         self.port = settings.notifier_http_port
         self._stack = AsyncExitStack()
         self._tasks: list[asyncio.Task[None]] = []
@@ -112,6 +117,7 @@ class NotifierApp:
         )
         await producer.start()
         stack.push_async_callback(producer.stop)
+        self.readiness.watch(KAFKA_CONNECTED, broker_probe(producer, READY_CACHE_S))
         writer = Writer(producer, s, partitioner)
         await writer.start()
         # After the lanes stop, before the producer: what is on its way, and the states it frees.
@@ -133,6 +139,7 @@ class NotifierApp:
         self._spawn(revocations.run(), "revocations")
         await self._start_http(Access(s, revocations, session_keys(s)))
         await rebuild(self.engine, s)
+        self.readiness.set(DELIVERIES_REBUILT, True, "jobs rebuilt; unfinished ones resumed")
         scheduler.start()
         resumed = self.engine.resume()
         fate = FateWrapper("notifier", producer, s.topic("alerts.dlq"))
@@ -157,7 +164,7 @@ class NotifierApp:
         self._spawn(urgent_lag, "consumer-lag-urgent")
         # A signed-out session or a used link must be refused from the first request on.
         await asyncio.wait_for(revocations.caught_up.wait(), REVOCATIONS_WAIT_S)
-        self.readiness.ready = True
+        self.readiness.set(REVOCATIONS_READ, True, "revoked sessions and used links known")
         log.info("notifier.started", port=self.port, resumed=resumed)
         return self
 
@@ -204,7 +211,7 @@ class NotifierApp:
         self._tasks.append(task)
 
     async def __aexit__(self, *exc: object) -> None:
-        self.readiness.ready = False
+        self.readiness.set(DELIVERIES_REBUILT, False, "stopping")
         await cancel_and_wait(self._tasks)
         await self._stack.aclose()
 

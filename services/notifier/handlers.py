@@ -12,8 +12,10 @@ from schemas.alert import Alert
 from schemas.codec import SchemaVersionError, check_schema_header, decode
 from schemas.watchlist import WatchlistEntry
 from services.common.errors import PermanentError
+from services.common.metrics import child
 from services.notifier.engine import Engine
 from services.notifier.followup import cancel_entry
+from services.notifier.metrics import SERVICE, STANDARD
 
 
 class AlertHandler:
@@ -21,6 +23,7 @@ class AlertHandler:
         self.engine = engine
 
     async def __call__(self, record: ConsumerRecord[bytes, bytes]) -> Sequence[Awaitable[Any]]:
+        child(STANDARD.events_in, SERVICE, record.topic).inc()  # bad records too, as the matcher
         if record.value is None:
             raise PermanentError("empty alert record")
         try:

@@ -5,6 +5,18 @@ the standard series of services/common/metrics.py that deploy/prometheus/rules.y
 deploy/grafana/dashboard.json query: ``relay_deliveries_total{channel,outcome}`` (outcome is
 the attempt's verdict: delivered, retry, permanent) and ``relay_delivery_retries_total{channel}``
 (attempts that will be retried). ``ATTEMPTS.labels(channel, verdict).inc()`` feeds both.
+
+Also standard, from the notifier (``service="notifier"``):
+
+- ``relay_events_in_total{topic}``: alert records consumed, by the topic read (the alerts
+  topic and the urgent one, as the broker names them); ``handlers.AlertHandler`` counts them.
+- ``relay_events_out_total{topic="notifications.deliveries"}``: delivery jobs routed from
+  alerts, one per recipient (``ROUTED.inc(n)`` feeds it and ``relay_notifier_routed_total``).
+- ``relay_dead_letters_total{topic}``: records dead-lettered, by the topic read: bad records
+  on the alerts topics or ``watchlist.entries`` (``fate.FateWrapper``), and alerts whose
+  delivery failed for good (``writer.Writer.dead_letter``, labelled with the alerts topic).
+
+They are declared once, in services/common/metrics.py (``process_metrics``).
 """
 
 from __future__ import annotations
@@ -17,15 +29,21 @@ from urllib.parse import urlsplit
 from prometheus_client import Counter, Gauge
 
 from services.common.lag import process_lag_sink
+from services.common.metrics import process_metrics
 
-ROUTED = Counter("relay_notifier_routed_total", "Delivery jobs created by routing")
+SERVICE = "notifier"
+STANDARD = process_metrics(SERVICE)
+# The notifier's output, in the standard series' terms (catalogue name, like ingest's).
+OUT_TOPIC = "notifications.deliveries"
+
+NOTIFIER_ROUTED = Counter("relay_notifier_routed_total", "Delivery jobs created by routing")
 NOTIFIER_ATTEMPTS = Counter(
     "relay_notifier_attempts_total",
     "Delivery attempts by channel and verdict",
     ["channel", "verdict"],
 )
-DELIVERIES = Counter("relay_deliveries", "Delivery attempts by outcome", ["channel", "outcome"])
-DELIVERY_RETRIES = Counter("relay_delivery_retries", "Delivery retries", ["channel"])
+DELIVERIES = STANDARD.deliveries
+DELIVERY_RETRIES = STANDARD.delivery_retries
 ESCALATIONS = Counter("relay_notifier_escalations_total", "Escalation steps taken")
 ACKS = Counter("relay_notifier_acks_total", "Acknowledgements received", ["kind"])
 PENDING = Gauge("relay_notifier_pending", "Jobs waiting in lanes or timers")
@@ -35,15 +53,25 @@ WRITE_RETRIES = Counter(
     "Job states and audit records written again after a failed write (broker away)",
 )
 RECALLS = Counter("relay_notifier_recalls_total", "Evicted alerts read back from the topic")
-CIRCUIT = Gauge(
-    "relay_circuit_state",
-    "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open",
-    ["endpoint"],
-)
+CIRCUIT = STANDARD.circuit_state
 
 
 def set_lag(lags: Iterable[tuple[str, int, int]]) -> None:
-    process_lag_sink("notifier")(lags)
+    process_lag_sink(SERVICE)(lags)
+
+
+@dataclass(frozen=True)
+class _Routed:
+    """``ROUTED.inc(n)``: jobs routed, counted as the notifier's own series and as its output."""
+
+    children: tuple[Counter, ...]
+
+    def inc(self, amount: float = 1) -> None:
+        for series in self.children:
+            series.inc(amount)
+
+
+ROUTED = _Routed((NOTIFIER_ROUTED, STANDARD.events_out.labels(SERVICE, OUT_TOPIC)))
 
 
 _CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from schemas.alert import Alert
+from schemas.alert import ALERTS_TOPIC, Alert
 from schemas.codec import encode, schema_header
 from schemas.notification import (
     Acknowledgement,
@@ -26,6 +26,7 @@ from schemas.notification import (
 from services.common import fate
 from services.common.batches import Batches, Headers, KeyPartitioner
 from services.common.settings import CommonSettings
+from services.notifier.metrics import STANDARD
 
 SERVICE = "notifier"
 Future = asyncio.Future[Any]
@@ -82,6 +83,8 @@ class Writer:
         self.audits = settings.topic("notifications.audit")
         self.acks = settings.topic("notifications.acks")
         self.dlq = settings.topic("alerts.dlq")
+        # Undeliverable alerts are counted as dead letters of the topic they came from.
+        self._dead_letters = STANDARD.dead_letters.labels(SERVICE, settings.topic(ALERTS_TOPIC))
         self.batches = Batches(producer, partitioner or KeyPartitioner())
 
     async def start(self) -> None:
@@ -114,7 +117,9 @@ class Writer:
     def dead_letter(
         self, n: Notification, alert: Alert | None, reason: str, attempts: int
     ) -> Record:
-        """The alert (or the job, if the alert is gone) on alerts.dlq, why in the headers."""
+        """The alert (or the job, if the alert is gone) on alerts.dlq, why in the headers.
+        Counted here, once per job: the journal writes the record until it is stored."""
+        self._dead_letters.inc()
         value = encode(alert) if alert is not None else encode(n)
         headers = [
             (fate.H_REASON, reason[:1000].encode()),

@@ -8,7 +8,7 @@ import asyncio
 from services.common.batches import Batches, KeyPartitioner
 from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
-from tests.peers.notifier_harness import read_until
+from tests.support.notifier_harness import read_until
 
 KEYS = [f"n-{i:032x}".encode() for i in range(40)]
 

@@ -15,7 +15,7 @@ from services.common.kafka import admin_client, make_consumer, make_producer
 from services.common.kafka_local import LocalBroker
 from services.common.settings import CommonSettings
 from services.common.topics import Change, apply_catalogue, load_catalogue
-from tests.conftest import local_broker_settings
+from tests.support.broker import local_broker_settings
 
 
 async def test_produce_and_consume_on_the_real_broker(topics: CommonSettings, unique: str) -> None:

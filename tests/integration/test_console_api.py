@@ -10,9 +10,9 @@ import httpx
 
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
-from tests.peers.console_data import console_directory
-from tests.peers.notifier_data import key_hash, make_alert
-from tests.peers.notifier_harness import notifier_settings, produce_alerts, write_directory
+from tests.support.console_data import console_directory
+from tests.support.notifier_data import key_hash, make_alert
+from tests.support.notifier_harness import notifier_settings, produce_alerts, write_directory
 
 
 async def sign_in(client: httpx.AsyncClient, key: str) -> httpx.Response:

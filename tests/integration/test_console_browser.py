@@ -19,13 +19,12 @@ from schemas.codec import decode
 from schemas.notification import Acknowledgement, AuditRecord
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
-from tests.peers.console_data import ARTIFACTS, SCREEN, chromium, console_directory, person_alert
-from tests.peers.notifier_data import make_alert
-from tests.peers.notifier_harness import (
+from tests.support.console_data import ARTIFACTS, SCREEN, chromium, person_alert
+from tests.support.notifier_data import make_alert
+from tests.support.notifier_harness import (
     notifier_settings,
     produce_alerts,
     read_until,
-    write_directory,
 )
 
 Records = list[ConsumerRecord[bytes, bytes]]
@@ -61,10 +60,9 @@ def urgent(surname: str) -> Alert:
 
 
 async def test_live_inbox_ack_stops_escalation(
-    topics: CommonSettings, browser: Browser, tmp_path: Path
+    topics: CommonSettings, browser: Browser, console_directory_path: Path
 ) -> None:
-    directory = write_directory(tmp_path / "cp.yaml", console_directory())
-    settings = notifier_settings(topics, directory, notifier_escalation_delay_s=4.0)
+    settings = notifier_settings(topics, console_directory_path, notifier_escalation_delay_s=4.0)
     taken, ignored = urgent("AKHMEDOV"), urgent("BEKOV")
     async with NotifierApp(settings) as app:
         page = await signed_in(browser, app.port, "KAZ-NCB")
@@ -106,10 +104,9 @@ async def test_live_inbox_ack_stops_escalation(
 
 
 async def test_other_country_neither_sees_nor_reaches_it(
-    topics: CommonSettings, browser: Browser, tmp_path: Path
+    topics: CommonSettings, browser: Browser, console_directory_path: Path
 ) -> None:
-    directory = write_directory(tmp_path / "cp.yaml", console_directory())
-    settings = notifier_settings(topics, directory)
+    settings = notifier_settings(topics, console_directory_path)
     kaz_only = urgent("DAVLETOV")
     tjk_own = make_alert(country="TJK", entry_id="RED-2025-TJK1")
     async with NotifierApp(settings) as app:
@@ -143,10 +140,9 @@ async def test_other_country_neither_sees_nor_reaches_it(
 
 
 async def test_markup_in_names_is_text_and_screens_are_saved(
-    topics: CommonSettings, browser: Browser, tmp_path: Path
+    topics: CommonSettings, browser: Browser, console_directory_path: Path
 ) -> None:
-    directory = write_directory(tmp_path / "cp.yaml", console_directory())
-    settings = notifier_settings(topics, directory, notifier_escalation_delay_s=600)
+    settings = notifier_settings(topics, console_directory_path, notifier_escalation_delay_s=600)
     hostile = "<script>window.__pwned=1</script>"
     trap = person_alert(
         hostile, '<img src=x onerror="window.__pwned=2">',

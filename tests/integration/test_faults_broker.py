@@ -13,7 +13,7 @@ from services.common.kafka import admin_client
 from services.common.kafka_local import LocalBroker
 from services.common.settings import CommonSettings
 from services.common.topics import apply_catalogue, load_catalogue
-from tests.conftest import local_broker_settings
+from tests.support.broker import local_broker_settings
 from tests.support.evidence import Poster, Verdict, verify
 from tests.support.stack import StackSpec, open_stack, start_all
 

@@ -20,8 +20,9 @@ import pytest
 
 from services.common.settings import CommonSettings
 from services.notifier.domain.routing import recipients
-from tests.conftest import free_port
+from tests.peers.gate import Gate
 from tests.peers.smtp import SmtpPeer
+from tests.support.broker import free_port
 from tests.support.evidence import (
     Poster,
     Verdict,
@@ -31,7 +32,6 @@ from tests.support.evidence import (
     load_index,
     verify,
 )
-from tests.support.gate import Gate
 from tests.support.stack import Stack, StackSpec, edit_directory, open_stack, start_all
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]

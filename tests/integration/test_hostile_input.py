@@ -17,9 +17,10 @@ import orjson
 import pytest
 
 from services.common.settings import CommonSettings
+from services.demo.directory import INTAKE_SECRETS_FILE, load_api_keys
 from services.demo.simulate import SimulationSpec, Simulator
 from tests.support.evidence import expected_alerts, load_index
-from tests.support.kafka_io import TopicReader, header_map, produce_json
+from tests.support.kafka_io import TopicReader, header_map, produce_signed
 from tests.support.stack import RELAY, Stack, StackSpec, open_stack, start_all
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(400)]
@@ -89,13 +90,13 @@ async def test_poison_on_raw_intake_is_dead_lettered_and_the_partition_flows(
     (agency, template), (_, valid) = _listed_events(stack, 2)
     poison = _poison(template)
     odd = _odd_names(template)
-    header = [("relay-agency", agency.encode())]
+    secret = load_api_keys(stack.demo / INTAKE_SECRETS_FILE)[agency]  # it signs its records
     valid["reported_by"] = agency
     valid["country"] = template["country"]
     records: list[tuple[str | None, Any]] = [(KEY, raw) for _, raw in poison]
     records += [(KEY, orjson.dumps(event)) for _, event in odd]
     records.append((KEY, orjson.dumps(valid)))
-    await produce_json(topics, topics.topic("ingest.raw"), records, headers=header)
+    await produce_signed(topics, topics.topic("ingest.raw"), records, agency, secret)
 
     async with TopicReader(topics, topics.topic("ingest.raw.dlq")) as dlq:
         await dlq.until(lambda r: len(r) >= len(poison), 90)

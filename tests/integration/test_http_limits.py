@@ -19,10 +19,9 @@ from structlog.testing import LogCapture
 from services.common.settings import CommonSettings
 from services.ingest.server import serving
 from services.notifier.app import NotifierApp
-from tests.conftest import free_port
 from tests.integration.test_ingest_http import KAZ_KEY, event, ingest_settings, write_agencies
-from tests.peers.console_data import console_directory
-from tests.peers.notifier_harness import notifier_settings, write_directory
+from tests.support.broker import free_port
+from tests.support.notifier_harness import notifier_settings
 
 HALF_OPEN = 1000
 
@@ -56,10 +55,9 @@ async def _closed(reader: asyncio.StreamReader) -> bool:
 
 
 async def test_notifier_stays_ready_under_a_thousand_half_open_connections(
-    topics: CommonSettings, tmp_path: Path
+    topics: CommonSettings, console_directory_path: Path
 ) -> None:
-    path = write_directory(tmp_path / "cp.yaml", console_directory())
-    settings = notifier_settings(topics, path, http_header_timeout_s=2.0)
+    settings = notifier_settings(topics, console_directory_path, http_header_timeout_s=2.0)
     async with NotifierApp(settings) as app:
         partial = b"GET /readyz HTTP/1.1\r\nHost: x\r\nX-Slow: "
         async with half_open(app.port, HALF_OPEN, partial) as readers:
@@ -100,11 +98,10 @@ async def test_ingest_takes_a_real_event_under_a_thousand_half_open_connections(
 
 
 async def test_forwarded_for_is_not_believed_so_rotating_it_does_not_escape_the_throttle(
-    topics: CommonSettings, tmp_path: Path
+    topics: CommonSettings, console_directory_path: Path
 ) -> None:
-    path = write_directory(tmp_path / "cp.yaml", console_directory())
     async with (
-        NotifierApp(notifier_settings(topics, path)) as app,
+        NotifierApp(notifier_settings(topics, console_directory_path)) as app,
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.port}") as client,
     ):
         statuses = []
@@ -147,12 +144,15 @@ async def _hang_up_mid_body(port: int, head: str, logged: asyncio.Event) -> None
 
 @pytest.mark.parametrize("service", ["ingest", "notifier"])
 async def test_a_client_hanging_up_mid_body_is_no_error(
-    service: str, topics: CommonSettings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    service: str,
+    topics: CommonSettings,
+    tmp_path: Path,
+    console_directory_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)
     agencies = tmp_path / "agencies.yaml"
     write_agencies(agencies, kaz_keys=[KAZ_KEY], rate=50)
-    path = write_directory(tmp_path / "cp.yaml", console_directory())
     with logging_of("http.client_disconnected") as (events, gone_logged):
         if service == "ingest":
             port = free_port()
@@ -161,7 +161,7 @@ async def test_a_client_hanging_up_mid_body_is_no_error(
                 head = f"POST /v1/events HTTP/1.1\r\nHost: x\r\nX-API-Key: {KAZ_KEY}\r\n"
                 await _hang_up_mid_body(port, head, gone_logged)
         else:
-            async with NotifierApp(notifier_settings(topics, path)) as app:
+            async with NotifierApp(notifier_settings(topics, console_directory_path)) as app:
                 head = "POST /console/api/session HTTP/1.1\r\nHost: x\r\n"
                 await _hang_up_mid_body(
                     app.port, head + "Content-Type: application/json\r\n", gone_logged

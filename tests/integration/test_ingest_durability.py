@@ -19,13 +19,13 @@ from services.common.settings import CommonSettings
 from services.common.topics import apply_catalogue, load_catalogue
 from services.ingest.server import serving
 from services.ingest.synthetic import make_event
-from tests.conftest import free_port, local_broker_settings
 from tests.integration.test_ingest_http import (
     KAZ_KEY,
     ingest_settings,
     read_events,
     write_agencies,
 )
+from tests.support.broker import free_port, local_broker_settings
 
 EVENT_TOPICS = ("events.border_crossing", "events.document_check")
 Statuses = dict[str, list[int]]

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from services.common.settings import REPO_ROOT, CommonSettings
 from services.ingest.synthetic import make_event
-from tests.conftest import free_port
 from tests.integration.test_ingest_http import KAZ_KEY, write_agencies
+from tests.support.broker import free_port
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import random
 from collections.abc import AsyncIterator
@@ -12,29 +13,33 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiokafka import TopicPartition
 
 from schemas.codec import SCHEMA_HEADER, decode_event
-from services.common.kafka import make_consumer
+from services.common.kafka import make_consumer, partitions_of
 from services.common.settings import CommonSettings
 from services.ingest.api_models import Accepted, BatchResult
 from services.ingest.domain.agencies import hash_key
 from services.ingest.server import serving
 from services.ingest.settings import IngestSettings
 from services.ingest.synthetic import make_event
-from tests.conftest import free_port
+from tests.support.broker import free_port
 
 KAZ_KEY = "test-kaz-key-0123456789"
 UZB_KEY = "test-uzb-key-0123456789"
+# What each signs its records on ingest.raw with (schemas.intake).
+KAZ_SECRET = "whsec_" + base64.b64encode(b"test-kaz-intake-secret-0123456").decode()
+UZB_SECRET = "whsec_" + base64.b64encode(b"test-uzb-intake-secret-0123456").decode()
 
 
 def write_agencies(path: Path, *, kaz_keys: list[str], rate: float | None = None) -> None:
     kaz: dict[str, Any] = {
-        "id": "KAZ-BORDER", "countries": ["KAZ"], "key_sha256": [hash_key(k) for k in kaz_keys]
+        "id": "KAZ-BORDER", "countries": ["KAZ"], "key_sha256": [hash_key(k) for k in kaz_keys],
+        "intake_secrets": [KAZ_SECRET],
     }  # fmt: skip
     if rate is not None:
         kaz.update(rate_per_s=rate, burst=rate)
-    uzb = {"id": "UZB-BORDER", "countries": ["UZB"], "key_sha256": [hash_key(UZB_KEY)]}
+    uzb = {"id": "UZB-BORDER", "countries": ["UZB"], "key_sha256": [hash_key(UZB_KEY)],
+           "intake_secrets": [UZB_SECRET]}  # fmt: skip
     path.write_bytes(orjson.dumps({"agencies": [kaz, uzb]}))  # JSON is YAML
 
 
@@ -54,12 +59,7 @@ async def read_events(
     consumer = make_consumer(settings, group_id=None)
     await consumer.start()
     try:
-        name = settings.topic(topic)
-        partitions = consumer.partitions_for_topic(name) or set()
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(name) or set()
-        consumer.assign([TopicPartition(name, p) for p in partitions])
+        consumer.assign(await partitions_of(settings, settings.topic(topic)))
         await consumer.seek_to_beginning()
         records: list[Any] = []
 
@@ -248,7 +248,10 @@ async def test_health_ready_metrics_openapi(ingest: httpx.AsyncClient) -> None:
     assert (await ingest.get("/healthz")).json()["status"] == "ok"
     ready = await ingest.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["kafka"] is True
+    assert ready.json()["conditions"]["kafka_connected"] == {
+        "ok": True,
+        "detail": "broker answered",
+    }
     await ingest.post("/v1/events", json=event(11))
     metrics = await ingest.get("/metrics")
     assert "relay_ingest_events_total" in metrics.text

@@ -21,17 +21,17 @@ from services.common.fate import H_FIELD
 from services.common.kafka import make_consumer, partitions_of
 from services.common.settings import CommonSettings
 from services.ingest.domain.agencies import hash_key
-from services.ingest.publisher import H_AGENCY
 from services.ingest.server import serving
-from tests.conftest import free_port
 from tests.integration.test_ingest_http import (
     KAZ_KEY,
+    KAZ_SECRET,
     event,
     ingest_settings,
     read_events,
     write_agencies,
 )
-from tests.support.kafka_io import produce_json
+from tests.support.broker import free_port
+from tests.support.kafka_io import produce_signed
 
 pytestmark = pytest.mark.timeout(300)
 BURST = 5
@@ -217,9 +217,9 @@ async def test_raw_kafka_intake_dead_letters_the_same_faults(
     marker = crossing(4)
     extra = {"ingest_raw_enabled": True, "ingest_raw_group": f"{topics.topic_prefix}raw"}
     async with running(topics, agencies, **extra):
-        await produce_json(
+        await produce_signed(
             topics, topics.topic("ingest.raw"), [(None, body) for body in [*poison, marker]],
-            headers=[(H_AGENCY, b"KAZ-BORDER")],
+            "KAZ-BORDER", KAZ_SECRET,
         )  # fmt: skip
         dead = await read_events(topics, "ingest.raw.dlq", 3, timeout_s=60)
         [canonical] = await read_events(topics, "events.border_crossing", 1, timeout_s=60)

@@ -41,7 +41,7 @@ from services.common.kafka_security import (
 )
 from services.common.settings import CommonSettings, SecurityProtocol
 from services.common.topics import apply_catalogue, load_catalogue
-from tests.conftest import free_port, local_broker_settings
+from tests.support.broker import free_port, local_broker_settings
 from tests.support.kafka_io import TopicReader, produce_json
 from tests.support.process import ServiceProcess
 

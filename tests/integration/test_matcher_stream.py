@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from services.common.settings import CommonSettings
-from tests.conftest import free_port
+from tests.support.broker import free_port
 from tests.support.kafka_io import TopicReader, header_map, produce_json
 from tests.support.process import ServiceProcess
 
@@ -229,3 +229,48 @@ async def test_retro_screening_windows_by_event_time_not_by_when_kafka_stored_it
             lambda rs: (inside["event_id"], "RED-W-1") in alert_entries(rs), 60
         )
     assert (outside["event_id"], "RED-W-1") not in alert_entries(records)
+
+
+# ICAO 9303 Part 4 specimen passport (ERIKSSON, ANNA MARIA, born 1974-08-12), and the same zone
+# with its document-number check digit changed (ZeroPass/dmrtd's negative vector).
+SPECIMEN_MRZ = [
+    "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
+    "L898902C36UTO7408122F1204159ZE184226B<<<<<10",
+]
+BAD_DIGIT_MRZ = [SPECIMEN_MRZ[0], "L898902C35UTO7408122F1204159ZE184226B<<<<<10"]
+
+
+def specimen_crossing(surname: str, given: str, mrz: list[str], mrz_valid: bool) -> dict[str, Any]:
+    raw = crossing(surname, given, "1974-08-12", "L898902C3")
+    raw["traveller"].update(sex="F", nationality="SWE")
+    raw["document"].update(issuing_state="SWE", mrz=mrz)
+    raw["mrz_valid"] = mrz_valid  # as ingest publishes it
+    return raw
+
+
+async def test_the_mrz_name_is_screened_and_a_failed_check_digit_explained(
+    topics: CommonSettings, matcher: tuple[ServiceProcess, int]
+) -> None:
+    process, port = matcher
+    entry = red_notice("RED-M-1", "ERIKSSON", "ANNA MARIA", "1974-08-12")
+    entry["person"].update(sex="F", nationalities=["SWE"])
+    await produce_json(topics, topics.topic("watchlist.entries"), [("RED-M-1", entry)])
+    process.start()
+    await wait_ready(process, port)
+    # typed under a married name; only the MRZ says ERIKSSON
+    other_name = specimen_crossing("LINDQVIST", "ANNA", SPECIMEN_MRZ, mrz_valid=True)
+    bad_digit = specimen_crossing("ERIKSSON", "ANNA MARIA", BAD_DIGIT_MRZ, mrz_valid=False)
+    events_topic = topics.topic("events.border_crossing")
+    await produce_json(topics, events_topic, [(None, other_name), (None, bad_digit)])
+    expected = {(other_name["event_id"], "RED-M-1"), (bad_digit["event_id"], "RED-M-1")}
+    async with TopicReader(topics, topics.topic("alerts")) as alerts:
+        records = await alerts.until(lambda rs: expected <= alert_entries(rs), 60)
+    by_event = {a["event_id"]: a for a in (orjson.loads(r.value) for r in records)}
+    named = [(e["field"], e.get("event"), e["how"]) for e in by_event[other_name["event_id"]]
+             ["explanation"]]  # fmt: skip
+    assert named[0] == ("mrz", "ERIKSSON ANNA MARIA", "name_from_mrz")
+    assert ("surname", "ERIKSSON", "exact") in named
+    assert by_event[other_name["event_id"]]["band"] == "strong"
+    checked = by_event[bad_digit["event_id"]]["explanation"]
+    assert (checked[-1]["field"], checked[-1]["how"]) == ("mrz", "check_digit_failed")
+    assert all(e["how"] != "name_from_mrz" for e in checked)

@@ -20,9 +20,9 @@ from schemas.notification import Notification
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
 from services.notifier.console import session as sessions
-from tests.peers.console_data import console_directory
-from tests.peers.notifier_data import make_alert
-from tests.peers.notifier_harness import (
+from tests.support.console_data import console_directory
+from tests.support.notifier_data import make_alert
+from tests.support.notifier_harness import (
     notifier_settings,
     produce_alerts,
     read_until,
@@ -251,11 +251,10 @@ async def test_odd_bytes_in_any_token_give_400_or_401_never_500(notifier: Notifi
 
 
 async def test_metrics_need_the_token_when_one_is_set(
-    topics: CommonSettings, tmp_path: Path
+    topics: CommonSettings, console_directory_path: Path
 ) -> None:
     token = os.urandom(24).hex()
-    path = write_directory(tmp_path / "cp.yaml", console_directory())
-    settings = notifier_settings(topics, path, metrics_token=token)
+    settings = notifier_settings(topics, console_directory_path, metrics_token=token)
     async with NotifierApp(settings) as app, httpx.AsyncClient(base_url=other_url(app)) as client:
         assert (await client.get("/metrics")).status_code == 401
         wrong = await client.get("/metrics", headers={b"authorization": b"Bearer \xe9"})

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,39 +17,19 @@ from schemas.watchlist import WatchlistEntry
 from services.common.fate import header
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
-from tests.peers.notifier_data import make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import (
+from tests.peers.smtp import SmtpPeer
+from tests.peers.webhook_receiver import WebhookReceiver
+from tests.support.notifier_data import STANDARD_CONTACT_POINTS, make_alert, standard_directory
+from tests.support.notifier_harness import (
     notifier_settings,
     produce,
     produce_alerts,
     read_until,
     write_directory,
 )
-from tests.peers.smtp import SmtpPeer
-from tests.peers.webhook_receiver import WebhookReceiver
 
-ENDPOINTS = ("KAZ-NCB", "KAZ-BACKUP", "UZB-NCB", "KGZ-NCB", "TJK-NCB", "XPO-CC")
 # How long the receiver outage lasts (the issue asks for minutes; CI default is shorter).
 OUTAGE_S = float(os.environ.get("RELAY_TEST_NOTIFIER_OUTAGE_S", "12"))
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    peer = WebhookReceiver(secrets={name: secret_for(name) for name in ENDPOINTS})
-    await peer.start()
-    yield peer
-    await peer.stop()
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpPeer]:
-    peer = await SmtpPeer().start()
-    yield peer
-    await peer.stop()
-
-
-def directory_file(tmp_path: Path, receiver: WebhookReceiver, email: bool = False) -> Path:
-    return write_directory(tmp_path / "cp.yaml", standard_directory(receiver.url, email=email))
 
 
 def expected(alerts: list, app: NotifierApp) -> dict[str, set[str]]:  # type: ignore[type-arg]
@@ -67,9 +46,9 @@ def all_arrived(receiver: WebhookReceiver, want: dict[str, set[str]]) -> bool:
 
 
 async def test_every_alert_arrives_once_per_recipient_and_restricted_never_leaks(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
+    topics: CommonSettings, receiver: WebhookReceiver, directory: Path
 ) -> None:
-    settings = notifier_settings(topics, directory_file(tmp_path, receiver))
+    settings = notifier_settings(topics, directory)
     open_alerts = [make_alert() for _ in range(20)]
     restricted = [
         make_alert(country="KGZ", issuer="UZB", dissemination={"restricted_to": ["KAZ"]})
@@ -87,7 +66,7 @@ async def test_every_alert_arrives_once_per_recipient_and_restricted_never_leaks
             lambda rs: sum(b'"delivered"' in r.value for r in rs) >= 70,
         )  # fmt: skip
     assert receiver.rejected == []
-    for endpoint in ENDPOINTS:
+    for endpoint in STANDARD_CONTACT_POINTS:
         assert all(count == 1 for count in receiver.ids(endpoint).values()), endpoint
     restricted_ids = {a.alert_id for a in restricted}
     leaked = [
@@ -105,11 +84,9 @@ async def test_every_alert_arrives_once_per_recipient_and_restricted_never_leaks
 
 @pytest.mark.parametrize("client", ["httpx", "aiohttp", "lean"])
 async def test_outage_429_and_permanent_failure(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path, client: str
+    topics: CommonSettings, receiver: WebhookReceiver, directory: Path, client: str
 ) -> None:
-    settings = notifier_settings(
-        topics, directory_file(tmp_path, receiver), notifier_webhook_client=client
-    )
+    settings = notifier_settings(topics, directory, notifier_webhook_client=client)
     receiver.fail("KAZ-NCB", 503, for_s=OUTAGE_S)
     receiver.fail("UZB-NCB", 429, for_s=3, retry_after="1")
     receiver.fail("XPO-CC", 400)  # a broken receiver config: permanent
@@ -133,9 +110,9 @@ async def test_outage_429_and_permanent_failure(
 
 
 async def test_cancellation_reaches_everyone_paged(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
+    topics: CommonSettings, receiver: WebhookReceiver, directory: Path
 ) -> None:
-    settings = notifier_settings(topics, directory_file(tmp_path, receiver))
+    settings = notifier_settings(topics, directory)
     alert = make_alert(entry_id="RED-2099-CANCEL1")
     async with NotifierApp(settings) as app:
         await produce_alerts(topics, [alert])
@@ -153,9 +130,9 @@ async def test_cancellation_reaches_everyone_paged(
 
 
 async def test_same_person_same_entry_pages_once_then_updates(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
+    topics: CommonSettings, receiver: WebhookReceiver, directory: Path
 ) -> None:
-    settings = notifier_settings(topics, directory_file(tmp_path, receiver))
+    settings = notifier_settings(topics, directory)
     first = make_alert()
     again = [
         make_alert(traveller=first.traveller, event_document=first.event_document) for _ in range(3)
@@ -175,10 +152,10 @@ async def test_same_person_same_entry_pages_once_then_updates(
 async def test_email_with_signed_link_acknowledges(
     topics: CommonSettings, receiver: WebhookReceiver, smtp: SmtpPeer, tmp_path: Path
 ) -> None:
+    with_email = standard_directory(receiver.url, email=True)
     settings = notifier_settings(
-        topics, directory_file(tmp_path, receiver, email=True),
-        notifier_smtp_port=smtp.port,
-    )  # fmt: skip
+        topics, write_directory(tmp_path / "cp.yaml", with_email), notifier_smtp_port=smtp.port
+    )
     alert = make_alert(summary="<b>bold</b> & synthetic")
     async with NotifierApp(settings) as app:
         # The port is known only now: the links point at it (settings stay as built).

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
-from tests.peers.notifier_data import make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import notifier_settings, produce_alerts, write_directory
 from tests.peers.webhook_receiver import WebhookReceiver
-
-ENDPOINTS = ("KAZ-NCB", "KAZ-BACKUP", "UZB-NCB", "KGZ-NCB", "TJK-NCB", "XPO-CC")
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    peer = WebhookReceiver(secrets={name: secret_for(name) for name in ENDPOINTS})
-    await peer.start()
-    yield peer
-    await peer.stop()
+from tests.support.notifier_data import make_alert, standard_directory
+from tests.support.notifier_harness import notifier_settings, produce_alerts, write_directory
 
 
 def escalations(receiver: WebhookReceiver, alert_id: str) -> list[tuple[str, int]]:
@@ -35,9 +23,8 @@ def escalations(receiver: WebhookReceiver, alert_id: str) -> list[tuple[str, int
 
 
 async def test_escalation_reaches_coordination_centre_and_ack_stops_it(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
+    topics: CommonSettings, receiver: WebhookReceiver, directory: Path
 ) -> None:
-    directory = write_directory(tmp_path / "cp.yaml", standard_directory(receiver.url))
     settings = notifier_settings(topics, directory, notifier_escalation_delay_s=1.5)
     ignored, acked = make_alert(), make_alert()
     restricted = make_alert(dissemination={"restricted_to": ["KAZ"]})  # CC not on the list

@@ -8,32 +8,21 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from schemas.notification import notification_id_for
 from services.common.settings import CommonSettings
-from tests.conftest import free_port
-from tests.peers.notifier_data import make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import (
+from tests.peers.webhook_receiver import WebhookReceiver
+from tests.support.broker import free_port
+from tests.support.notifier_data import STANDARD_CONTACT_POINTS, make_alert
+from tests.support.notifier_harness import (
     LINK_SECRET,
     SESSION_SECRET,
     produce_alerts,
-    write_directory,
 )
-from tests.peers.webhook_receiver import WebhookReceiver
-
-ENDPOINTS = ("KAZ-NCB", "KAZ-BACKUP", "UZB-NCB", "KGZ-NCB", "TJK-NCB", "XPO-CC")
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    peer = WebhookReceiver(secrets={name: secret_for(name) for name in ENDPOINTS})
-    await peer.start()
-    yield peer
-    await peer.stop()
 
 
 class Notifier:
@@ -65,10 +54,7 @@ class Notifier:
 
 
 @pytest.fixture
-def notifier(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
-) -> Iterator[Notifier]:
-    directory = write_directory(tmp_path / "cp.yaml", standard_directory(receiver.url))
+def notifier(topics: CommonSettings, directory: Path, tmp_path: Path) -> Iterator[Notifier]:
     env = {
         **os.environ,
         "RELAY_KAFKA_BOOTSTRAP": topics.kafka_bootstrap,
@@ -126,6 +112,6 @@ async def test_sigkill_mid_stream_loses_nothing_and_leaks_nothing(
     assert delivered_before < sum(len(ids) for ids in want.values())  # it really died mid-way
     assert receiver.rejected == []
     assert receiver.ids("TJK-NCB") == {}  # the forbidden country: nothing, ever
-    for cp in ENDPOINTS:
+    for cp in STANDARD_CONTACT_POINTS:
         unexpected = set(receiver.ids(cp)) - want.get(cp, set())
         assert unexpected == set(), cp  # any duplicate is the same webhook-id

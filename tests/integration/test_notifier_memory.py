@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from aiokafka import ConsumerRecord
 
 from schemas.codec import decode, encode
@@ -16,26 +15,16 @@ from schemas.notification import Acknowledgement, Notification, NotificationStat
 from schemas.watchlist import WatchlistEntry
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
-from tests.peers.notifier_data import make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import (
+from tests.peers.webhook_receiver import WebhookReceiver
+from tests.support.notifier_data import make_alert
+from tests.support.notifier_harness import (
     notifier_settings,
     produce,
     produce_alerts,
     read_until,
-    write_directory,
 )
-from tests.peers.webhook_receiver import WebhookReceiver
 
-ENDPOINTS = ("KAZ-NCB", "KAZ-BACKUP", "UZB-NCB", "KGZ-NCB", "TJK-NCB", "XPO-CC")
 Records = list[ConsumerRecord[bytes, bytes]]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    peer = WebhookReceiver(secrets={name: secret_for(name) for name in ENDPOINTS})
-    await peer.start()
-    yield peer
-    await peer.stop()
 
 
 def states(records: Records) -> dict[str, Notification]:
@@ -52,9 +41,8 @@ def delivered(alert_id: str) -> Callable[[Records], bool]:
 
 
 async def test_evicted_alert_can_be_answered_and_cancelled(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
+    topics: CommonSettings, receiver: WebhookReceiver, directory: Path
 ) -> None:
-    directory = write_directory(tmp_path / "cp.yaml", standard_directory(receiver.url))
     settings = notifier_settings(topics, directory, notifier_memory_sweep_s=3600)
     answered = make_alert(urgency="normal", list="yellow_notice")  # KAZ + UZB, no escalation
     cancelled = make_alert(urgency="normal", list="yellow_notice", entry_id="YN-2099-MEM1")

@@ -5,35 +5,22 @@ closed alerts - which a restarted notifier then no longer knows."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
-import pytest
 from aiokafka import ConsumerRecord
 
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
-from tests.peers.notifier_data import make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import (
+from tests.peers.webhook_receiver import WebhookReceiver
+from tests.support.notifier_data import make_alert
+from tests.support.notifier_harness import (
     notifier_settings,
     produce_alerts,
     read_until,
-    write_directory,
 )
-from tests.peers.webhook_receiver import WebhookReceiver
-
-ENDPOINTS = ("KAZ-NCB", "KAZ-BACKUP", "UZB-NCB", "KGZ-NCB", "TJK-NCB", "XPO-CC")
 
 Records = list[ConsumerRecord[bytes, bytes]]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    peer = WebhookReceiver(secrets={name: secret_for(name) for name in ENDPOINTS})
-    await peer.start()
-    yield peer
-    await peer.stop()
 
 
 def by_job(records: Records) -> dict[str, list[bytes | None]]:
@@ -49,9 +36,8 @@ def tombstoned(records: Records, jobs: set[str]) -> bool:
 
 
 async def test_compact_records_and_closed_alerts_tombstoned_after_retention(
-    topics: CommonSettings, receiver: WebhookReceiver, tmp_path: Path
+    topics: CommonSettings, receiver: WebhookReceiver, directory: Path
 ) -> None:
-    directory = write_directory(tmp_path / "cp.yaml", standard_directory(receiver.url))
     settings = notifier_settings(
         topics, directory, notifier_retention_s=1.0, notifier_retention_sweep_s=0.2
     )

@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from schemas.alert import Alert
 from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
 from services.matcher.handlers import AlertPublisher
 from services.notifier.app import NotifierApp
-from tests.peers.notifier_data import contact_point, make_alert, secret_for, standard_directory
-from tests.peers.notifier_harness import notifier_settings, write_directory
 from tests.peers.webhook_receiver import WebhookReceiver
+from tests.support.notifier_data import contact_point, make_alert, standard_directory
+from tests.support.notifier_harness import notifier_settings, write_directory
 
 BACKLOG = 10_000
 URGENT_WITHIN_S = 2.0
 # The urgent alert's recipients: the event country, the issuer, the coordination centre.
-ENDPOINTS = ("KAZ-NCB", "UZB-NCB", "XPO-CC")
+RECIPIENTS = ("KAZ-NCB", "UZB-NCB", "XPO-CC")
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    peer = WebhookReceiver(secrets={name: secret_for(name) for name in ENDPOINTS})
-    await peer.start()
-    yield peer
-    await peer.stop()
-
-
-def directory(tmp_path: Path, receiver: WebhookReceiver) -> Path:
+def with_backlog_point(tmp_path: Path, receiver: WebhookReceiver) -> Path:
     """The standard directory, and a console-only contact point for the routine backlog: its
     alerts cost the notifier their routing, not 10,000 webhooks to this test's own receiver."""
     found = standard_directory(receiver.url)
@@ -57,11 +46,11 @@ async def test_an_urgent_alert_behind_10000_routine_ones_is_delivered_within_2_s
     await publish(topics, routine)  # the backlog is on the topic before the notifier starts
     urgent = make_alert()
     assert urgent.urgent
-    settings = notifier_settings(topics, directory(tmp_path, receiver))
+    settings = notifier_settings(topics, with_backlog_point(tmp_path, receiver))
     async with NotifierApp(settings) as app:
         await publish(topics, [urgent])
         stored = time.monotonic()
-        await receiver.wait_for(lambda: all(receiver.ids(ep) for ep in ENDPOINTS), 30)
+        await receiver.wait_for(lambda: all(receiver.ids(ep) for ep in RECIPIENTS), 30)
         took = time.monotonic() - stored
         routed_meanwhile = len(app.engine.inbox.alerts) - 1
     assert {d.body["data"]["alert"]["alert_id"] for d in receiver.deliveries} == {urgent.alert_id}

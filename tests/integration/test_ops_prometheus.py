@@ -15,7 +15,7 @@ import pytest
 
 from services.common.health import KAFKA_CONNECTED, Readiness, ops_app
 from services.common.metrics import Metrics, serve_metrics
-from tests.conftest import free_port
+from tests.support.broker import free_port
 
 PROMETHEUS = shutil.which("prometheus")
 

@@ -14,6 +14,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,21 +23,23 @@ import orjson
 import pytest
 
 from schemas.codec import decode_event
+from schemas.intake import H_AGENCY, new_secret, signed_headers
 from services.common.fate import H_REASON, H_REPLAY_COUNT, H_REPLAYED_AT, H_REPLAYED_FROM
-from services.common.kafka import make_consumer, make_producer
-from services.common.ops.reader import partitions
+from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
 from services.ingest.domain.agencies import hash_key
-from services.ingest.publisher import H_AGENCY
 from services.ingest.synthetic import make_event
-from tests.conftest import free_port
 from tests.integration.test_ingest_http import read_events
+from tests.support.broker import free_port
 from tests.support.process import ServiceProcess
 
 pytestmark = pytest.mark.timeout(240)
 
-KAZ = {"id": "KAZ-BORDER", "countries": ["KAZ"], "key_sha256": [hash_key("kaz-key-0123456789")]}
-UZB = {"id": "UZB-BORDER", "countries": ["UZB"], "key_sha256": [hash_key("uzb-key-0123456789")]}
+SECRETS = {"KAZ-BORDER": new_secret(), "UZB-BORDER": new_secret()}  # intake: each signs with its
+KAZ = {"id": "KAZ-BORDER", "countries": ["KAZ"], "key_sha256": [hash_key("kaz-key-0123456789")],
+       "intake_secrets": [SECRETS["KAZ-BORDER"]]}  # fmt: skip
+UZB = {"id": "UZB-BORDER", "countries": ["UZB"], "key_sha256": [hash_key("uzb-key-0123456789")],
+       "intake_secrets": [SECRETS["UZB-BORDER"]]}  # fmt: skip
 
 
 def write_agencies(path: Path, agencies: list[dict[str, Any]]) -> None:
@@ -79,7 +82,7 @@ def relay(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 async def _end(settings: CommonSettings, topic: str) -> int:
     """Records ever written to ``topic`` (the sum of its partitions' end offsets)."""
     async with make_consumer(settings, group_id=None) as consumer:
-        ends = await consumer.end_offsets(await partitions(settings, settings.topic(topic)))
+        ends = await consumer.end_offsets(await partitions_of(settings, settings.topic(topic)))
         return sum(ends.values())
 
 
@@ -93,13 +96,19 @@ def _crossing(rng: random.Random, *, country: str, reported_by: str) -> dict[str
     return body
 
 
-async def _produce(settings: CommonSettings, bodies: list[tuple[str, dict[str, Any]]]) -> None:
+async def _produce(
+    settings: CommonSettings, bodies: list[tuple[str, dict[str, Any]]], age_s: int = 0
+) -> None:
+    """Signed by their agencies, and written (Kafka timestamp) ``age_s`` ago, when signed."""
     async with make_producer(settings) as producer:
         for agency, body in bodies:
+            value = orjson.dumps(body)
+            signed = int(time.time()) - age_s
             await producer.send_and_wait(
                 settings.topic("ingest.raw"),
-                orjson.dumps(body),
-                headers=[(H_AGENCY, agency.encode())],
+                value,
+                timestamp_ms=signed * 1000,
+                headers=signed_headers(agency, SECRETS[agency], None, value, signed),
             )
 
 
@@ -111,9 +120,10 @@ async def test_dead_lettered_raw_records_are_replayed_after_the_fix_and_processe
     control = _crossing(rng, country="KAZ", reported_by="KAZ-BORDER")
     unknown = _crossing(rng, country="UZB", reported_by="UZB-BORDER")
     foreign = _crossing(rng, country="UZB", reported_by="KAZ-BORDER")
-    await _produce(
-        topics, [("UZB-BORDER", unknown), ("KAZ-BORDER", foreign), ("KAZ-BORDER", control)]
-    )
+    # UZB-BORDER's record was written an hour before the fix: its replay, signed an hour
+    # before it is written again, passes within the replay window (not the 300 s tolerance).
+    await _produce(topics, [("UZB-BORDER", unknown)], age_s=3600)
+    await _produce(topics, [("KAZ-BORDER", foreign), ("KAZ-BORDER", control)])
 
     # the control record goes through; the other two are dead-lettered, with their reasons
     [first] = await read_events(topics, "events.border_crossing", 1)

@@ -17,8 +17,9 @@ import httpx
 import orjson
 import pytest
 
+from services.common.health import KAFKA_CONNECTED, ReadyBody
 from services.common.settings import CommonSettings
-from tests.conftest import free_port
+from tests.support.broker import free_port
 from tests.support.stack import Stack, StackSpec, open_stack, start_all
 
 pytestmark = pytest.mark.timeout(300)
@@ -122,6 +123,10 @@ def test_prometheus_scrapes_all_three_services_and_sees_the_test_traffic(
     stack: Stack, prometheus: Prometheus
 ) -> None:
     stack.ready()
+    for name in SERVICES:  # one readiness body everywhere
+        body = ReadyBody.model_validate(httpx.get(stack.url(name, "/readyz"), timeout=5).json())
+        assert body.ready, body
+        assert body.conditions[KAFKA_CONNECTED].ok
     for job in SERVICES:  # all three targets up before any traffic
         prometheus.wait_for(f'up{{job="{job}"}}', lambda v: v == 1)
     summary, listed = _simulate(stack)

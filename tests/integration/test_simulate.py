@@ -17,12 +17,20 @@ import httpx
 import orjson
 import uvicorn
 
+from schemas.intake import (
+    H_AGENCY,
+    H_SIGNATURE,
+    H_SIGNATURE_TIMESTAMP,
+    decode_secret,
+    signature_matches,
+    signed_content,
+)
 from services.common.settings import CommonSettings
-from services.demo.directory import DemoPaths, init_demo, receiver_secrets
+from services.demo.directory import DemoPaths, init_demo, load_api_keys, receiver_secrets
 from services.demo.receiver import ReceiverState, make_app
 from services.demo.watchlist_gen import WatchlistSpec
 from services.notifier.domain.signing import signature_headers
-from tests.conftest import free_port
+from tests.support.broker import free_port
 from tests.support.kafka_io import TopicReader, header_map
 from tests.support.process import ServiceProcess
 
@@ -43,7 +51,8 @@ async def test_simulate_produces_to_ingest_raw(topics: CommonSettings, tmp_path:
     paths = DemoPaths(tmp_path)
     args = ["simulate", "--target", "kafka", "--count", "200", "--rate", "400",
             "--listed-share", "0.1", "--broken-share", "0.1", "--seed", "9",
-            "--watchlist", str(paths.watchlist), "--keys", str(paths.api_keys)]  # fmt: skip
+            "--watchlist", str(paths.watchlist),
+            "--intake-secrets", str(paths.intake_secrets)]  # fmt: skip
     summary = orjson.loads(await asyncio.to_thread(_relay, args, topics))
     assert summary["sent"] == 200
     assert summary["accepted"] == 200
@@ -54,6 +63,13 @@ async def test_simulate_produces_to_ingest_raw(topics: CommonSettings, tmp_path:
     assert len(records) == 200
     agencies = Counter(header_map(r)["relay-agency"] for r in records)
     assert all(a.endswith(("-BORDER", "-POLICE")) for a in agencies)
+    secrets = load_api_keys(paths.intake_secrets)
+    for record in records:  # each signed as the agency it names, garbage too
+        headers = header_map(record)
+        agency, stamp = headers[H_AGENCY], headers[H_SIGNATURE_TIMESTAMP]
+        content = signed_content(agency, record.key, stamp, record.value or b"")
+        key = decode_secret(secrets[agency])
+        assert signature_matches(headers[H_SIGNATURE], content, [key])
     events = []
     for record in records:
         try:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from aiokafka import ConsumerRecord
 
+from schemas.intake import signed_headers
 from services.common.kafka import make_consumer, make_producer
 from services.common.settings import CommonSettings
 
@@ -30,6 +31,24 @@ async def produce_json(
                     topic, payload, key=key.encode() if key else None, headers=list(headers)
                 )
             )
+        await asyncio.gather(*futures)
+
+
+async def produce_signed(
+    settings: CommonSettings,
+    topic: str,
+    items: Sequence[tuple[str | None, Any]],
+    agency: str,
+    secret: str,
+) -> None:
+    """Produce (key, value) pairs as a raw intake producer does: each signed by ``agency``."""
+    async with make_producer(settings) as producer:
+        futures = []
+        for key, value in items:
+            payload = value if isinstance(value, bytes) else orjson.dumps(value)
+            raw_key = key.encode() if key else None
+            headers = signed_headers(agency, secret, raw_key, payload, int(time.time()))
+            futures.append(await producer.send(topic, payload, key=raw_key, headers=headers))
         await asyncio.gather(*futures)
 
 

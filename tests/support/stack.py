@@ -3,7 +3,7 @@
 ``open_stack`` writes a demo directory (``relay demo init``), starts the demo receiver,
 matcher, ingest and notifier as ``python -m`` processes with JSON logs in ``tmp_path``, and
 stops them all afterwards. Contact points' webhooks point at ``receiver_url`` when given (a
-gate in front of the demo receiver, see ``tests.support.gate``), else at the receiver itself.
+gate in front of the demo receiver, see ``tests.peers.gate``), else at the receiver itself.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import orjson
 import yaml
 
 from services.demo.directory import service_secrets
-from tests.conftest import free_port
+from tests.support.broker import free_port
 from tests.support.process import ServiceProcess
 
 RELAY = [sys.executable, "-m", "services.cli.main"]

@@ -1,7 +1,9 @@
 """Who may send what: agencies, their hashed API keys and the countries they report for.
 
 Keys are stored as SHA-256 hex digests, never in clear; an API key is a long random secret,
-so an unsalted fast hash is enough (there is nothing to guess from a dictionary).
+so an unsalted fast hash is enough (there is nothing to guess from a dictionary). Intake
+secrets (``schemas.intake``) sign raw Kafka records, so ingest must hold them in clear: the
+file is a secret (a Kubernetes Secret, mode 0600), and each secret belongs to one agency.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from schemas.common import CountryCode
+from schemas.intake import IntakeSecret, decode_secret
 
 KeyHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
@@ -38,6 +41,17 @@ class Agency(BaseModel):
     key_sha256: Annotated[list[KeyHash], Field(min_length=1)]
     rate_per_s: Annotated[float, Field(gt=0)] | None = None
     burst: Annotated[float, Field(ge=1)] | None = None
+    # Several while one is rotated; none: the agency may not use the Kafka intake.
+    intake_secrets: Annotated[tuple[IntakeSecret, ...], Field(max_length=5, repr=False)] = ()
+    _intake_keys: tuple[bytes, ...] = PrivateAttr(default=())
+
+    def model_post_init(self, context: object, /) -> None:
+        self._intake_keys = tuple(decode_secret(s) for s in self.intake_secrets)
+
+    @property
+    def intake_keys(self) -> tuple[bytes, ...]:
+        """The decoded intake secrets (decoded once, when the file is read)."""
+        return self._intake_keys
 
     @field_validator("key_sha256", mode="before")
     @classmethod
@@ -59,6 +73,7 @@ class AgencyDirectory(BaseModel):
     def model_post_init(self, context: object, /) -> None:
         by_hash: dict[str, Agency] = {}
         by_id: dict[str, Agency] = {}
+        signer: dict[bytes, str] = {}
         for agency in self.agencies:
             if agency.id in by_id:
                 raise ValueError(f"agency {agency.id!r} appears twice")
@@ -67,6 +82,9 @@ class AgencyDirectory(BaseModel):
                 if digest in by_hash:
                     raise ValueError(f"a key hash is listed for {by_hash[digest].id!r} too")
                 by_hash[digest] = agency
+            for key in agency.intake_keys:  # one owner each, so a signature names one agency
+                if signer.setdefault(key, agency.id) != agency.id:
+                    raise ValueError(f"an intake secret is listed for {signer[key]!r} too")
         self._by_hash = by_hash
         self._by_id = by_id
 

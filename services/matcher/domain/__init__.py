@@ -14,7 +14,9 @@ API::
 ``screen`` returns at most one ``Match`` per entry, best first: document hits (state + number,
 strong whatever the name says) and person hits (names across scripts and transliterations,
 date of birth, nationality, sex), each with a band, a score, an urgency and a field-by-field
-explanation. Every match is an alert: ``strong`` (act now) and ``possible`` (a human looks).
+explanation. An event is screened under its typed name and, when it differs, its MRZ's name
+too; an MRZ whose check digits fail is named in every alert of the event (see mrz.py).
+Every match is an alert: ``strong`` (act now) and ``possible`` (a human looks).
 """
 
 from services.matcher.domain.alerts import to_alert, to_alert_json

@@ -1,9 +1,6 @@
 """One line of an alert's explanation: which field, what each side said, how they compare.
 
-``how`` is a fixed vocabulary a duty officer can read:
-exact, transliteration, spelling_variant, sounds_alike, one_edit, gender_form, swapped_order,
-partial_date, placeholder_date, day_month_swapped, same_year, different, unknown,
-only_in_event, same_number, same, contradicts.
+``how`` is a fixed vocabulary, ``schemas.alert.How`` (the notifier has words for each code).
 """
 
 from __future__ import annotations

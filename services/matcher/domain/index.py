@@ -30,6 +30,7 @@ from services.matcher.domain.records import (
     SltdRecord,
 )
 from services.matcher.domain.transliterate import masculine
+from services.matcher.domain.variants import groups as name_groups
 from services.matcher.domain.vocabulary import Vocabulary
 
 DocumentHolder = PersonRecord | SltdRecord
@@ -44,7 +45,7 @@ def name_tokens(form: NameForm) -> tuple[Token, ...]:
 
 
 def _blocking_keys(token: Token) -> set[str]:
-    keys = {*token.keys, token.latin}
+    keys = {*token.keys, token.latin, *name_groups().words(token.keys)}
     for key in token.keys:
         male = masculine(key)
         if male is not None:

@@ -24,6 +24,7 @@ from services.matcher.domain.transliterate import (
     sound_key,
     to_latin,
 )
+from services.matcher.domain.variants import groups as name_groups
 
 SURNAME, GIVEN, PATRONYMIC = "surname", "given_names", "patronymic"
 
@@ -32,6 +33,7 @@ _PARTICLES = frozenset({"ogli", "ugli", "oglu", "uli", "ulu", "kizi", "gizi", "k
 _PATRONYMIC_END = re.compile(r"(?:iC|vna|Cna)$")
 _SPLIT = re.compile(r"[\s,\-]+")
 _MIN_EDIT_LENGTH = 5  # one edit in a 4-letter name makes another name (Ivan, Iran)
+_KNOWN_VARIANT = 0.85  # recorded as one name: as sure as a vowel-only spelling variant
 _MISSING_PENALTY = 0.08
 _OTHER_PATRONYMIC_PENALTY = 0.15
 
@@ -75,6 +77,8 @@ def token_similarity(a: Token, b: Token, surname: bool) -> tuple[float, str]:
     found = keys_similarity(a.keys, b.keys, surname)
     if found[0] == 0 and typed_one_edit(a.latin, b.latin):
         return 0.9, "one_edit"
+    if found[0] == 0 and name_groups().shared(a.keys, b.keys):
+        return _KNOWN_VARIANT, "known_variant"
     return found
 
 

@@ -111,6 +111,10 @@ class EventRecord(NamedTuple):
     nationality: str | None
     document: DocumentRef | None
     patronymic: str | None = None
+    # The document's MRZ lines as read, and ingest's verdict on them (None: not ingested, or
+    # no MRZ): the screener reads the MRZ's name and, for a match, its check digits.
+    mrz: tuple[str, ...] | None = None
+    mrz_valid: bool | None = None
 
 
 def _field(source: Any, name: str) -> Any:
@@ -223,6 +227,8 @@ def event_record(source: Mapping[str, Any] | Any) -> EventRecord:
     if not isinstance(event_id, str) or not event_id:
         raise ValueError("event_id is missing")
     traveller = _field(raw, "traveller")
+    mrz = _field(_field(raw, "document"), "mrz")
+    valid = _field(raw, "mrz_valid")
     return EventRecord(
         event_id=event_id,
         occurred_at=timestamp_text(_field(raw, "occurred_at")),
@@ -234,6 +240,8 @@ def event_record(source: Mapping[str, Any] | Any) -> EventRecord:
         nationality=_code(_field(traveller, "nationality")),
         document=_document(_field(raw, "document")),
         patronymic=_text(_field(traveller, "patronymic")),
+        mrz=tuple(str(line) for line in mrz) if isinstance(mrz, list | tuple) and mrz else None,
+        mrz_valid=valid if isinstance(valid, bool) else None,
     )
 
 
@@ -254,6 +262,8 @@ def _event_from_model(event: Event) -> EventRecord:
         if document is None
         else DocumentRef(document.number, document.issuing_state, document.type),
         patronymic=traveller.patronymic or None,
+        mrz=tuple(document.mrz) if document is not None and document.mrz else None,
+        mrz_valid=event.mrz_valid,
     )
 
 

@@ -1,14 +1,20 @@
-"""Screening one event against the index: document hits first, then name candidates."""
+"""Screening one event against the index: document hits first, then name candidates.
+
+An event is screened under its typed name and, when the two differ, under its MRZ's name too;
+each entry keeps the better of the two matches (see mrz.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from services.matcher.domain import dates
 from services.matcher.domain.documents import normalise_number
 from services.matcher.domain.explain import Evidence
 from services.matcher.domain.index import DocumentHolder, WatchlistIndex, name_tokens
+from services.matcher.domain.mrz import check_digit_note, mrz_tokens, name_note
 from services.matcher.domain.names import (
     GIVEN,
     PATRONYMIC,
@@ -40,12 +46,30 @@ from services.matcher.domain.score import (
 _OTHER_TYPE_SCORE = 0.95
 
 
-def _tokens(record: EventRecord) -> tuple[Token, ...]:
-    return (
+class _Names(NamedTuple):
+    """The names an event is screened under."""
+
+    typed: tuple[Token, ...]
+    mrz: tuple[Token, ...] | None  # the MRZ's name, only when it differs from the typed one
+
+    def each(self) -> Iterator[tuple[tuple[Token, ...], bool]]:
+        """(tokens, from the MRZ), the typed name first: it wins a tie."""
+        yield self.typed, False
+        if self.mrz is not None:
+            yield self.mrz, True
+
+
+def _names(record: EventRecord) -> _Names:
+    typed = (
         tokenise(record.surname, SURNAME)
         + tokenise(record.given_names, GIVEN)
         + tokenise(record.patronymic, PATRONYMIC)
     )
+    return _Names(typed, mrz_tokens(record, typed))
+
+
+def _better(match: Match, than: Match | None) -> bool:
+    return than is None or (match.band == STRONG, match.score) > (than.band == STRONG, than.score)
 
 
 class Screener:
@@ -57,27 +81,44 @@ class Screener:
     def screen(self, event: EventRecord | Mapping[str, Any] | Any) -> list[Match]:
         """Every entry the event matches, best first; at most one match per entry."""
         record = event if isinstance(event, EventRecord) else event_record(event)
-        return self._screen(record, _tokens(record))
+        return self._screen(record, _names(record))
 
     def screen_many(self, records: Sequence[EventRecord]) -> list[list[Match]]:
         """``screen`` of each event, with the names of them all looked up first in one go."""
-        tokens = [_tokens(record) for record in records]
-        self.index.prepare(token for each in tokens for token in each)
-        return [self._screen(record, each) for record, each in zip(records, tokens, strict=True)]
+        names = [_names(record) for record in records]
+        self.index.prepare(token for each in names for tokens, _ in each.each() for token in tokens)
+        return [self._screen(record, each) for record, each in zip(records, names, strict=True)]
 
-    def _screen(self, record: EventRecord, tokens: tuple[Token, ...]) -> list[Match]:
+    def _screen(self, record: EventRecord, names: _Names) -> list[Match]:
         found: dict[str, Match] = {}
         for holder in self.index.by_document(record.document):
-            found[holder.entry_id] = self._document_match(record, tokens, holder)
-        for person in self.index.candidates(tokens):
+            found[holder.entry_id] = self._document_match(record, names, holder)
+        for person in self._candidates(names):
             if person.entry_id not in found:
-                match = self._person_match(record, tokens, person)
-                if match is not None:
-                    found[person.entry_id] = match
+                best: Match | None = None
+                for tokens, from_mrz in names.each():
+                    match = self._person_match(record, tokens, person, from_mrz)
+                    if match is not None and _better(match, best):
+                        best = match
+                if best is not None:
+                    found[person.entry_id] = best
+        if found and record.mrz is not None:
+            note = check_digit_note(record)
+            if note is not None:  # every alert of the event says its MRZ does not add up
+                for entry_id, match in found.items():
+                    found[entry_id] = dataclasses.replace(match, evidence=(*match.evidence, note))
         return sorted(found.values(), key=lambda m: (-m.score, m.entry_id))
 
+    def _candidates(self, names: _Names) -> list[PersonRecord]:
+        people = self.index.candidates(names.typed)
+        if names.mrz is None:
+            return people
+        seen = {person.entry_id for person in people}
+        extra = [p for p in self.index.candidates(names.mrz) if p.entry_id not in seen]
+        return people + extra
+
     def _person_match(
-        self, event: EventRecord, tokens: tuple[Token, ...], person: PersonRecord
+        self, event: EventRecord, tokens: tuple[Token, ...], person: PersonRecord, from_mrz: bool
     ) -> Match | None:
         dob = dates.compare(event.date_of_birth, person.date_of_birth)
         if dob.contradicts:  # ruled out whatever the name says: spare comparing it
@@ -95,6 +136,7 @@ class Screener:
         if band is None:
             return None
         evidence = (
+            *((name_note(tokens, name.score),) if from_mrz else ()),
             *name.evidence,
             Evidence(
                 "date_of_birth", event.date_of_birth, person.date_of_birth, dob.how, dob.score
@@ -110,9 +152,7 @@ class Screener:
         )
         return _match(event, person, (PERSON, band, score), evidence)
 
-    def _document_match(
-        self, event: EventRecord, tokens: tuple[Token, ...], holder: DocumentHolder
-    ) -> Match:
+    def _document_match(self, event: EventRecord, names: _Names, holder: DocumentHolder) -> Match:
         """A listed document presented: strong whatever the name says."""
         assert event.document is not None  # a holder was found by it
         listed = _listed_document(holder, event.document)
@@ -137,7 +177,7 @@ class Screener:
             ),
         ]
         if isinstance(holder, PersonRecord):
-            evidence += _name_note(tokens, holder)
+            evidence += _name_note(names, holder)
         score = 1.0 if same_type else _OTHER_TYPE_SCORE
         return _match(event, holder, (DOCUMENT, STRONG, score), tuple(evidence))
 
@@ -151,11 +191,16 @@ def best_name(tokens: tuple[Token, ...], person: PersonRecord) -> NameMatch | No
     return best
 
 
-def _name_note(tokens: tuple[Token, ...], person: PersonRecord) -> list[Evidence]:
-    name = best_name(tokens, person)
-    if name is not None:
-        return list(name.evidence)
-    event_name = " ".join(t.raw for t in tokens) or None
+def _name_note(names: _Names, person: PersonRecord) -> list[Evidence]:
+    """How the presenter's name compares with the listed holder's (typed or MRZ, the better)."""
+    best: tuple[NameMatch, list[Evidence]] | None = None
+    for tokens, from_mrz in names.each():
+        name = best_name(tokens, person)
+        if name is not None and (best is None or name.score > best[0].score):
+            best = (name, [name_note(tokens, name.score)] if from_mrz else [])
+    if best is not None:
+        return [*best[1], *best[0].evidence]
+    event_name = " ".join(t.raw for t in names.typed) or None
     entry = person.names[0] if person.names else None
     entry_name = " ".join(p for p in (entry.surname, entry.given_names) if p) if entry else None
     return [Evidence("name", event_name, entry_name, "different", 0.0)]

@@ -15,15 +15,16 @@ reading's consonant bucket or sound bucket, which are scanned whole.
 
 The lookup itself is native code (``services/matcher/native``, module ``relay_vocabulary``):
 a name never seen before costs a neighbourhood of about twenty probes and the scan of buckets
-of hundreds of words over millions of keys. In Python that took ~110 µs a token, mostly
-waiting for memory; natively ~20 µs. A token's slots stay native too (``SlotSet``): as
-Python sets of ints they cost more to build and to intersect than the lookup itself
-(``make bench-matcher``, a first pass over new names: ~7,300 events/s before, ~22,900 now).
+of hundreds of words over millions of keys, which in Python is mostly waiting for memory. A
+token's slots stay native too (``SlotSet``): as Python sets of ints they cost more to build
+and to intersect than the lookup itself (``make bench-matcher`` measures both).
 It mirrors ``transliterate``'s ``consonants``, ``sound_key`` and ``masculine`` and the pair
 rules of ``names`` (``typed_one_edit``, ``keys_similarity``) for pairs at most two edits
-apart; the unit tests compare its answers with a brute-force reading of ``_near`` over every
-word (test_vocabulary_pool.py). ``_near`` itself stays here for the one case that compares
-whole readings: the masculine form of the letters as typed.
+apart; the unit tests compare its answers with the Python rules over every word of the
+vocabulary (test_vocabulary_pool.py). Python passes words the token reaches only exactly:
+the masculine form of the letters as typed (``_near`` compares whole readings) and the
+token's known-variant groups (``variants``: a group is a word without letters, never near
+a name).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from relay_vocabulary import Core, SlotSet
 
 from services.matcher.domain.names import Token, keys_similarity, typed_one_edit
 from services.matcher.domain.transliterate import masculine
+from services.matcher.domain.variants import groups as name_groups
 
 _CACHE_SIZE = 50_000  # tokens
 
@@ -88,7 +90,7 @@ class Vocabulary:
         new = {key: token for key, token in keyed.items() if key not in cache}
         if not new:
             return
-        asked = [(t.keys, t.latin, self._masculine_typed(t)) for t in new.values()]
+        asked = [(t.keys, t.latin, self._exact(t)) for t in new.values()]
         cache.update(zip(new, self._core.slots_many(asked), strict=True))
 
     def set_single(self, slot: int, single: bool) -> None:
@@ -101,7 +103,13 @@ class Vocabulary:
 
     def reach(self, token: Token) -> frozenset[str]:
         """Vocabulary words that name the same token."""
-        return frozenset(self._core.reach(token.keys, token.latin, self._masculine_typed(token)))
+        return frozenset(self._core.reach(token.keys, token.latin, self._exact(token)))
+
+    def _exact(self, token: Token) -> list[str]:
+        """Words the token reaches only as they are: its known-variant groups and the
+        masculine form of its letters as typed."""
+        male = self._masculine_typed(token)
+        return name_groups().words(token.keys) + ([male] if male else [])
 
     def _masculine_typed(self, token: Token) -> str | None:
         """The masculine form of the letters as typed, when it is a word the rules accept."""

@@ -56,6 +56,15 @@ def test_init_writes_files_the_services_accept(tmp_path: Path) -> None:
         assert agency.id == agency_id
         assert authorise(agency, agency_id[:3], agency_id) is None
     assert agencies.authenticate("not-a-key") is None
+    # intake secrets: one per agency, the same in both files, which are private
+    intake = load_api_keys(paths.intake_secrets)
+    assert set(intake) == set(keys)
+    for agency_id, secret in intake.items():
+        found = agencies.by_id(agency_id)
+        assert found is not None
+        assert found.intake_secrets == (secret,)
+    for path in (paths.agencies, paths.intake_secrets):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
     secrets = receiver_secrets(paths.contact_points)
     assert set(secrets) == {"UZB", "KAZ", "KGZ", "TJK", "TKM", "RUS", "CC"}
     assert json.loads(paths.api_keys.read_text("utf-8")) == keys

@@ -37,6 +37,9 @@ _SURNAMES = [
     "KURBANOV", "GURBANOW", "ALIEV", "ALIYEV", "ALIEVA", "BEKOV", "BAKOV", "BIKOV", "BEKIROV",
 ]  # fmt: skip
 _GIVEN = ["ALISHER", "ALISHIR", "JASUR", "ZHASUR", "DILNOZA", "DILNOZA", "ERBOL", "YERBOL"]
+# Short names (4-5 letters) whose partner is two edits away: reached only by scanning the
+# consonant bucket, which no sound bucket covers below 6 letters.
+_SHORT = ["KOEV", "KEOVA", "SASHA", "SASUI", "ABSKI", "ABSKAYA", "OLIM", "OLIMA", "BEKA", "BAKE"]
 
 
 def _index(entries: list[dict[str, Any]]) -> WatchlistIndex:
@@ -100,18 +103,48 @@ def test_reach_accepts_exactly_what_the_rules_accept_among_close_words() -> None
     # every vocabulary word is within two edits of some query here, so the native scan's
     # answer must be exactly the words the Python rules (_near) accept
     vocabulary = Vocabulary()
-    for slot, name in enumerate(_SURNAMES + _GIVEN):
+    for slot, name in enumerate(_SURNAMES + _GIVEN + _SHORT):
         for token in tokenise(name, SURNAME):
             for key in {*token.keys, token.latin}:
                 vocabulary.add(key, slot)
     words = set(vocabulary.words())
-    queries = [*_SURNAMES, *_GIVEN, "KHOLMATOVA", "IVANOVSKAYA", "ABDULLAEVA", "QOBILOV", "BOKOV"]
+    queries = [
+        *_SURNAMES,
+        *_GIVEN,
+        *_SHORT,
+        "KHOLMATOVA",
+        "IVANOVSKAYA",
+        "ABDULLAEVA",
+        "QOBILOV",
+        "BOKOV",
+    ]
     for name in queries:
         for token in tokenise(name, SURNAME) + tokenise(name, GIVEN):
             reached = vocabulary.reach(token)
             assert reached <= {w for w in words if _near(token, w)}, name
             close = {w for w in words if _close(token, w)}
             assert {w for w in close if _near(token, w)} <= reached, name
+
+
+def test_short_names_two_spelling_edits_apart_reach_each_other() -> None:
+    vocabulary = Vocabulary()
+    for slot, name in enumerate(_SHORT):
+        for key in {*tokenise(name, SURNAME)[0].keys}:
+            vocabulary.add(key, slot)
+    for query, partner in [("KOEV", "KEOVA"), ("SASHA", "SASUI"), ("ABSKI", "ABSKAYA")]:
+        for one, other in [(query, partner), (partner, query)]:
+            token = tokenise(one, SURNAME)[0]
+            readings = tokenise(other, SURNAME)[0].keys
+            assert set(readings) & vocabulary.reach(token), (one, other)
+
+
+def test_an_entry_two_spelling_edits_from_a_short_surname_alerts() -> None:
+    entry = person_entry(
+        "RED-KEOVA", [{"surname": "KEOVA", "given_names": "DILNOZA"}], date_of_birth="1990-02-03"
+    )
+    screener = Screener(_index([entry]))
+    [match] = screener.screen(event("KOEV", "DILNOZA", date_of_birth="1990-02-03"))
+    assert match.entry_id == "RED-KEOVA"
 
 
 def _close(token: Token, word: str) -> bool:

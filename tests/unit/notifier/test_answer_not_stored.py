@@ -10,16 +10,17 @@ import httpx
 import pytest
 
 from schemas.notification import Acknowledgement, AuditAction, Channel, Notification
+from services.common.health import Readiness
 from services.common.settings import CommonSettings
 from services.notifier import followup
-from services.notifier.api import Access, Readiness, create_api
+from services.notifier.api import Access, create_api
 from services.notifier.console.session import SessionKeys
 from services.notifier.domain.directory import Directory
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.revocations import Revocations
 from services.notifier.writer import Future, Record
-from tests.peers.notifier_data import make_alert, standard_directory
-from tests.peers.notifier_fakes import Idle, Lane
+from tests.support.notifier_data import make_alert, standard_directory
+from tests.support.notifier_fakes import Idle, Lane
 
 DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))
 

@@ -16,8 +16,8 @@ from services.notifier.domain.directory import Directory
 from services.notifier.domain.routing import Plan, route
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.writer import Future, Record
-from tests.peers.notifier_data import standard_directory
-from tests.peers.notifier_fakes import Idle, Lane
+from tests.support.notifier_data import standard_directory
+from tests.support.notifier_fakes import Idle, Lane
 from tests.unit.notifier.test_memory import DIRECTORY, NOW, Topic, _done, routine, take
 
 

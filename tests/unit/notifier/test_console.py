@@ -12,7 +12,7 @@ from services.notifier.console import views
 from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.inbox import Inbox
 from services.notifier.domain.routing import Plan, notifications_for
-from tests.peers.notifier_data import key_hash, make_alert
+from tests.support.notifier_data import key_hash, make_alert
 
 KEY = sessions.SessionKeys(current=secrets.token_bytes(32))
 NOW = 1_800_000_000

@@ -17,7 +17,7 @@ from services.notifier.domain.signing import (
     read_link_token,
     signature_headers,
 )
-from tests.peers.notifier_data import make_alert, secret_for
+from tests.support.notifier_data import make_alert, secret_for
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from services.notifier.domain import render
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.inbox import Inbox
 from services.notifier.domain.routing import Plan, route
-from tests.peers.notifier_data import make_alert, standard_directory
+from tests.support.notifier_data import make_alert, standard_directory
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))

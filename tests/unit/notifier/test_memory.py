@@ -28,8 +28,8 @@ from services.notifier.domain.routing import Plan, route
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.followup import acknowledge, cancel_entry
 from services.notifier.writer import Future, Record
-from tests.peers.notifier_data import make_alert, standard_directory
-from tests.peers.notifier_fakes import Idle, Lane
+from tests.support.notifier_data import make_alert, standard_directory
+from tests.support.notifier_fakes import Idle, Lane
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))

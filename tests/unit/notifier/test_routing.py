@@ -8,7 +8,7 @@ from schemas.notification import Channel, NoticeKind, NotificationState
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.escalation import next_step
 from services.notifier.domain.routing import Plan, may_send, priority_of, route
-from tests.peers.notifier_data import make_alert, standard_directory
+from tests.support.notifier_data import make_alert, standard_directory
 
 NOW = datetime(2026, 11, 22, 8, 15, tzinfo=UTC)
 

@@ -45,7 +45,8 @@ pub struct Core {
 
 impl Core {
     fn link(&mut self, id: u32, word: &[u8], add: bool) {
-        let fuzzy = word.len() >= MIN_FUZZY_LENGTH;
+        // a word with a byte that is no letter (a variant group, `#17`) is never near a name
+        let fuzzy = word.len() >= MIN_FUZZY_LENGTH && word.iter().all(u8::is_ascii_alphabetic);
         for hash in probe_hashes(word).take(if fuzzy { word.len() + 1 } else { 1 }) {
             if add {
                 let bucket = self.neighbours.entry(hash).or_default();
@@ -76,7 +77,7 @@ impl Core {
     ///
     /// Sets are sorted vectors: a token reaches tens of words, which a hash set would
     /// spend more on hashing and growing than a sort does.
-    fn reach_ids(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> Vec<u32> {
+    fn reach_ids(&self, keys: &[&[u8]], latin: &[u8], extra: &[&[u8]]) -> Vec<u32> {
         let mut found = self.direct(keys, latin, extra);
         let mut queries: Vec<&[u8]> = Vec::new();
         for &word in keys.iter().chain(std::iter::once(&latin)) {
@@ -85,19 +86,7 @@ impl Core {
             }
         }
         let pool = self.pool(&queries);
-        let mut sounds: Vec<Key> = Vec::new();
-        for query in queries
-            .iter()
-            .filter(|query| query.len() >= MIN_SOUND_LENGTH)
-        {
-            let sound = sound_key(query);
-            if !sounds.contains(&sound) {
-                sounds.push(sound);
-            }
-        }
-        if !sounds.is_empty() {
-            self.sound_part(keys, &sounds, &mut found);
-        }
+        self.bucket_part(keys, &mut found);
         found.sort_unstable();
         found.dedup();
         let pool: Vec<u32> = pool
@@ -111,9 +100,10 @@ impl Core {
     }
 
     /// The words among the readings, the typed letters and the readings' masculine forms;
-    /// `extra` is the typed letters' masculine form once Python's `_near` has accepted it
-    /// (that rule compares whole readings, which stays in Python).
-    fn direct(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> Vec<u32> {
+    /// `extra` are words Python found for the token and looked up exactly: the typed letters'
+    /// masculine form once `_near` has accepted it (that rule compares whole readings, which
+    /// stays in Python) and the token's known-variant groups (`variants`).
+    fn direct(&self, keys: &[&[u8]], latin: &[u8], extra: &[&[u8]]) -> Vec<u32> {
         let mut found = Vec::new();
         for &word in keys.iter().chain(std::iter::once(&latin)) {
             found.extend(self.id(word));
@@ -123,8 +113,8 @@ impl Core {
                 found.extend(self.id(&male));
             }
         }
-        if let Some(male) = extra {
-            found.extend(self.id(male));
+        for &word in extra {
+            found.extend(self.id(word));
         }
         found
     }
@@ -148,17 +138,17 @@ impl Core {
         pool
     }
 
-    /// The words of the queries' consonant and sound buckets at most two edits away: every
-    /// word outside the neighbourhood that the rules can accept is one of them.
-    fn sound_part(&self, keys: &[&[u8]], sounds: &[Key], found: &mut Vec<u32>) {
+    /// The words of the readings' consonant and sound buckets at most two edits away:
+    /// every word outside the neighbourhood that the rules can accept is one of them. Every
+    /// reading of 4+ letters has its consonant bucket scanned, whatever its sound bucket: a
+    /// short reading's two-edit partners (KOEV~KEOVA) live only there.
+    fn bucket_part(&self, keys: &[&[u8]], found: &mut Vec<u32>) {
+        let mut done: Vec<&[u8]> = Vec::new();
         for &key in keys {
-            if key.len() < MIN_FUZZY_LENGTH {
+            if key.len() < MIN_FUZZY_LENGTH || done.contains(&key) {
                 continue;
             }
-            let sound = sound_key(key);
-            if !sounds.contains(&sound) {
-                continue;
-            }
+            done.push(key);
             // a word of 6+ letters shares its sound key with every word of its consonants,
             // so the sound row holds those of the consonant row: each is scanned once
             let shortest = if key.len() < MIN_EDIT_LENGTH {
@@ -178,7 +168,7 @@ impl Core {
                 }
             }
             if sound_row {
-                if let Some(row) = self.sound_rows.get(&sound) {
+                if let Some(row) = self.sound_rows.get(&sound_key(key)) {
                     within_two(key, row, 0..usize::MAX, found);
                 }
             }
@@ -215,7 +205,7 @@ impl Core {
         }
     }
 
-    fn slot_set(&self, keys: &[&[u8]], latin: &[u8], extra: Option<&[u8]>) -> SlotSet {
+    fn slot_set(&self, keys: &[&[u8]], latin: &[u8], extra: &[&[u8]]) -> SlotSet {
         let reached = self.reach_ids(keys, latin, extra);
         // every word's postings fetched from memory at once (see `pool`)
         let postings: Vec<&[u32]> = reached
@@ -316,10 +306,15 @@ impl Core {
     }
 
     /// The words a token (its readings and typed letters) reaches.
-    #[pyo3(signature = (keys, latin, extra=None))]
-    fn reach(&self, keys: Vec<PyBackedStr>, latin: &str, extra: Option<&str>) -> Vec<String> {
-        let keys = Core::keys_of(&keys);
-        self.reach_ids(&keys, latin.as_bytes(), extra.map(str::as_bytes))
+    #[pyo3(signature = (keys, latin, extra=Vec::new()))]
+    fn reach(
+        &self,
+        keys: Vec<PyBackedStr>,
+        latin: &str,
+        extra: Vec<PyBackedStr>,
+    ) -> Vec<String> {
+        let (keys, extra) = (Core::keys_of(&keys), Core::keys_of(&extra));
+        self.reach_ids(&keys, latin.as_bytes(), &extra)
             .into_iter()
             .map(|id| String::from_utf8_lossy(&self.words[id as usize]).into_owned())
             .collect()
@@ -329,17 +324,13 @@ impl Core {
     /// other, the vocabulary's memory stays in the CPU caches from one token to the next.
     fn slots_many(
         &self,
-        tokens: Vec<(Vec<PyBackedStr>, PyBackedStr, Option<PyBackedStr>)>,
+        tokens: Vec<(Vec<PyBackedStr>, PyBackedStr, Vec<PyBackedStr>)>,
     ) -> Vec<SlotSet> {
         tokens
             .iter()
             .map(|(keys, latin, extra)| {
-                let keys = Core::keys_of(keys);
-                self.slot_set(
-                    &keys,
-                    latin.as_bytes(),
-                    extra.as_ref().map(|male| male.as_bytes()),
-                )
+                let (keys, extra) = (Core::keys_of(keys), Core::keys_of(extra));
+                self.slot_set(&keys, latin.as_bytes(), &extra)
             })
             .collect()
     }

@@ -82,3 +82,8 @@ def standard_directory(url: Any, email: bool = False) -> dict[str, Any]:
             "TJK": {"primary": "TJK-NCB"},
         },
     }  # fmt: skip
+
+
+# The ids of the standard directory's contact points, each one webhook endpoint (read from the
+# directory itself, so the two never disagree).
+STANDARD_CONTACT_POINTS = tuple(cp["id"] for cp in standard_directory(str)["contact_points"])

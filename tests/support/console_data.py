@@ -11,7 +11,7 @@ from typing import Any
 from playwright.async_api import Browser, ViewportSize, async_playwright
 
 from schemas.alert import Alert
-from tests.peers.notifier_data import contact_point, make_alert
+from tests.support.notifier_data import contact_point, make_alert
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
