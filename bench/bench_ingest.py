@@ -29,13 +29,14 @@ from typing import Any
 import httpx
 import orjson
 
+from schemas.topics import load_catalogue
 from services.common import gcpolicy
 from services.common.kafka import admin_client
-from services.common.kafka_local import LocalBroker
 from services.common.settings import REPO_ROOT, CommonSettings
-from services.common.topics import apply_catalogue, load_catalogue
 from services.ingest.domain.agencies import hash_key
 from services.ingest.synthetic import make_event
+from services.tooling.kafka_local import LocalBroker
+from services.tooling.topics import apply_catalogue
 from tests.support.broker import free_port, local_broker_settings
 
 KEY = "bench-key-0123456789abcdef"

@@ -11,7 +11,7 @@ as its last line.
 
     python -m bench.bench_notifier [--rate 200] [--seconds 15] [--warm-s 45] [--slow-s 5]
                                    [--broker-warm-s 180] [--profile FILE]
-    RELAY_NOTIFIER_WEBHOOK_CLIENT=httpx python -m bench.bench_notifier   # the other client
+    RELAY_NOTIFIER_WEBHOOK_CLIENT=aiohttp python -m bench.bench_notifier   # the other client
 """
 
 from __future__ import annotations

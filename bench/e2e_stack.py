@@ -2,7 +2,7 @@
 matcher, ingest and notifier on free ports, with logs in a temporary directory.
 
 Every child runs in its own process group (``ServiceProcess``) with the temporary directory as
-its working directory (faust writes its table data there), and ``Stack.stop`` ends them all.
+its working directory, and ``Stack.stop`` ends them all.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from typing import Any
 from aiokafka import TopicPartition
 
 from bench.support import bench_broker, create_topics, write_result
+from schemas.topics import TopicName
 from services.common.kafka import admin_client, make_consumer
 from services.common.settings import CommonSettings
 from tests.support.stack import RELAY, SERVICES, Stack, StackSpec, open_stack, start_all
@@ -39,7 +40,7 @@ RATE = float(os.environ.get("SOAK_RATE", "500"))
 SAMPLE_S = float(os.environ.get("SOAK_SAMPLE_S", "10"))
 GROWTH_LIMIT_PCT = 10.0
 LAG_LIMIT_S = 30.0  # lag of more than this much traffic at the end = not keeping up
-EVENT_TOPICS = ("events.border_crossing", "events.document_check")
+EVENT_TOPICS: tuple[TopicName, ...] = ("events.border_crossing", "events.document_check")
 
 
 def log(message: str) -> None:

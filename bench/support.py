@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from schemas.topics import load_catalogue
 from services.common.kafka import admin_client, make_consumer, make_producer
-from services.common.kafka_local import LocalBroker, LocalBrokerSettings
 from services.common.settings import CommonSettings
-from services.common.topics import apply_catalogue, load_catalogue
+from services.tooling.kafka_local import LocalBroker, LocalBrokerSettings
+from services.tooling.topics import apply_catalogue
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

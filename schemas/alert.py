@@ -11,6 +11,7 @@ from pydantic import Field, StrictStr
 
 from schemas.common import CountryCode, Model, Score, Timestamp, uuid5_hex
 from schemas.event import EventId, EventType, Location, TravelDocument, Traveller
+from schemas.topics import TopicName
 from schemas.watchlist import (
     Action,
     Dissemination,
@@ -63,7 +64,8 @@ URGENT_LISTS = frozenset({ListKind.RED_NOTICE, ListKind.DIFFUSION})
 # Topic names (catalogue names, before the prefix). Urgent alerts are written to both: ``alerts``
 # stays the record of every alert, and ``alerts.urgent`` is read by a consumer of its own, so
 # a backlog of routine alerts never stands between an urgent one and the notifier.
-ALERTS_TOPIC, URGENT_ALERTS_TOPIC = "alerts", "alerts.urgent"
+ALERTS_TOPIC: TopicName = "alerts"
+URGENT_ALERTS_TOPIC: TopicName = "alerts.urgent"
 
 
 def pages(band: str, urgency: str, list_kind: str, minor: bool | None) -> bool:
@@ -77,7 +79,7 @@ def pages(band: str, urgency: str, list_kind: str, minor: bool | None) -> bool:
     return list_kind == ListKind.YELLOW_NOTICE and bool(minor)
 
 
-def alert_topics(urgent: bool) -> tuple[str, ...]:
+def alert_topics(urgent: bool) -> tuple[TopicName, ...]:
     """The topics an alert is written to (catalogue names)."""
     return (ALERTS_TOPIC, URGENT_ALERTS_TOPIC) if urgent else (ALERTS_TOPIC,)
 
@@ -146,6 +148,19 @@ class ExplanationItem(Model):
 
 Text = Annotated[StrictStr, Field(max_length=2000)]
 
+# An alert carries the listed side of the hit (``entry_person``), bounded so that an entry with
+# many names or documents still makes a small alert; what is left out is counted in
+# ``entry_omitted``, and the whole entry stays on ``watchlist.entries``.
+MAX_ENTRY_NAMES = 10
+MAX_ENTRY_DOCUMENTS = 10
+
+
+class EntryOmitted(Model):
+    """What the alert's ``entry_person`` leaves out of the entry, counted."""
+
+    names: Annotated[int, Field(ge=0)] = 0
+    documents: Annotated[int, Field(ge=0)] = 0
+
 
 class Alert(Model):
     alert_id: Annotated[StrictStr, Field(pattern=r"^a-[0-9a-f]{32}$")]
@@ -172,6 +187,7 @@ class Alert(Model):
     event_document: TravelDocument | None = None
     entry_person: PersonRecord | None = None  # what the list says
     entry_document: SltdDocument | None = None
+    entry_omitted: EntryOmitted | None = None  # set only when entry_person was cut down
     summary: Text | None = None  # one-line human summary
 
     @property

@@ -18,13 +18,13 @@ import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails
 
-from schemas import alert, event, notification, watchlist
+from schemas import alert, event, lead, notification, watchlist
 from schemas.alert import Alert
 from schemas.event import Event
+from schemas.headers import H_SCHEMA
+from schemas.lead import Lead
 from schemas.notification import Acknowledgement, AuditRecord, Notification, Revocation
 from schemas.watchlist import WatchlistEntry
-
-SCHEMA_HEADER = "relay-schema"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -36,6 +36,7 @@ SCHEMA_VERSIONS: dict[type[BaseModel], str] = {
     Acknowledgement: notification.ACK_VERSION,
     AuditRecord: notification.AUDIT_VERSION,
     Revocation: notification.REVOCATION_VERSION,
+    Lead: lead.SCHEMA_VERSION,
 }
 
 
@@ -66,7 +67,7 @@ def encode(model: BaseModel) -> bytes:
 
 def schema_header(model: type[BaseModel]) -> tuple[str, bytes]:
     """The (key, value) Kafka header a producer attaches: ``("relay-schema", b"event/1")``."""
-    return SCHEMA_HEADER, SCHEMA_VERSIONS[model].encode()
+    return H_SCHEMA, SCHEMA_VERSIONS[model].encode()
 
 
 def check_schema_header(
@@ -80,11 +81,11 @@ def check_schema_header(
     items = headers.items() if isinstance(headers, Mapping) else (headers or [])
     expected = SCHEMA_VERSIONS[model]
     for key, value in items:
-        if key != SCHEMA_HEADER:
+        if key != H_SCHEMA:
             continue
         text = value.decode("utf-8", "replace")
         if text.split(".", 1)[0] != expected:
-            raise SchemaVersionError(f"{SCHEMA_HEADER} is {text!r}, this consumer reads {expected}")
+            raise SchemaVersionError(f"{H_SCHEMA} is {text!r}, this consumer reads {expected}")
 
 
 def find_unknown_fields(raw: Any, model: type[BaseModel], prefix: str = "") -> list[str]:

@@ -166,10 +166,6 @@ PartialDate = Annotated[
 ]
 
 
-def partial_date_year(value: str) -> int:
-    return partial_date_parts(value)[0]
-
-
 def _check_date(value: str) -> str:
     _check_partial_date(value)
     if len(value) != 10:

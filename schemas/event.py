@@ -6,7 +6,15 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field, StrictBool, StrictStr, ValidationInfo, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from schemas.common import (
@@ -119,6 +127,76 @@ class TravelDocument(Model):
         return normalise_document_number(self.number)
 
 
+class PartyRole(StrEnum):
+    MEMBER = "member"
+    GUARDIAN = "guardian"  # the adult declared responsible for the party's minors
+
+
+class Consent(StrEnum):
+    SHOWN = "shown"
+    NOT_SHOWN = "not_shown"
+
+
+class Party(Model):
+    """The people a post processed together (one booking, one car, one family at the desk)."""
+
+    id: Annotated[
+        StrictStr,
+        Field(
+            min_length=1,
+            max_length=100,
+            description="The post's id for the people it processed together; unique per "
+            "reported_by. Every member's event carries the same id.",
+        ),
+        NoControlChars,
+    ]
+    role: Annotated[PartyRole, Field(strict=False)] = PartyRole.MEMBER
+    size: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
+    consent: (
+        Annotated[
+            Consent,
+            Field(
+                strict=False,
+                description="For a minor: whether a parental travel consent was shown; null when "
+                "not asked or not applicable.",
+            ),
+        ]
+        | None
+    ) = None
+
+
+class TransportMode(StrEnum):
+    AIR = "air"
+    ROAD = "road"
+    RAIL = "rail"
+    SEA = "sea"
+    FOOT = "foot"
+
+
+class Transport(Model):
+    """How the traveller travels; origin and destination are the journey's, not the post's."""
+
+    mode: Annotated[TransportMode, Field(strict=False)] | None = None
+    carrier: (
+        Annotated[
+            StrictStr,
+            Field(min_length=1, max_length=100, description="IATA code or company."),
+            NoControlChars,
+        ]
+        | None
+    ) = None
+    number: (
+        Annotated[
+            StrictStr,
+            Field(min_length=1, max_length=50, description="Flight, train, bus or vehicle plate."),
+            NoControlChars,
+        ]
+        | None
+    ) = None
+    origin: CountryCode | None = None
+    destination: CountryCode | None = None
+
+
 class FieldFlag(Model):
     """Something ingest noticed about a field but did not reject (e.g. disagrees with MRZ)."""
 
@@ -136,6 +214,8 @@ class Event(Model):
     direction: Annotated[Direction, Field(strict=False)] | None = None
     traveller: Traveller
     document: TravelDocument | None = None
+    party: Party | None = None
+    transport: Transport | None = None
     # Added by ingest; absent on what border agencies send.
     flags: list[FieldFlag] = Field(default_factory=list)
     received_at: Timestamp | None = None

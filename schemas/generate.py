@@ -14,9 +14,10 @@ import yaml
 from pydantic import BaseModel
 
 from schemas.alert import Alert
-from schemas.codec import SCHEMA_HEADER, SCHEMA_VERSIONS
+from schemas.codec import SCHEMA_VERSIONS
 from schemas.event import Event
-from schemas.intake import RAW_HEADERS
+from schemas.headers import DLQ_HEADERS, DLQ_REQUIRED, H_SCHEMA, RAW_HEADERS
+from schemas.lead import Lead
 from schemas.mrz import MrzResult
 from schemas.notification import (
     Acknowledgement,
@@ -25,8 +26,8 @@ from schemas.notification import (
     Notification,
     Revocation,
 )
+from schemas.topics import Catalogue, TopicName, load_catalogue
 from schemas.watchlist import WatchlistEntry
-from services.common.topics import Catalogue, load_catalogue
 
 SCHEMAS_DIR = Path(__file__).resolve().parent
 JSON_DIR = SCHEMAS_DIR / "json"
@@ -43,22 +44,14 @@ MODELS: dict[str, type[BaseModel]] = {
     "audit_record": AuditRecord,
     "revocation": Revocation,
     "mrz_result": MrzResult,
-}
-
-DLQ_HEADERS: dict[str, str] = {
-    "relay-dlq-reason": "Why the record was dead-lettered, naming the field and rule.",
-    "relay-dlq-field": "The field path at fault, when there is one (traveller.surname).",
-    "relay-dlq-service": "The service that dead-lettered it (ingest, matcher, notifier).",
-    "relay-original-topic": "The topic the record was read from.",
-    "relay-original-partition": "Its partition (decimal text).",
-    "relay-original-offset": "Its offset (decimal text).",
+    "lead": Lead,
 }
 
 # topic -> (message, key description, producers, consumers), named as the Kafka principals of
 # deploy/acls.yaml (a test holds them to it). A topic missing here fails generation, so a new
 # catalogue topic cannot go undocumented.
 BORDER_AGENCY = "border-agency"  # the agencies' own principals, outside this project's ACLs
-TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
+TOPICS: dict[TopicName, tuple[str, str, list[str], list[str]]] = {
     "ingest.raw": ("raw_event", "the agency's event id", [BORDER_AGENCY], ["ingest"]),
     "events.border_crossing": ("event", "traveller key", ["ingest"], ["matcher"]),
     "events.document_check": ("event", "traveller key", ["ingest"], ["matcher"]),
@@ -69,8 +62,9 @@ TOPICS: dict[str, tuple[str, str, list[str], list[str]]] = {
     "notifications.acks": ("acknowledgement", "alert_id", ["notifier"], ["notifier"]),
     "notifications.audit": ("audit_record", "alert_id", ["notifier"], ["ops"]),
     "notifications.revocations": ("revocation", "<kind>:<nonce>", ["notifier"], ["notifier"]),
+    "leads": ("lead", "lead_id", ["analyst"], ["ops"]),
 }
-DLQ_PRODUCERS: dict[str, list[str]] = {
+DLQ_PRODUCERS: dict[TopicName, list[str]] = {
     "ingest.raw.dlq": ["ingest"],
     "events.dlq": ["matcher"],
     "watchlist.entries.dlq": ["matcher", "notifier"],
@@ -97,7 +91,7 @@ def _message(name: str, model: type[BaseModel] | None, key: str) -> dict[str, An
     version = SCHEMA_VERSIONS.get(model) if model else None
     headers: dict[str, Any] = {"type": "object", "properties": {}}
     if version:
-        headers["properties"][SCHEMA_HEADER] = {
+        headers["properties"][H_SCHEMA] = {
             "type": "string",
             "description": "Schema version <message>/<major>; see schemas/README.md.",
             "examples": [version],
@@ -123,7 +117,7 @@ def _dead_letter() -> dict[str, Any]:
     message["headers"]["properties"].update(
         {name: {"type": "string", "description": text} for name, text in DLQ_HEADERS.items()}
     )
-    message["headers"]["required"] = ["relay-dlq-reason", "relay-dlq-service"]
+    message["headers"]["required"] = list(DLQ_REQUIRED)
     return message
 
 
@@ -160,7 +154,7 @@ def _channel(spec: Any, message: str, producers: list[str], consumers: list[str]
     }
 
 
-def _topic_roles(name: str) -> tuple[str, list[str], list[str]]:
+def _topic_roles(name: TopicName) -> tuple[str, list[str], list[str]]:
     if name in DLQ_PRODUCERS:
         return "dead_letter", DLQ_PRODUCERS[name], ["ops"]
     if name not in TOPICS:

@@ -26,19 +26,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictStr
 
-H_AGENCY = "relay-agency"
-H_EVENT_ID = "relay-event-id"  # on canonical events, beside relay-agency
-H_SIGNATURE = "relay-signature"
-H_SIGNATURE_TIMESTAMP = "relay-signature-timestamp"
-
-# What schemas/asyncapi.yaml says of each header a producer sets on ingest.raw.
-RAW_HEADERS: dict[str, str] = {
-    H_AGENCY: "The id of the agency that sends the record (its `reported_by`).",
-    H_SIGNATURE: "`v1,<base64 HMAC-SHA256>` under one of the agency's intake secrets over "
-    "`<agency>.<base64 key>.<timestamp>.<value>`; several may be space-separated.",
-    H_SIGNATURE_TIMESTAMP: "When the record was signed, unix seconds; ingest refuses one too "
-    "far from the time the record was written to the topic.",
-}
+from schemas.headers import H_AGENCY, H_SIGNATURE, H_SIGNATURE_TIMESTAMP
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 SECRET_BYTES = (24, 64)  # Standard Webhooks' recommendation

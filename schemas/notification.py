@@ -1,7 +1,8 @@
 """The notifier's records: delivery jobs, attempts, acknowledgements, escalations and audit.
 
 Topics: ``notifications.deliveries`` (key = notification_id, compacted: the latest state of each
-job), ``notifications.acks`` (key = alert_id) and ``notifications.audit`` (every state change).
+job), ``notifications.acks`` (key = alert_id) and ``notifications.audit`` (every state change and
+every read of personal data).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic.config import JsonDict
 
 from schemas.alert import Alert
 from schemas.common import CountryCode, Model, Timestamp, uuid5_hex
@@ -97,6 +99,15 @@ class AckKind(StrEnum):
     RESOLVED = "resolved"
 
 
+# An answer as the notifier's HTTP API and console name it in their paths
+# (``POST /v1/alerts/{alert_id}/cannot-act``).
+ANSWERS: dict[str, AckKind] = {
+    "ack": AckKind.ACKNOWLEDGED,
+    "cannot-act": AckKind.CANNOT_ACT,
+    "resolved": AckKind.RESOLVED,
+}
+
+
 class Acknowledgement(Model):
     alert_id: AlertId
     kind: Annotated[AckKind, Field(strict=False)]
@@ -125,16 +136,55 @@ class AuditAction(StrEnum):
     ESCALATED = "escalated"
     CANCELLED = "cancelled"
     DEAD_LETTERED = "dead_lettered"
+    # Reads of personal data and console sessions (``actor``: the contact point; ``details``:
+    # ``via`` console or api, ``client`` the address asking)
+    OPENED = "opened"  # one alert's detail shown (alert_id set)
+    LISTED = "listed"  # an inbox shown: ``details.alerts``, the ids of the alerts in it
+    SIGNED_IN = "signed_in"
+    SIGN_IN_REFUSED = "sign_in_refused"  # actor "anonymous": the key named nobody
+    SIGNED_OUT = "signed_out"
+
+
+# The actions that concern no one alert: their records have no ``alert_id``.
+UNKEYED_AUDIT_ACTIONS = frozenset(
+    {
+        AuditAction.LISTED,
+        AuditAction.SIGNED_IN,
+        AuditAction.SIGN_IN_REFUSED,
+        AuditAction.SIGNED_OUT,
+    }
+)
+
+
+# The JSON Schema form of ``_alert_unless_unkeyed``.
+_ALERT_UNLESS_UNKEYED: JsonDict = {
+    "if": {
+        "properties": {"action": {"enum": [a.value for a in sorted(UNKEYED_AUDIT_ACTIONS)]}},
+        "required": ["action"],
+    },
+    "else": {"required": ["alert_id"], "properties": {"alert_id": {"type": "string"}}},
+}
 
 
 class AuditRecord(Model):
+    """One step of an alert's notification, or one read of personal data (who, when, what,
+    from where). The topic is keyed by ``alert_id``, or by ``actor`` when there is none."""
+
+    model_config = ConfigDict(json_schema_extra=_ALERT_UNLESS_UNKEYED)
+
     audit_id: Identifier
-    alert_id: AlertId
+    alert_id: AlertId | None = None
     notification_id: NotificationId | None = None
     action: Annotated[AuditAction, Field(strict=False)]
     actor: Identifier  # service or person: "notifier", "KAZ-NCB/duty-officer"
     at: Timestamp
     details: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _alert_unless_unkeyed(self) -> AuditRecord:
+        if self.alert_id is None and self.action not in UNKEYED_AUDIT_ACTIONS:
+            raise ValueError(f"alert_id: required for action {self.action.value!r}")
+        return self
 
 
 class RevocationKind(StrEnum):

@@ -1,5 +1,5 @@
 // Creates SCRAM users and ACLs on a secured broker. aiokafka 0.14 has neither CreateAcls nor
-// AlterUserScramCredentials, so `services.common.kafka_security` runs this against the
+// AlterUserScramCredentials, so `services.tooling.kafka_security` runs this against the
 // broker's own kafka-clients jar. Compiled once into the broker cache.
 //
 // args[0]: a client properties file (bootstrap, SASL_SSL, the admin's credentials).

@@ -13,17 +13,18 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from services.common.ops.dlq import OffsetFilter, ReplayResult, parse
-from services.common.ops.dlq_ops import (
+from schemas.topics import topic_name
+from services.common.settings import CommonSettings
+from services.tooling.ops.dlq import OffsetFilter, ReplayResult, parse
+from services.tooling.ops.dlq_ops import (
     ReplayRequest,
     read_dead_letters,
     show_dead_letter,
 )
-from services.common.ops.dlq_ops import (
+from services.tooling.ops.dlq_ops import (
     replay as replay_records,
 )
-from services.common.ops.tail import record_view
-from services.common.settings import CommonSettings
+from services.tooling.ops.tail import record_view
 
 app = typer.Typer(help="Inspect and replay dead-letter topics.", no_args_is_help=True)
 console = Console()
@@ -50,7 +51,7 @@ def list_command(
 ) -> None:
     """One line per dead letter: where it is, why, and where it came from."""
     flt = _filter(partition, from_offset, to_offset)
-    records = asyncio.run(read_dead_letters(CommonSettings(), topic, flt, limit))
+    records = asyncio.run(read_dead_letters(CommonSettings(), topic_name(topic), flt, limit))
     letters = [parse(r) for r in records]
     if as_json:
         typer.echo(json.dumps([d.model_dump() for d in letters], indent=2))
@@ -71,7 +72,7 @@ def show_command(
     show_pii: bool = typer.Option(False, help="Show names, dates of birth, documents"),
 ) -> None:
     """One dead letter in full; its value redacted unless --show-pii."""
-    record = asyncio.run(show_dead_letter(CommonSettings(), topic, partition, offset))
+    record = asyncio.run(show_dead_letter(CommonSettings(), topic_name(topic), partition, offset))
     if record is None:
         typer.echo(f"no record at {topic}[{partition}]@{offset}", err=True)
         raise typer.Exit(1)
@@ -105,7 +106,7 @@ def replay_command(
 ) -> None:
     """Send dead letters back to their original topics, with replay headers."""
     request = ReplayRequest(
-        topic=topic,
+        topic=topic_name(topic),
         filter=_filter(partition, from_offset, to_offset),
         dry_run=dry_run,
         again=again,

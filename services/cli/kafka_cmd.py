@@ -7,7 +7,7 @@ import json
 import typer
 from rich.console import Console
 
-from services.common.kafka_local import BrokerError, LocalBroker, LocalBrokerSettings
+from services.tooling.kafka_local import BrokerError, LocalBroker, LocalBrokerSettings
 
 app = typer.Typer(help="Run the local single-node Kafka 4.x broker (KRaft).", no_args_is_help=True)
 console = Console(stderr=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from services.cli import (
+    analyse_cmd,
     demo_cmd,
     dlq_cmd,
     ingest_cmd,
@@ -33,6 +34,7 @@ app.add_typer(demo_cmd.app, name="demo")
 app.add_typer(ingest_cmd.app, name="ingest")
 run_cmd.register(app)
 screen_cmd.register(app)
+analyse_cmd.register(app)
 status_cmd.register(app)
 tail_cmd.register(app)
 mrz_cmd.register(app)

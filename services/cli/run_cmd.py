@@ -22,9 +22,9 @@ import typer
 from rich.console import Console
 
 from services.cli.topics_cmd import _apply
-from services.common.kafka_local import BrokerError, LocalBroker, LocalBrokerSettings
 from services.common.settings import REPO_ROOT
 from services.demo.directory import service_secrets
+from services.tooling.kafka_local import BrokerError, LocalBroker, LocalBrokerSettings
 
 console = Console(stderr=True)
 RUN_DIR = REPO_ROOT / ".relay" / "run"

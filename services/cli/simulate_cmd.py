@@ -1,4 +1,6 @@
-"""``relay simulate``: realistic border traffic into ingest (HTTP) or onto ``ingest.raw``.
+"""``relay simulate``: realistic border traffic into ingest (HTTP), onto ``ingest.raw``, or
+into a JSONL file on a simulated clock (``--target file``), optionally with planted instances
+of the analysis patterns (``--plant``).
 
 Posts of the region with daily profiles, travellers named as their documents name them, a
 share of travellers from the demo watchlist and a share of broken records. Reports
@@ -17,6 +19,7 @@ from typing import IO, Any
 import orjson
 import typer
 
+from schemas.lead import Pattern
 from services.common.kafka import make_producer
 from services.common.settings import CommonSettings
 from services.demo.directory import (
@@ -26,13 +29,29 @@ from services.demo.directory import (
     WATCHLIST_FILE,
     load_api_keys,
 )
+from services.demo.plant import PlantSpec
 from services.demo.send import KafkaSink, Pace, Run, Sink, with_http
 from services.demo.simulate import Generated, SimulationSpec, Simulator
+from services.demo.to_file import Clock, write_events
 
 
 class Target(StrEnum):
     HTTP = "http"
     KAFKA = "kafka"
+    FILE = "file"
+
+
+def parse_patterns(text: str | None) -> tuple[Pattern, ...]:
+    """``"serial_escort,flow_surge"`` or ``"all"`` -> patterns; refuses unknown names."""
+    if not text:
+        return ()
+    if text.strip() == "all":
+        return tuple(Pattern)
+    try:
+        return tuple(Pattern(word.strip()) for word in text.split(",") if word.strip())
+    except ValueError:
+        names = ", ".join(Pattern)
+        raise typer.BadParameter(f"patterns are: all, {names}", param_hint="--plant") from None
 
 
 def read_watchlist(path: Path | None) -> list[dict[str, Any]]:
@@ -72,6 +91,7 @@ def _recorder(out: IO[bytes] | None) -> Any:
                     "sort": item.sort.value,
                     "entry_id": item.entry_id,
                     "flaw": item.flaw,
+                    "planted": item.planted,
                     "sent_at": sent_at,
                 }
             )
@@ -127,8 +147,20 @@ def simulate(  # typer options are keyword arguments by nature
     batch_size: int = typer.Option(100, min=1, max=500, help="Events per HTTP batch."),
     concurrency: int = typer.Option(16, min=1, help="Batches in flight at most."),
     record: Path | None = typer.Option(None, help="Write event_id, sort, entry_id per event."),
+    party_share: float = typer.Option(0.1, min=0, max=1, help="Share of travel parties."),
+    plant: str | None = typer.Option(
+        None, help="Plant instances of these patterns (comma-separated, or 'all')."
+    ),
+    plant_instances: int = typer.Option(3, min=1, help="Planted instances per pattern."),
+    out: Path | None = typer.Option(None, help="The JSONL file to write (--target file)."),
+    start: dt.datetime | None = typer.Option(
+        None, help="Simulated clock's start, UTC (--target file; default: --days ago)."
+    ),
+    days: float = typer.Option(
+        60.0, min=0.01, help="Simulated days (--target file) or days planted instances span."
+    ),
 ) -> None:
-    """Generate realistic border traffic for ingest."""
+    """Generate realistic border traffic for ingest, or into a file."""
     if duration is None and count is None:
         duration = 10.0
     entries = read_watchlist(watchlist)
@@ -139,8 +171,17 @@ def simulate(  # typer options are keyword arguments by nature
         listed_share=listed_share,
         broken_share=broken_share,
         garbage=target is Target.KAFKA,
+        party_share=party_share,
     )
-    sim = Simulator(spec, entries)
+    begin = _start(start, days if target is Target.FILE else 0.0)
+    patterns = parse_patterns(plant)
+    plan = (
+        PlantSpec(patterns, begin, dt.timedelta(days=days), plant_instances) if patterns else None
+    )
+    sim = Simulator(spec, entries, plan)
+    if target is Target.FILE:
+        _to_file(sim, Clock(begin, dt.timedelta(days=days), count or 1000), out, record)
+        return
     http = target is Target.HTTP
     one = api_key if http else intake_secret
     if one is not None:
@@ -149,7 +190,7 @@ def simulate(  # typer options are keyword arguments by nature
     if not http and not agency_keys:
         sys.stderr.write(f"simulate: no intake secrets in {intake_secrets}: nothing signs\n")
         raise typer.Exit(2)
-    out = record.open("wb") if record is not None else None
+    log = record.open("wb") if record is not None else None
     try:
         pace = Pace(
             rate=rate,
@@ -158,11 +199,11 @@ def simulate(  # typer options are keyword arguments by nature
             batch_size=batch_size,
             concurrency=concurrency,
         )
-        run = Run(pace, produce=_producer_of(sim, agency), record=_recorder(out))
+        run = Run(pace, produce=_producer_of(sim, agency), record=_recorder(log))
         elapsed = asyncio.run(_run(run, target, url, agency_keys))
     finally:
-        if out is not None:
-            out.close()
+        if log is not None:
+            log.close()
     summary = {
         "target": target.value,
         "rate": rate,
@@ -177,6 +218,33 @@ def simulate(  # typer options are keyword arguments by nature
     }
     sys.stdout.write(orjson.dumps(summary).decode() + "\n")
     sys.stdout.flush()
+
+
+def _start(start: dt.datetime | None, days_back: float) -> dt.datetime:
+    if start is not None:
+        return start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - dt.timedelta(days=days_back)
+
+
+def _to_file(sim: Simulator, clock: Clock, out: Path | None, record: Path | None) -> None:
+    if out is None:
+        raise typer.BadParameter("--target file needs --out", param_hint="--out")
+    log = record.open("wb") if record is not None else None
+    try:
+        with out.open("wb") as events:
+            sorts = write_events(sim, clock, events, _recorder_of(log))
+    finally:
+        if log is not None:
+            log.close()
+    planted = sim.planter.planted if sim.planter is not None else {}
+    summary = {"target": "file", "generated": clock.count, "sorts": dict(sorts), "planted": planted}
+    sys.stdout.write(orjson.dumps(summary).decode() + "\n")
+
+
+def _recorder_of(out: IO[bytes] | None) -> Any:
+    record = _recorder(out)
+    return None if record is None else (lambda item: record(item, 0.0))
 
 
 def register(app: typer.Typer) -> None:

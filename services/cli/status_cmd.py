@@ -16,10 +16,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from services.common.ops import samples
-from services.common.ops.cluster import StatusRequest, status
-from services.common.ops.status import StatusReport, Thresholds
 from services.common.settings import CommonSettings
+from services.tooling.ops import samples
+from services.tooling.ops.cluster import StatusRequest, status
+from services.tooling.ops.status import StatusReport, Thresholds
 
 console = Console()
 

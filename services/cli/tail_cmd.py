@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from rich.syntax import Syntax
 
-from services.common.ops.tail import TailRequest, tail
+from schemas.topics import topic_name
 from services.common.settings import CommonSettings
+from services.tooling.ops.tail import TailRequest, tail
 
 console = Console()
 
@@ -38,10 +39,13 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="One JSON object a line"),
     ) -> None:
         """Pretty-print records as they arrive (Ctrl-C stops)."""
-        request = TailRequest(
-            topic=topic, from_beginning=from_beginning, limit=limit, show_pii=show_pii
-        )
         try:
+            request = TailRequest(
+                topic=topic_name(topic),
+                from_beginning=from_beginning,
+                limit=limit,
+                show_pii=show_pii,
+            )
             asyncio.run(tail(CommonSettings(), request, lambda v: _print(v, as_json)))
         except LookupError as exc:
             typer.echo(str(exc), err=True)

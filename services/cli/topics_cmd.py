@@ -9,9 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from schemas.topics import load_catalogue
 from services.common.kafka import admin_client
 from services.common.settings import CommonSettings
-from services.common.topics import Change, TopicReport, apply_catalogue, load_catalogue
+from services.tooling.topics import Change, TopicReport, apply_catalogue
 
 app = typer.Typer(help="Create and check the topics of deploy/topics.yaml.", no_args_is_help=True)
 console = Console()

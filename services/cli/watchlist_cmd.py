@@ -24,13 +24,13 @@ from schemas.watchlist import Action, EntryStatus, ListKind, WatchlistEntry
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings
 from services.watchlist.load import Format, LoadPlan, as_cancelled, parse, plan
+from services.watchlist.parsed import LoadOptions, ParsedRecord
 from services.watchlist.publish import (
     PublishResult,
     current_entries,
     publish_entries,
     publish_tombstones,
 )
-from services.watchlist.records import LoadOptions, ParsedRecord
 
 app = typer.Typer(help="Load and cancel watchlist entries.", no_args_is_help=True)
 

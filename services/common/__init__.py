@@ -1,1 +1,2 @@
-"""Cross-service plumbing: settings base, logging, Kafka clients, topic catalogue, local broker."""
+"""The runtime every service imports: settings base, logging, Kafka clients, the consume loop,
+message fate, metrics, health and the HTTP server. Tooling around it is ``services.tooling``."""

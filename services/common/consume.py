@@ -1,4 +1,4 @@
-"""The consume loops shared by services that read Kafka without faust.
+"""The consume loops every service uses to read Kafka.
 
 Each record goes through the fate wrapper; the handler returns the produce futures of its
 output (``producer.send`` results). Offsets are committed only after every output of the
@@ -26,15 +26,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.common.fate import UNTIL_STORED, Fate, FateWrapper, RetryPolicy
+from services.common.fate import STORE_RETRY, Fate, FateWrapper, RetryPolicy
 from services.common.logging import get_logger
 
 log = get_logger(__name__)
 
 # A stopping loop waits at most this long to commit what it confirmed.
 STOP_COMMIT_S = 5.0
-# Rewinding after a failed output backs off up to 5 s between tries, for as long as it takes.
-REWIND_BACKOFF = UNTIL_STORED
 
 Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[Sequence[Awaitable[Any]]]]
 # Runs once per batch after every record's handler and before the commit (batch-wide work).
@@ -90,7 +88,7 @@ class _Records:
     async def rewind_after(self, exc: KafkaError, failures: int, backoff: RetryPolicy) -> None:
         self.stats.rewinds += 1
         log.warning("consume.output_failed_rewinding", error=type(exc).__name__)
-        await asyncio.sleep(backoff.delay(min(failures, 6)))
+        await asyncio.sleep(backoff.delay(failures))
         for partition in self.consumer.assignment():
             committed = await self.consumer.committed(partition)
             if committed is None:
@@ -106,7 +104,8 @@ class ConsumeLoop:
     handle: Handler
     max_records: int = 500
     poll_timeout_ms: int = 200
-    rewind_backoff: RetryPolicy = REWIND_BACKOFF
+    # Outputs are written again (the batch re-read) for as long as it takes.
+    rewind_backoff: RetryPolicy = STORE_RETRY
     after_batch: BatchHook | None = None
     on_fate: FateHook | None = None
     stats: LoopStats = field(default_factory=LoopStats)
@@ -152,7 +151,8 @@ class PipelinedLoop:
     # At most one commit per interval (0: one per confirmed batch). Each commit is a write on
     # the broker; a crash re-reads at most this much more.
     commit_interval_s: float = 0.0
-    rewind_backoff: RetryPolicy = REWIND_BACKOFF
+    # Outputs are written again (the batch re-read) for as long as it takes.
+    rewind_backoff: RetryPolicy = STORE_RETRY
     on_fate: FateHook | None = None
     on_commit: CommitHook | None = None
     stats: LoopStats = field(default_factory=LoopStats)

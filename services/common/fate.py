@@ -17,28 +17,27 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from aiokafka.errors import KafkaError
+
+from schemas.headers import (
+    H_AT,
+    H_ATTEMPTS,
+    H_ERROR,
+    H_FIELD,
+    H_OFFSET,
+    H_PARTITION,
+    H_REASON,
+    H_SERVICE,
+    H_TIMESTAMP,
+    H_TOPIC,
+)
 from services.common.errors import DropError, PermanentError, TransientError
 from services.common.logging import get_logger
 from services.common.metrics import Metrics, process_metrics
 
 log = get_logger(__name__)
-
-# Header names on every dead-letter record (documented in schemas/asyncapi.yaml).
-H_REASON = "relay-dlq-reason"
-H_FIELD = "relay-dlq-field"
-H_ERROR = "relay-dlq-error"
-H_SERVICE = "relay-dlq-service"
-H_AT = "relay-dlq-at"
-H_ATTEMPTS = "relay-dlq-attempts"
-H_TOPIC = "relay-original-topic"
-H_PARTITION = "relay-original-partition"
-H_OFFSET = "relay-original-offset"
-H_TIMESTAMP = "relay-original-timestamp"
-H_REPLAYED_FROM = "relay-replayed-from"
-H_REPLAYED_AT = "relay-replayed-at"
-H_REPLAY_COUNT = "relay-replay-count"
 
 Headers = Sequence[tuple[str, bytes]]
 
@@ -78,18 +77,48 @@ class Sender(Protocol):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 5
+    """How often a failed step is tried, and how long apart; ``attempts=None``: until it
+    succeeds (``forever``)."""
+
+    attempts: int | None = 5
     base_delay_s: float = 0.2
     max_delay_s: float = 10.0
 
+    @classmethod
+    def forever(cls, base_delay_s: float = 0.2, max_delay_s: float = 5.0) -> RetryPolicy:
+        return cls(None, base_delay_s, max_delay_s)
+
+    def gives_up(self, attempt: int) -> bool:
+        """Whether ``attempt`` failed attempts are all this policy allows."""
+        return self.attempts is not None and attempt >= self.attempts
+
     def delay(self, attempt: int) -> float:
-        """Exponential backoff with full jitter."""
-        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))  # noqa: S311
+        """Exponential backoff with full jitter (the exponent capped: no float overflow)."""
+        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** min(attempt, _MAX_EXPONENT))
+        return random.uniform(0, ceiling)  # noqa: S311
 
 
-# Broker writes that must not be given up (offsets rewound, notifier states and audits):
-# tried again for as long as it takes, at most 5 s apart.
-UNTIL_STORED = RetryPolicy(attempts=1_000_000, base_delay_s=0.2, max_delay_s=5.0)
+_MAX_EXPONENT = 30
+# Broker writes that must never be given up (alerts, offsets rewound, notifier states and
+# audits): tried again for as long as it takes, at most 5 s apart.
+STORE_RETRY = RetryPolicy.forever(base_delay_s=0.2, max_delay_s=5.0)
+
+_T = TypeVar("_T")
+
+
+async def until_stored(
+    write: Callable[[], Awaitable[_T]], what: str, backoff: RetryPolicy = STORE_RETRY
+) -> _T:
+    """``write()`` again after each ``KafkaError``, backing off, until the broker stores it;
+    only cancellation ends it. ``what`` names the write in the log."""
+    failures = 0
+    while True:
+        try:
+            return await write()
+        except KafkaError as exc:
+            failures += 1
+            log.warning("write.retrying", what=what, error=type(exc).__name__, attempt=failures)
+            await asyncio.sleep(backoff.delay(failures))
 
 
 def dead_letter_headers(
@@ -144,7 +173,7 @@ class FateWrapper:
                 return Fate.DROPPED
             except TransientError as exc:
                 attempt += 1
-                if attempt >= self.retry.attempts:
+                if self.retry.gives_up(attempt):
                     reason = f"gave up after {attempt} attempts: {exc.reason}"
                     return await self._dead_letter(record, reason, exc.field, exc, attempt)
                 log.warning("record.retrying", reason=exc.reason, attempt=attempt, **_where(record))

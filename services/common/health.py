@@ -7,7 +7,8 @@ One ``Readiness`` and one ``/readyz`` body for every service::
     readiness.set("index_ready", False, "catching up: 1200 records behind")
 
 Services without an HTTP API (the matcher) run ``ops_app(readiness, metrics)`` under uvicorn on
-their metrics port: it serves ``/metrics``, ``/healthz`` and ``/readyz`` together.
+their metrics port: it serves ``/metrics``, ``/healthz`` and ``/readyz`` together; the others
+include ``metrics_router`` in their own app.
 
 ``/readyz`` answers 200 when every condition holds and 503 otherwise, with the conditions and
 their details as JSON (``ReadyBody``), so Kubernetes and docker-compose health checks can use it
@@ -21,13 +22,13 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, FastAPI, Header
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict
 
 from services.common.metrics import Metrics
@@ -69,6 +70,7 @@ class Readiness:
         self._probes = dict(probes or {})
         names = dict.fromkeys((KAFKA_CONNECTED, *conditions, *self._probes))
         self._conditions = {name: Condition(False, "not yet") for name in names}
+        self._stopping = False
 
     def watch(self, name: str, probe: Probe) -> None:
         """Answer condition ``name`` by asking ``probe`` (once what it asks exists)."""
@@ -79,13 +81,22 @@ class Readiness:
         if name not in self._conditions:
             raise KeyError(f"unknown readiness condition {name!r}")
         with self._lock:
-            self._conditions[name] = Condition(ok, detail)
+            if not self._stopping:
+                self._conditions[name] = Condition(ok, detail)
+
+    def stopping(self) -> None:
+        """The service is draining: every condition fails from now on, the probes unasked."""
+        with self._lock:
+            self._stopping = True
+            self._conditions = {name: Condition(False, "stopping") for name in self._conditions}
 
     async def check(self) -> bool:
         """Ask the probes, then answer whether every condition holds."""
-        for name, probe in self._probes.items():
+        for name, probe in list(self._probes.items()):
+            if self._stopping:
+                break
             found = await probe()
-            self.set(name, found.ok, found.detail)
+            self.set(name, found.ok, found.detail)  # ignored once stopping
         return self.ready
 
     @property
@@ -151,22 +162,42 @@ def health_router(
     return router
 
 
+def metrics_router(
+    allowed: Callable[[str | None], bool],
+    registry: CollectorRegistry = REGISTRY,
+    *,
+    documented: bool = False,
+    refresh: Callable[[], None] | None = None,
+) -> APIRouter:
+    """Every service's ``/metrics``: ``registry`` in Prometheus' text format. ``allowed`` decides a
+    scrape by its Authorization header (``http_server.metrics_allowed``); ``refresh`` sets
+    gauges read on demand; ``documented``: listed in the service's OpenAPI document."""
+    router = APIRouter()
+
+    @router.get(
+        "/metrics",
+        include_in_schema=documented,
+        summary="Prometheus metrics",
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def scrape(request: Request) -> Response:
+        if not allowed(request.headers.get("authorization")):
+            return Response("a metrics token is required", 401)
+        if refresh is not None:
+            refresh()
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
 def ops_app(
     readiness: Readiness,
     metrics: Metrics,
     facts: Facts | None = None,
     allowed: Callable[[str | None], bool] = lambda _authorization: True,
 ) -> FastAPI:
-    """``/metrics``, ``/healthz`` and ``/readyz`` for a service without an HTTP API;
-    ``allowed`` decides a scrape by its Authorization header (``http_server.metrics_allowed``)."""
+    """``/metrics``, ``/healthz`` and ``/readyz`` for a service without an HTTP API."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(health_router(readiness, facts))
-
-    @app.get("/metrics", include_in_schema=False)
-    async def scrape(authorization: Annotated[str | None, Header()] = None) -> Response:
-        if not allowed(authorization):
-            return Response("a metrics token is required", 401)
-        body = generate_latest(metrics.registry)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
-
+    app.include_router(metrics_router(allowed, metrics.registry))
     return app

@@ -32,8 +32,8 @@ def process_lag_sink(service: str) -> LagSink:
 
 class LagProbe:
     """One admin client and one consumer, kept open between rounds: opening them each round
-    (three client start-ups, each with its own connection and metadata) took ~25 ms of the
-    service's CPU every 15 s, on the event loop that delivers its records."""
+    (three client start-ups, each with its own connection and metadata) costs the service's
+    event loop, which delivers its records, a stall every round."""
 
     def __init__(self, settings: CommonSettings) -> None:
         self._admin = make_admin(settings)

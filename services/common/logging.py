@@ -100,7 +100,7 @@ def configure_logging(settings: CommonSettings, *, stream: Any = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=True,
     )
-    # Library loggers (aiokafka, uvicorn, faust) go through the same renderer.
+    # Library loggers (aiokafka, uvicorn) go through the same renderer.
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -112,7 +112,7 @@ def configure_logging(settings: CommonSettings, *, stream: Any = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Library chatter at INFO is noise for operators; their warnings still come through.
-    for noisy in ("aiokafka", "kafka", "faust", "mode", "uvicorn.access"):
+    for noisy in ("aiokafka", "kafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.topics import TopicName
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -87,8 +89,8 @@ class CommonSettings(BaseSettings):
         None, description="If set, /metrics needs Authorization: Bearer <token>"
     )
 
-    def topic(self, name: str) -> str:
-        """The physical topic name for a catalogue name."""
+    def topic(self, name: TopicName) -> str:
+        """The physical topic name for a catalogue name (mypy checks it is one)."""
         return f"{self.topic_prefix}{name}"
 
     def group(self, name: str) -> str:

@@ -25,6 +25,8 @@ from services.demo.posts import COUNTRIES, Kind, Post
 from services.demo.simulate import reporter
 from services.demo.watchlist_gen import WatchlistSpec, generate
 from services.ingest.domain.agencies import AgencyDirectory, hash_key, new_key
+from services.notifier.channels import webhook
+from services.notifier.channels.registry import SPECS
 from services.notifier.domain.directory import Directory
 
 DEFAULT_DIR = Path(".relay/demo")
@@ -114,7 +116,7 @@ def build_directory(receiver_url: str) -> dict[str, Any]:
         "countries": {c: {"primary": f"ncb-{c.lower()}"} for c in CONTACT_COUNTRIES},
         "coordination_centre": "coordination-centre",
     }
-    Directory.parse(raw)
+    Directory.parse(raw, SPECS)
     return raw
 
 
@@ -210,10 +212,11 @@ def load_api_keys(path: Path) -> dict[str, str]:
 
 def receiver_secrets(path: Path) -> dict[str, tuple[str, ...]]:
     """Path segment after /hooks/ -> the secrets its contact point signs with."""
-    directory = Directory.parse(yaml.safe_load(path.read_text("utf-8")))
+    directory = Directory.parse(yaml.safe_load(path.read_text("utf-8")), SPECS)
     out: dict[str, tuple[str, ...]] = {}
     for point in directory.contact_points:
-        if point.webhook is not None and "/hooks/" in point.webhook.url:
-            segment = point.webhook.url.rsplit("/hooks/", 1)[1].strip("/")
-            out[segment] = out.get(segment, ()) + point.webhook.secrets
+        hook = webhook.SPEC.value_of(point)
+        if hook is not None and "/hooks/" in hook.url:
+            segment = hook.url.rsplit("/hooks/", 1)[1].strip("/")
+            out[segment] = out.get(segment, ()) + hook.secrets
     return out

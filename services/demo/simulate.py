@@ -4,8 +4,12 @@ The simulator draws a post by its traffic in the current hour, a traveller (most
 post's own country, else of the region), writes the name as the traveller's document writes
 it (Cyrillic on domestic documents at inland checks) and builds a passport MRZ. A share of
 travellers are on the demo watchlist (a listed person under another spelling, or someone
-carrying a listed stolen document) and a share of records are broken on purpose. Given the
-same seed and the same clock readings, it yields the same events.
+carrying a listed stolen document) and a share of records are broken on purpose. A share of
+draws are travel parties (a family with its own children, or a group of adults), and every
+border crossing says how the traveller travels (``services/demo/parties.py``). With a
+``PlantSpec`` it also emits planted instances of the analysis patterns when the clock reaches
+them (``services/demo/plant.py``). Given the same seed and the same clock readings, it yields
+the same events.
 """
 
 from __future__ import annotations
@@ -13,17 +17,23 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
+from schemas.watchlist import WatchlistEntry
 from services.demo.broken import Flaw, break_event
 from services.demo.names import Standard
+from services.demo.parties import Member, family, group, party_block, party_id, transport_for
+from services.demo.plant import Appearance, Planter, PlantSpec
 from services.demo.posts import POSTS, Kind, Post, weights_at
 from services.demo.simulate_listed import ListedPicker, Pick, listed_holder
 from services.demo.traveller import (
     NATIONALITIES,
     Holder,
+    NumberBook,
+    Person,
     holder_of,
     make_passport,
     make_person,
@@ -38,6 +48,7 @@ class Sort(StrEnum):
     LISTED_PERSON = "listed_person"
     LISTED_DOCUMENT = "listed_document"
     BROKEN = "broken"
+    PLANTED = "planted"  # part of a planted instance of an analysis pattern
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class SimulationSpec:
     listed_share: float = 0.02
     broken_share: float = 0.01
     domestic_share: float = 0.55  # travellers holding the post country's nationality
+    party_share: float = 0.1  # draws that are a travel party (a family or a group)
     garbage: bool = False  # may a broken record be raw bytes (Kafka) rather than bad JSON?
 
 
@@ -56,11 +68,19 @@ class Generated:
     entry_id: str | None = None  # the watchlist entry a listed traveller should match
     flaw: Flaw | None = None
     agency: str = ""  # the agency that runs the post: who sends it
+    planted: str | None = None  # "<pattern>#<n>" of a planted instance
 
     @property
     def event_id(self) -> str | None:
         value = self.value.get("event_id") if isinstance(self.value, dict) else None
         return value if isinstance(value, str) else None
+
+
+_REFERENCE_DAY = dt.date(2026, 1, 1)  # ages of impostors count from here: fixed births
+
+
+def _nation(state: str) -> str:
+    return state if state in NATIONALITIES else "RUS"
 
 
 def reporter(post: Post) -> str:
@@ -82,13 +102,30 @@ class Document:
 
 
 class Simulator:
-    def __init__(self, spec: SimulationSpec, watchlist: list[dict[str, Any]] | None = None):
+    def __init__(
+        self,
+        spec: SimulationSpec,
+        watchlist: list[dict[str, Any]] | None = None,
+        plant: PlantSpec | None = None,
+    ):
         self.spec = spec
         self.rng = random.Random(spec.seed)  # noqa: S311 - seeded on purpose: runs must repeat
         self.listed = ListedPicker(watchlist or [])
         self._hour_weights: dict[int, list[float]] = {}
+        self._pending: deque[Generated] = deque()
+        self.numbers = NumberBook()
+        self._entries = {e.entry_id: e for e in self.listed.person_entries()}
+        self.planter: Planter | None = None
+        if plant is not None:
+            # its own stream: planting does not change the background traffic of a seed
+            rng = random.Random(spec.seed + 1)  # noqa: S311 - seeded on purpose
+            self.planter = Planter(plant, rng, self.listed.person_entries(), self.numbers)
 
     def next(self, now: dt.datetime) -> Generated:
+        if not self._pending and self.planter is not None:
+            self._pending.extend(self._planted(now, a) for a in self.planter.due(now))
+        if self._pending:
+            return self._pending.popleft()
         roll = self.rng.random()
         post = self._post(now)
         if roll < self.spec.broken_share:
@@ -100,6 +137,10 @@ class Simulator:
             pick = self.listed.pick(self.rng, post.country)
             if pick is not None:
                 return self._listed(now, post, pick)
+        party_roll = roll - self.spec.broken_share - self.spec.listed_share
+        if post.kind is not Kind.INLAND and party_roll < self.spec.party_share:
+            self._pending.extend(self._party(now, post))
+            return self._pending.popleft()
         return Generated(Sort.NORMAL, self._normal(now, post), agency=reporter(post))
 
     def _post(self, now: dt.datetime) -> Post:
@@ -115,19 +156,51 @@ class Simulator:
         return self.rng.choice(NATIONALITIES)
 
     def _normal(self, now: dt.datetime, post: Post) -> dict[str, Any]:
-        person = make_person(self.rng, self._nationality(post), now.date())
+        return self._of(now, post, make_person(self.rng, self._nationality(post), now.date()))
+
+    def _of(self, now: dt.datetime, post: Post, person: Person) -> dict[str, Any]:
         if post.kind is Kind.INLAND and person.nationality == post.country:
             # a domestic identity document: the name as printed in Cyrillic, no MRZ read
             holder = holder_of(person, Standard.CYRILLIC)
             return self._event(now, post, holder, self._id_card(now, holder))
         passport = make_passport(self.rng, person, now.date())
+        number = self.numbers.claim(passport.number, self.rng, passport.issuing_state)
         holder = holder_of(person, passport.standard)
-        mrz = passport_mrz(holder, passport.number, passport.issuing_state, passport.expiry)
-        document = Document(passport.number, passport.issuing_state, passport.expiry, "P", mrz)
+        mrz = passport_mrz(holder, number, passport.issuing_state, passport.expiry)
+        document = Document(number, passport.issuing_state, passport.expiry, "P", mrz)
         return self._event(now, post, holder, document)
 
+    def _party(self, now: dt.datetime, post: Post) -> list[Generated]:
+        """A family or a group processed together: one party id, one direction and transport."""
+        make = family if self.rng.random() < 0.6 else group
+        members: list[Member] = make(self.rng, self._nationality(post), now.date())
+        direction = "entry" if self.rng.random() < 0.5 else "exit"
+        transport = transport_for(self.rng, post, direction)
+        pid = party_id(self.rng, post, now.date())
+        out = []
+        for member in members:
+            event = self._of(now, post, member.person)
+            event |= {"direction": direction, "transport": transport}
+            event["party"] = party_block(pid, member, len(members))
+            out.append(Generated(Sort.NORMAL, event, agency=reporter(post)))
+        return out
+
+    def _planted(self, now: dt.datetime, item: Appearance) -> Generated:
+        number, state = item.document
+        entry = self._entries.get(item.entry_id or "")
+        if entry is not None:
+            number, state = self._listed_document(entry, item.holder)
+        document = self._passport(now, item.holder, number, state)
+        event = self._event(now, item.post, item.holder, document)
+        event["direction"] = item.direction
+        event["transport"] = item.transport
+        if item.party is not None:
+            event["party"] = item.party
+        event = {k: v for k, v in event.items() if v is not None}
+        return Generated(Sort.PLANTED, event, agency=reporter(item.post), planted=item.tag)
+
     def _id_card(self, now: dt.datetime, holder: Holder) -> Document:
-        number = passport_number(self.rng, holder.nationality)
+        number = self.numbers.fresh(self.rng, holder.nationality)
         expiry = now.date() + dt.timedelta(days=self.rng.randrange(30, 3650))
         return Document(number, holder.nationality, expiry, "ID", None)
 
@@ -141,7 +214,11 @@ class Simulator:
         entry = pick.entry
         if entry.document is not None:  # sltd: a stranger with the listed document
             state = entry.document.issuing_state
-            person = make_person(self.rng, state if state in NATIONALITIES else "RUS", now.date())
+            # one impostor per stolen document, whatever the day
+            person = make_person(self._own(entry.entry_id), _nation(state), _REFERENCE_DAY)
+            if person.date_of_birth.year > _REFERENCE_DAY.year - 20:  # an adult, not a child
+                born = person.date_of_birth
+                person = replace(person, date_of_birth=born.replace(year=born.year - 20))
             holder = holder_of(person, Standard.ICAO)
             holder = Holder(holder.name, holder.sex, holder.date_of_birth, state)
             document = self._passport(now, holder, entry.document.number, state)
@@ -150,13 +227,21 @@ class Simulator:
                 Sort.LISTED_DOCUMENT, event, entry_id=entry.entry_id, agency=reporter(post)
             )
         holder = listed_holder(self.rng, entry, post.country)
-        own = entry.person.documents if entry.person else []
-        if own and self.rng.random() < 0.3:  # travelling on the listed passport itself
-            number, state = own[0].number, own[0].issuing_state
-        else:
-            number, state = passport_number(self.rng, holder.nationality), holder.nationality
+        number, state = self._listed_document(entry, holder)
         event = self._event(now, post, holder, self._passport(now, holder, number, state))
         return Generated(Sort.LISTED_PERSON, event, entry_id=entry.entry_id, agency=reporter(post))
+
+    def _listed_document(self, entry: WatchlistEntry, holder: Holder) -> tuple[str, str]:
+        """The one passport a listed person travels on: the listed one, or one of their own."""
+        own = entry.person.documents if entry.person else []
+        if own and self._own(entry.entry_id).random() < 0.3:
+            return own[0].number, own[0].issuing_state
+        number = passport_number(self._own(entry.entry_id), holder.nationality)
+        return self.numbers.keep(number), holder.nationality
+
+    def _own(self, entry_id: str) -> random.Random:
+        """A stream of one listed entry: what stays the same on each of its appearances."""
+        return random.Random(f"{self.spec.seed}:{entry_id}")  # noqa: S311 - seeded on purpose
 
     def _event(
         self, now: dt.datetime, post: Post, holder: Holder, document: Document
@@ -189,5 +274,8 @@ class Simulator:
             "location": {"code": post.code, "name": post.name, "kind": post.kind.value},
         }
         if post.kind is not Kind.INLAND:
-            event["direction"] = "entry" if rng.random() < 0.5 else "exit"
+            event["direction"] = direction = "entry" if rng.random() < 0.5 else "exit"
+            transport = transport_for(rng, post, direction)
+            if transport is not None:
+                event["transport"] = transport
         return event | {"traveller": traveller, "document": doc}

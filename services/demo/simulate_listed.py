@@ -53,6 +53,14 @@ class ListedPicker:
     def __bool__(self) -> bool:
         return bool(self.persons) or bool(self.documents)
 
+    def person_entries(self) -> list[WatchlistEntry]:
+        """Every active person entry once, in file order."""
+        seen: dict[str, WatchlistEntry] = {}
+        for entries in self.persons.values():
+            for entry in entries:
+                seen.setdefault(entry.entry_id, entry)
+        return list(seen.values())
+
     def pick(self, rng: random.Random, country: str) -> Pick | None:
         persons, documents = self.persons.get(country, []), self.documents.get(country, [])
         if not persons and not documents:
@@ -107,5 +115,6 @@ def listed_holder(rng: random.Random, entry: WatchlistEntry, country: str) -> Ho
         raise ValueError("an sltd entry has no person")
     nationality = person.nationalities[0] if person.nationalities else country
     name = _respelt(rng, person.names, domestic=nationality == country and rng.random() < 0.3)
-    sex = person.sex if person.sex in ("M", "F") else rng.choice("MF")
-    return Holder(name, sex, _full_birth(rng, person.date_of_birth), nationality)
+    own = random.Random(entry.entry_id)  # noqa: S311 - one person: one birth date, one sex
+    sex = person.sex if person.sex in ("M", "F") else own.choice("MF")
+    return Holder(name, sex, _full_birth(own, person.date_of_birth), nationality)

@@ -85,6 +85,29 @@ def passport_number(rng: random.Random, state: str) -> str:
     return letters + "".join(str(rng.randrange(10)) for _ in range(digits))
 
 
+class NumberBook:
+    """Document numbers issued so far: a simulated state never issues one number twice (drawn
+    at random, two of some hundred thousand travellers would share one)."""
+
+    def __init__(self) -> None:
+        self._issued: set[str] = set()
+
+    def claim(self, number: str, rng: random.Random, state: str) -> str:
+        """``number`` if nobody holds it yet, else a fresh one."""
+        while number in self._issued:
+            number = passport_number(rng, state)
+        self._issued.add(number)
+        return number
+
+    def fresh(self, rng: random.Random, state: str) -> str:
+        return self.claim(passport_number(rng, state), rng, state)
+
+    def keep(self, number: str) -> str:
+        """A number that is drawn again on purpose (a listed person's own passport)."""
+        self._issued.add(number)
+        return number
+
+
 def passport_standard(rng: random.Random, state: str) -> Standard:
     options = PASSPORT_STANDARDS.get(state, ((Standard.ICAO, 1.0),))
     return rng.choices([s for s, _ in options], weights=[w for _, w in options])[0]

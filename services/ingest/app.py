@@ -1,9 +1,10 @@
-"""Wiring only: the producer, the raw intake task, the HTTP app and its lifespan."""
+"""Wiring only: the producer, the raw intake task, the HTTP app, and its lifespan on the shared
+lifecycle (``services.common.lifecycle``)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,20 +12,25 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import ClientDisconnect
 
 from services.common import gcpolicy
 from services.common.consume import ConsumeLoop
 from services.common.fate import FateWrapper
-from services.common.health import KAFKA_CONNECTED, Readiness, broker_probe, health_router
+from services.common.health import (
+    KAFKA_CONNECTED,
+    Readiness,
+    broker_probe,
+    health_router,
+    metrics_router,
+)
 from services.common.http_server import client_gone, metrics_allowed
 from services.common.kafka import make_consumer, make_producer
 from services.common.lag import report_lag
+from services.common.lifecycle import Lifecycle, Service
 from services.common.logging import get_logger
-from services.common.tasks import cancel_and_wait
 from services.ingest import metrics
-from services.ingest.agencies import AgenciesFile
+from services.ingest.agencies_file import AgenciesFile
 from services.ingest.api_models import event_input_schemas
 from services.ingest.domain.recent import RecentIds
 from services.ingest.handlers import SECURITY, HttpProblem, documented_routes, router
@@ -60,52 +66,48 @@ async def _run_raw_intake(settings: IngestSettings, intake: RawIntake) -> None:
         await consumer.stop()
 
 
+class IngestService(Service):
+    """The producer, the publisher and the raw intake of one app, on the shared lifecycle;
+    uvicorn's lifespan runs it (``lifespan``)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        super().__init__("ingest", app.state.readiness)
+        self.app = app
+
+    async def start(self, life: Lifecycle) -> None:
+        settings: IngestSettings = self.app.state.settings
+        agencies = AgenciesFile.open(settings.ingest_agencies_file)
+        # The delivery timeout matches the send timeout: a 503'd event is not retried for long.
+        # No linger: a sender waits for the ack, and concurrent requests batch up anyway while
+        # the previous produce request is in flight. Stopping it flushes: what was acknowledged
+        # stays acknowledged.
+        timeout_ms = int(settings.ingest_send_timeout_s * 1000)
+        producer = await life.open(
+            make_producer(settings, request_timeout_ms=timeout_ms, linger_ms=0)
+        )
+        publisher = Publisher(producer, settings, RecentIds(settings.ingest_recent_ids))
+        await publisher.start()
+        life.on_drain(publisher.flush)
+        rt = Runtime(settings, agencies, Limiter(settings), publisher)
+        broker = broker_probe(producer, settings.ingest_ready_cache_s)
+        self.readiness.watch(KAFKA_CONNECTED, broker)
+        if settings.ingest_raw_enabled:
+            intake = RawIntake(agencies, publisher, signature_window(settings))
+            rt.raw_task = life.spawn(_run_raw_intake(settings, intake), "raw-intake")
+            group = settings.group(settings.ingest_raw_group)
+            lag = report_lag(settings, group, [settings.topic("ingest.raw")], metrics.set_lag)
+            life.spawn(lag, "consumer-lag")
+        self.app.state.runtime = rt
+        if self.app.state.settle_heap:
+            gcpolicy.settle_service_heap()
+            life.spawn(gcpolicy.collect_periodically("ingest"), "gc")
+        log.info("ingest.started", agencies=len(agencies.directory.agencies))
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: IngestSettings = app.state.settings
-    agencies = AgenciesFile.open(settings.ingest_agencies_file)
-    # The delivery timeout matches the send timeout: a 503'd event is not retried for long.
-    # No linger: a sender waits for the ack, and concurrent requests batch up anyway while
-    # the previous produce request is in flight.
-    producer = make_producer(
-        settings, request_timeout_ms=int(settings.ingest_send_timeout_s * 1000), linger_ms=0
-    )
-    await producer.start()
-    publisher = Publisher(producer, settings, RecentIds(settings.ingest_recent_ids))
-    try:
-        await publisher.start()
-    except BaseException:
-        await producer.stop()
-        raise
-    rt = Runtime(
-        settings=settings,
-        agencies=agencies,
-        limiter=Limiter(settings),
-        publisher=publisher,
-    )
-    broker = broker_probe(producer, settings.ingest_ready_cache_s)
-    app.state.readiness.watch(KAFKA_CONNECTED, broker)
-    lag_task = None
-    if settings.ingest_raw_enabled:
-        intake = RawIntake(agencies, publisher, signature_window(settings))
-        rt.raw_task = asyncio.create_task(_run_raw_intake(settings, intake))
-        group = settings.group(settings.ingest_raw_group)
-        lag_task = asyncio.create_task(
-            report_lag(settings, group, [settings.topic("ingest.raw")], metrics.set_lag)
-        )
-    app.state.runtime = rt
-    gc_task = None
-    if app.state.settle_heap:
-        gcpolicy.settle_service_heap()
-        gc_task = asyncio.create_task(gcpolicy.collect_periodically("ingest"))
-    log.info("ingest.started", agencies=len(agencies.directory.agencies))
-    try:
+    async with IngestService(app):
         yield
-    finally:
-        await cancel_and_wait(t for t in (lag_task, rt.raw_task, gc_task) if t is not None)
-        await publisher.flush()
-        await producer.stop()  # flushes: what was acknowledged stays acknowledged
-        log.info("ingest.stopped")
 
 
 def _openapi(app: FastAPI, settings: IngestSettings, health: APIRouter) -> dict[str, Any]:
@@ -159,16 +161,8 @@ def create_app(settings: IngestSettings, *, settle_heap: bool = False) -> FastAP
 
     app.add_exception_handler(HttpProblem, problem)
     app.add_exception_handler(ClientDisconnect, client_gone)
-
-    @app.get(
-        "/metrics",
-        summary="Prometheus metrics",
-        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
-    )
-    async def metrics(request: Request) -> Response:
-        if not metrics_allowed(settings, request.headers.get("authorization")):
-            return Response("a metrics token is required", 401)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    allowed = functools.partial(metrics_allowed, settings)
+    app.include_router(metrics_router(allowed, documented=True))
 
     app.openapi = lambda: _openapi(app, settings, health)  # type: ignore[method-assign]
     return app

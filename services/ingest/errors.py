@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from services.common.errors import PermanentError, TransientError
+from services.common.errors import PermanentError
 
 
 class AgenciesFileError(PermanentError):
     """The agencies file cannot be read or does not describe agencies."""
-
-
-class Unavailable(TransientError):
-    """The broker did not acknowledge in time, or too much is already in flight."""
 
 
 class RawRecordRejected(PermanentError):

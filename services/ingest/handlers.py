@@ -13,6 +13,7 @@ from fastapi.security import APIKeyHeader, HTTPBearer
 from starlette.routing import BaseRoute, Route
 
 from schemas.errors import ErrorRecord
+from schemas.outcomes import IngestOutcome
 from services.common.http_server import BodyTooLarge, read_limited
 from services.common.logging import get_logger
 from services.ingest.api_models import (
@@ -26,7 +27,6 @@ from services.ingest.domain.agencies import Agency
 from services.ingest.domain.intake import Prepared, Rejection, accept, event_id_of
 from services.ingest.domain.ratelimit import retry_after_header
 from services.ingest.metrics import EVENTS, count_flag
-from services.ingest.publisher import Outcome
 from services.ingest.runtime import Runtime
 
 log = get_logger(__name__)
@@ -190,15 +190,15 @@ async def post_event(request: Request) -> Response:
     raw = await read_json(request, rt.settings.ingest_max_event_bytes)
     result = accept(raw, agency, dt.datetime.now(dt.UTC))
     if isinstance(result, Rejection):
-        EVENTS.labels("http", "rejected" if result.status == 422 else "forbidden").inc()
+        EVENTS.labels("http", _refused(result.status)).inc()
         title = "invalid event" if result.status == 422 else "forbidden"
         raise HttpProblem(result.status, title, errors=list(result.errors))
     if not rt.publisher.reserve(1):
-        EVENTS.labels("http", "unavailable").inc()
+        EVENTS.labels("http", IngestOutcome.UNAVAILABLE).inc()
         raise _unavailable(rt, "too many events in flight")
     [outcome] = await rt.publisher.publish([result], agency.id)
     EVENTS.labels("http", outcome.value).inc()
-    if outcome is Outcome.UNAVAILABLE:
+    if outcome is IngestOutcome.UNAVAILABLE:
         raise _unavailable(rt, "event not stored: broker unavailable")
     _count_flags(result)
     # The ``Accepted`` model's JSON, written directly (validating our own output cost CPU).
@@ -241,13 +241,17 @@ def _item(
 
 
 def _rejected(index: int, raw: Any, rejection: Rejection) -> dict[str, Any]:
-    outcome = "rejected" if rejection.status == 422 else "forbidden"
+    outcome = _refused(rejection.status)
     return _item(index, event_id_of(raw), rejection.status, outcome, errors=rejection.errors)
 
 
-def _published(index: int, item: Prepared, outcome: Outcome) -> dict[str, Any]:
-    if outcome is Outcome.UNAVAILABLE:
-        return _item(index, item.event.event_id, 503, "unavailable")
+def _refused(status: int) -> IngestOutcome:
+    return IngestOutcome.REJECTED if status == 422 else IngestOutcome.FORBIDDEN
+
+
+def _published(index: int, item: Prepared, outcome: IngestOutcome) -> dict[str, Any]:
+    if outcome is IngestOutcome.UNAVAILABLE:
+        return _item(index, item.event.event_id, 503, IngestOutcome.UNAVAILABLE)
     _count_flags(item)
     return _item(index, item.event.event_id, 202, outcome.value, flags=_flags(item))
 
@@ -324,7 +328,7 @@ async def post_batch(request: Request) -> Response:
         if rt.publisher.reserve(len(prepared)):
             outcomes = await rt.publisher.publish(prepared, agency.id)
         else:
-            outcomes = [Outcome.UNAVAILABLE] * len(prepared)
+            outcomes = [IngestOutcome.UNAVAILABLE] * len(prepared)
         published = [_published(index, item, outcome)
                      for (index, item), outcome in zip(ready, outcomes, strict=True)]  # fmt: skip
         _count_outcomes(published)

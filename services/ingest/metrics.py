@@ -10,13 +10,17 @@ Standard series from ingest (``service="ingest"``):
 - ``relay_events_in_total{topic}``: every event received; ``topic`` is the intake, ``http``
   or the raw topic ``ingest.raw`` (without the deployment's topic prefix).
 - ``relay_events_out_total{topic="events"}``: events accepted onto the ``events.*`` topics.
-- ``relay_validation_failures_total{reason}``: ``rejected`` (422), ``forbidden`` (403) and
-  ``dead_lettered`` (a raw record that failed validation).
 - ``relay_dead_letters_total{topic}``: raw records sent to ``ingest.raw.dlq`` for any reason
   (unsigned, not JSON, invalid), labelled with the topic read (``ingest.raw`` as the broker
   names it); counted by the fate wrapper that writes them.
 
 The standard series are declared once, in services/common/metrics.py (``process_metrics``).
+Ingest's own, besides the ``relay_ingest_*`` ones:
+
+- ``relay_validation_failures_total{service,reason}``: ``rejected`` (422), ``forbidden`` (403)
+  and ``dead_lettered`` (a raw record that failed validation).
+- ``relay_events_by_agency_total{agency}`` and ``relay_last_event_timestamp_seconds{agency}``:
+  lets an alert say an agency has gone silent.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from schemas.outcomes import IngestOutcome
 from services.common.lag import process_lag_sink
 from services.common.metrics import child, process_metrics
 
@@ -32,7 +37,7 @@ SERVICE = "ingest"
 STANDARD = process_metrics(SERVICE)
 # Intake -> the ``topic`` label of the standard series (unprefixed catalogue names).
 SOURCES = {"http": "http", "kafka": "ingest.raw"}
-FAILURES = frozenset({"rejected", "forbidden", "dead_lettered"})
+FAILURES = frozenset({IngestOutcome.REJECTED, IngestOutcome.FORBIDDEN, "dead_lettered"})
 
 INGEST_EVENTS = Counter(
     "relay_ingest_events_total",
@@ -42,7 +47,9 @@ INGEST_EVENTS = Counter(
 )
 EVENTS_IN = STANDARD.events_in
 EVENTS_OUT = STANDARD.events_out
-VALIDATION_FAILURES = STANDARD.validation_failures
+VALIDATION_FAILURES = Counter(
+    "relay_validation_failures_total", "Records rejected by validation", ["service", "reason"]
+)
 REQUESTS = Histogram(
     "relay_ingest_request_seconds",
     "HTTP request latency by endpoint and status",
@@ -52,8 +59,12 @@ REQUESTS = Histogram(
 IN_FLIGHT = Gauge("relay_ingest_in_flight_events", "Events produced, not yet acknowledged")
 FLAGS = Counter("relay_ingest_field_flags_total", "Fields flagged during normalisation", ["field"])
 # Per agency (a bounded set, from the agencies file): lets an alert say an agency went silent.
-BY_AGENCY = STANDARD.events_by_agency
-LAST_EVENT = STANDARD.last_event
+BY_AGENCY = Counter("relay_events_by_agency_total", "Events accepted per agency", ["agency"])
+LAST_EVENT = Gauge(
+    "relay_last_event_timestamp_seconds",
+    "When the last event of an agency was accepted (epoch s)",
+    ["agency"],
+)
 
 
 def set_lag(lags: Iterable[tuple[str, int, int]]) -> None:
@@ -89,7 +100,7 @@ class _Outcome:
             INGEST_EVENTS.labels(self.intake, self.outcome),
             EVENTS_IN.labels(SERVICE, source),
         ]
-        if self.outcome == "accepted":
+        if self.outcome == IngestOutcome.ACCEPTED:
             children.append(EVENTS_OUT.labels(SERVICE, "events"))
         if self.outcome in FAILURES:
             children.append(VALIDATION_FAILURES.labels(SERVICE, self.outcome))

@@ -16,7 +16,6 @@ import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -24,7 +23,8 @@ from aiokafka.errors import KafkaError
 
 from schemas.codec import schema_header
 from schemas.event import Event
-from schemas.intake import H_AGENCY, H_EVENT_ID
+from schemas.headers import H_AGENCY, H_EVENT_ID
+from schemas.outcomes import IngestOutcome
 from services.common.batches import Batches, KeyPartitioner
 from services.common.logging import get_logger
 from services.ingest.domain.intake import Prepared
@@ -34,12 +34,6 @@ from services.ingest.metrics import IN_FLIGHT, agency_accepted
 from services.ingest.settings import IngestSettings
 
 log = get_logger(__name__)
-
-
-class Outcome(StrEnum):
-    ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"  # published before (recently): not sent again
-    UNAVAILABLE = "unavailable"
 
 
 @dataclass
@@ -106,9 +100,9 @@ class Publisher:
         future.add_done_callback(functools.partial(self._settled, event_id))
         return future
 
-    async def publish(self, items: Sequence[Prepared], agency_id: str) -> list[Outcome]:
+    async def publish(self, items: Sequence[Prepared], agency_id: str) -> list[IngestOutcome]:
         """Send all, then wait for all: one outcome per item. Room for all must be reserved."""
-        outcomes = [Outcome.UNAVAILABLE] * len(items)
+        outcomes = [IngestOutcome.UNAVAILABLE] * len(items)
         futures: dict[int, asyncio.Future[Any]] = {}
         first: dict[str, int] = {}
         unsent = len(items)
@@ -117,7 +111,7 @@ class Publisher:
                 for index, item in enumerate(items):
                     event_id = item.event.event_id
                     if event_id in self.recent:
-                        outcomes[index] = Outcome.DUPLICATE
+                        outcomes[index] = IngestOutcome.DUPLICATE
                         continue
                     if event_id in first:
                         continue
@@ -131,12 +125,12 @@ class Publisher:
         self.release(unsent)
         for index, future in futures.items():
             if future.done() and not future.cancelled() and future.exception() is None:
-                outcomes[index] = Outcome.ACCEPTED
+                outcomes[index] = IngestOutcome.ACCEPTED
         for index, item in enumerate(items):
             origin = first.get(item.event.event_id)
             # The same id twice in one batch: the later ones share the first one's fate.
             if origin is not None and origin != index:
-                accepted = outcomes[origin] is Outcome.ACCEPTED
-                outcomes[index] = Outcome.DUPLICATE if accepted else Outcome.UNAVAILABLE
-        agency_accepted(agency_id, sum(outcome is Outcome.ACCEPTED for outcome in outcomes))
+                accepted = outcomes[origin] is IngestOutcome.ACCEPTED
+                outcomes[index] = IngestOutcome.DUPLICATE if accepted else IngestOutcome.UNAVAILABLE
+        agency_accepted(agency_id, sum(outcome is IngestOutcome.ACCEPTED for outcome in outcomes))
         return outcomes

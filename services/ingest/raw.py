@@ -20,10 +20,11 @@ from typing import Any
 import orjson
 from aiokafka import ConsumerRecord
 
-from schemas.intake import H_AGENCY, H_SIGNATURE, H_SIGNATURE_TIMESTAMP
+from schemas.headers import H_AGENCY, H_REPLAYED_FROM, H_SIGNATURE, H_SIGNATURE_TIMESTAMP
+from schemas.outcomes import IngestOutcome
 from services.common.errors import DropError
-from services.common.fate import H_REPLAYED_FROM, header
-from services.ingest.agencies import AgenciesFile
+from services.common.fate import header
+from services.ingest.agencies_file import AgenciesFile
 from services.ingest.domain.agencies import Agency
 from services.ingest.domain.binding import RawClaim, Unbound, Window, bind
 from services.ingest.domain.intake import Rejection, accept
@@ -76,9 +77,9 @@ class RawIntake:
             EVENTS.labels("kafka", "dead_lettered").inc()
             raise RawRecordRejected(result.summary, field=result.field)
         if result.event.event_id in self.publisher.recent:
-            EVENTS.labels("kafka", "duplicate").inc()
+            EVENTS.labels("kafka", IngestOutcome.DUPLICATE).inc()
             raise DropError("event_id published recently")
         self.publisher.claim()  # send() releases it when the broker answers
         future = self.publisher.send(result, agency.id)
-        EVENTS.labels("kafka", "accepted").inc()
+        EVENTS.labels("kafka", IngestOutcome.ACCEPTED).inc()
         return [future]

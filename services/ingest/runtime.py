@@ -6,7 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from services.ingest.agencies import AgenciesFile
+from services.ingest.agencies_file import AgenciesFile
 from services.ingest.domain.agencies import Agency
 from services.ingest.domain.ratelimit import TokenBucket
 from services.ingest.publisher import Publisher

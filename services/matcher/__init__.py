@@ -1,1 +1,1 @@
-"""matcher: screens events against the watchlist and publishes alerts (engine in ``domain``)."""
+"""matcher: screens events against the watchlist and publishes alerts (screener: ``domain``)."""

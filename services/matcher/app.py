@@ -1,4 +1,4 @@
-"""Wiring of the matcher's default engine, ``batch``: plain asyncio, no faust.
+"""Wiring only: the matcher's clients, tasks and HTTP port on the shared lifecycle.
 
 - a task keeps the in-memory watchlist index current (``WatchlistState``);
 - once the index has caught up, the shared ``PipelinedLoop`` reads the event topics (consumer
@@ -14,17 +14,13 @@ send fails the loop rewinds to the committed offsets and screens again. Re-scree
 the same alert ids (from event_id and entry_id), and the notifier de-duplicates by them.
 Exactly-once transactions would add a transaction per batch for no gain a recipient can see.
 
-Why not faust's stream (the ``faust`` engine, ``faust_app.py``, still selectable): faust hands
-each record through its own drain loop (two tasks per message), an Event, a queue and sensors.
-On this 2-core machine a faust agent that does nothing but ack tops out near 4,000 events/s at
-a full core, below the 5,000 the matcher must screen; the same screening through this loop
-costs less than half the CPU per event of the faust engine.
+The event reader is the shared consume loop rather than a stream framework: each record costs a
+fate-wrapper call and a batch append, not a framework's per-message tasks, queues and sensors
+(``make bench-matcher`` measures events per CPU second).
 """
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import AsyncExitStack
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -38,11 +34,11 @@ from services.common.health import KAFKA_CONNECTED, Readiness, ops_app
 from services.common.http_server import BackgroundServer, metrics_allowed
 from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_producer
 from services.common.lag import report_lag
+from services.common.lifecycle import Lifecycle, Service
 from services.common.logging import get_logger
-from services.common.metrics import Metrics
-from services.common.tasks import cancel_and_wait
 from services.matcher.domain import WatchlistIndex
 from services.matcher.handlers import AlertPublisher, EventHandler, EventScreening
+from services.matcher.metrics import MatcherMetrics
 from services.matcher.retro import RetroScreener
 from services.matcher.settings import MatcherSettings
 from services.matcher.watchlist_state import WATCHLIST_CAUGHT_UP, WatchlistState
@@ -54,49 +50,44 @@ log = get_logger(__name__)
 BATCH_MAX = 100
 
 
-class MatcherApp:
+class MatcherApp(Service):
     """The running matcher; ``async with MatcherApp(settings)``, built once in ``__main__``."""
 
     def __init__(self, settings: MatcherSettings, *, service_process: bool = False) -> None:
+        super().__init__("matcher", Readiness(WATCHLIST_CAUGHT_UP))
         self.settings = settings
         self.service_process = service_process
         self.index = WatchlistIndex()
         self.state = WatchlistState(settings, self.index)
-        self.metrics = Metrics(service="matcher")
-        self.readiness = Readiness(WATCHLIST_CAUGHT_UP)
+        self.metrics = MatcherMetrics()
         self.port = settings.matcher_http_port
-        self._stack = AsyncExitStack()
-        self._tasks: list[asyncio.Task[None]] = []
 
-    async def __aenter__(self) -> MatcherApp:
+    async def start(self, life: Lifecycle) -> None:
         s = self.settings
         # A little linger batches the alerts of consecutive events into one produce request.
         partitioner = KeyPartitioner()
-        producer = make_producer(s, linger_ms=5, partitioner=partitioner)
-        await producer.start()
-        self._stack.push_async_callback(producer.stop)
+        producer = await life.open(make_producer(s, linger_ms=5, partitioner=partitioner))
         batches = Batches(producer, partitioner)
         await batches.start([s.topic(t) for t in alert_topics(urgent=True)])
-        self._stack.push_async_callback(batches.flush)  # after the loops stop, before the producer
+        life.on_drain(batches.flush)
         self.readiness.set(KAFKA_CONNECTED, True)
         self.readiness.set(WATCHLIST_CAUGHT_UP, False, "reading watchlist.entries")
         ops = ops_app(
             self.readiness, self.metrics, self._facts, lambda auth: metrics_allowed(s, auth)
         )
         server = BackgroundServer(ops, s, s.matcher_http_host, s.matcher_http_port)
-        self._tasks.append(await server.start())
+        life.adopt(await server.start())
         self.port = server.port
-        self._stack.push_async_callback(server.stop)
+        life.on_stop(server.stop)
         publisher = AlertPublisher(producer, s.topic, batches)
-        self._spawn(self.state.run(), "watchlist-state")
-        self._spawn(self._screen(producer, publisher), "screen")
+        life.spawn(self.state.run(), "watchlist-state")
+        life.spawn(self._screen(producer, publisher), "screen")
         lag = report_lag(s, s.group(s.matcher_group_id), s.event_topics(), self.metrics.set_lag)
-        self._spawn(lag, "consumer-lag")
+        life.spawn(lag, "consumer-lag")
         if s.matcher_retro_enabled:
             retro = RetroScreener(s, producer, publisher, self.metrics)
-            self._spawn(retro.run(), "retro-screening")
-        log.info("matcher.started", engine="batch", port=self.port)
-        return self
+            life.spawn(retro.run(), "retro-screening")
+        log.info("matcher.started", port=self.port)
 
     async def _screen(self, producer: AIOKafkaProducer, publisher: AlertPublisher) -> None:
         """Join the group only once the index has caught up: no event is screened against a
@@ -105,7 +96,7 @@ class MatcherApp:
         await self.state.ready.wait()
         if self.service_process:
             gcpolicy.settle_service_heap()  # the loaded index lives as long as the process
-            self._spawn(gcpolicy.collect_periodically("matcher"), "gc")
+            self.life.spawn(gcpolicy.collect_periodically("matcher"), "gc")
         fate = FateWrapper("matcher", producer, s.topic("events.dlq"), metrics=self.metrics)
         handler = EventHandler(EventScreening(self.index, self.metrics), publisher)
         consumer = make_consumer(
@@ -122,11 +113,3 @@ class MatcherApp:
 
     def _facts(self) -> dict[str, Any]:
         return {"watchlist_entries": len(self.index)}
-
-    def _spawn(self, coro: object, name: str) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
-        self._tasks.append(task)
-
-    async def __aexit__(self, *exc: object) -> None:
-        await cancel_and_wait(self._tasks)
-        await self._stack.aclose()

@@ -1,6 +1,6 @@
-"""Thin handlers: bytes in, screening by the pure engine, alerts out.
+"""Thin handlers: bytes in, screening by the pure screener, alerts out.
 
-The live path writes alert bytes straight from the engine's match (``to_alert_json``) and
+The live path writes alert bytes straight from the screener's match (``to_alert_json``) and
 splices on what the event said (type, location, traveller, document) as JSON serialised by the
 event's own validated sub-models, so no Alert model is built per alert; the result is the same
 Alert (tests/unit/matcher/test_stream_alerts.py holds the two paths level). Retro-screening
@@ -23,26 +23,26 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord
-from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ValidationError
 
 from schemas.alert import Alert, alert_key, alert_topics, pages
 from schemas.codec import decode_event, encode, schema_header
 from schemas.errors import describe_errors, summarise_errors
 from schemas.event import Event
+from schemas.topics import TopicName
 from services.common.batches import Batches
-from services.common.fate import RetryPolicy
+from services.common.fate import until_stored
 from services.common.logging import get_logger
-from services.common.metrics import Metrics, child
+from services.common.metrics import child
 from services.matcher.domain import Match, Screener, WatchlistIndex, to_alert, to_alert_json
 from services.matcher.errors import UnreadableEvent
+from services.matcher.metrics import MatcherMetrics
 
 log = get_logger(__name__)
 
 ALERT_HEADER = schema_header(Alert)
 # ``settings.topic``: a catalogue name to the name on the broker (with the prefix).
-TopicName = Callable[[str], str]
-SEND_RETRY = RetryPolicy(attempts=1_000_000, base_delay_s=0.1, max_delay_s=5.0)
+PhysicalName = Callable[[TopicName], str]
 
 
 def read_event(value: bytes | None) -> Event:
@@ -125,12 +125,12 @@ def _model_json(model: BaseModel) -> bytes:
 class AlertPublisher:
     """Sends alerts; ``confirm`` returns once the broker has stored every one of them.
 
-    With ``batches`` (the batch engine) an alert is appended to its partition's open batch
+    With ``batches`` (the live matcher) an alert is appended to its partition's open batch
     instead of going through ``producer.send``, which costs more than building the record.
     """
 
     def __init__(
-        self, producer: AIOKafkaProducer, topic: TopicName, batches: Batches | None = None
+        self, producer: AIOKafkaProducer, topic: PhysicalName, batches: Batches | None = None
     ) -> None:
         self.producer = producer
         self.topic, self.urgent_topic = (topic(t) for t in alert_topics(urgent=True))
@@ -155,23 +155,13 @@ class AlertPublisher:
         self, alerts: Sequence[EncodedAlert], futures: Sequence[Awaitable[Any]]
     ) -> None:
         """Wait for the first attempt; re-send (same ids) until the broker stores them all."""
-        attempt = 0
-        while True:
-            try:
-                await asyncio.gather(*futures)
-            except KafkaError as exc:
-                attempt += 1
-                log.warning(
-                    "alerts.send_failed_retrying", error=type(exc).__name__, attempt=attempt
-                )
-                await asyncio.sleep(SEND_RETRY.delay(min(attempt, 6)))
-                try:
-                    futures = await self.send(alerts)
-                except KafkaError:
-                    futures = [_failed()]
-            else:
-                self.published += len(alerts)
-                return
+        first = [futures]
+
+        async def store() -> None:
+            await asyncio.gather(*(first.pop() if first else await self.send(alerts)))
+
+        await until_stored(store, "alerts")
+        self.published += len(alerts)
 
     async def publish(self, alerts: Sequence[Alert]) -> None:
         if alerts:
@@ -179,16 +169,10 @@ class AlertPublisher:
             await self.confirm(encoded, await self.send(encoded))
 
 
-def _failed() -> asyncio.Future[Any]:
-    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    future.set_exception(KafkaError("send failed"))
-    return future
-
-
 class EventScreening:
     """Screens one event record; raises a PermanentError for a record that is not an event."""
 
-    def __init__(self, index: WatchlistIndex, metrics: Metrics) -> None:
+    def __init__(self, index: WatchlistIndex, metrics: MatcherMetrics) -> None:
         self.index = index
         self.metrics = metrics
         self.screened = 0
@@ -207,7 +191,7 @@ class EventScreening:
 
 
 class EventHandler:
-    """The batch engine's handler for ``ConsumeLoop``: screen one event record and hand its
+    """The live matcher's handler for ``ConsumeLoop``: screen one event record and hand its
     alerts to the producer; the loop commits the record once every returned future resolved."""
 
     def __init__(self, screening: EventScreening, publisher: AlertPublisher) -> None:

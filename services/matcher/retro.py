@@ -28,10 +28,10 @@ from services.common.consume import ConsumeLoop
 from services.common.fate import FateWrapper
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
-from services.common.metrics import Metrics
 from services.matcher.domain import WatchlistIndex, entry_record
 from services.matcher.errors import UnreadableEntry, UnreadableEvent
 from services.matcher.handlers import AlertPublisher, read_event, screen_event
+from services.matcher.metrics import MatcherMetrics
 from services.matcher.settings import MatcherSettings
 
 log = get_logger(__name__)
@@ -43,7 +43,7 @@ class RetroScreener:
         settings: MatcherSettings,
         producer: AIOKafkaProducer,
         publisher: AlertPublisher,
-        metrics: Metrics,
+        metrics: MatcherMetrics,
     ) -> None:
         self.settings = settings
         self.producer = producer

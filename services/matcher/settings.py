@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-from pathlib import Path
-
 from pydantic import Field
 
+from schemas.topics import TopicName
 from services.common.settings import CommonSettings
 
 
-class MatcherEngine(StrEnum):
-    """How events are read: ``batch`` (the shared PipelinedLoop, default) or a faust agent."""
-
-    BATCH = "batch"
-    FAUST = "faust"
-
-
 class MatcherSettings(CommonSettings):
-    matcher_engine: MatcherEngine = Field(
-        MatcherEngine.BATCH,
-        description="Event reader: batch (shared PipelinedLoop, fastest) or faust (an agent)",
-    )
     matcher_group_id: str = Field("matcher", description="Consumer group screening events")
     matcher_retro_group_id: str = Field(
         "matcher-retro", description="Consumer group that retro-screens watchlist changes"
@@ -30,18 +17,11 @@ class MatcherSettings(CommonSettings):
     matcher_http_port: int = Field(9101, description="Port of /healthz, /readyz and /metrics")
     matcher_retro_days: float = Field(7.0, ge=0, description="Retro-screening window (days)")
     matcher_retro_enabled: bool = Field(True, description="Screen past events on entry changes")
-    matcher_event_topics: list[str] = Field(
+    matcher_event_topics: list[TopicName] = Field(
         ["events.border_crossing", "events.document_check"], description="Event topics"
     )
     matcher_commit_interval_s: float = Field(
         1.0, gt=0, description="How often processed offsets are committed (seconds)"
-    )
-    matcher_partitions_concurrency: int = Field(
-        1, ge=1, description="faust engine: agent concurrency"
-    )
-    matcher_data_dir: Path = Field(
-        Path(".relay/matcher"),
-        description="faust engine: folder for faust's local data (one per group)",
     )
 
     def event_topics(self) -> list[str]:

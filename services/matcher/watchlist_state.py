@@ -23,7 +23,7 @@ from services.matcher.settings import MatcherSettings
 
 log = get_logger(__name__)
 
-# The matcher's readiness condition (both engines): no event is screened against a partial list.
+# The matcher's readiness condition: no event is screened against a partial list.
 WATCHLIST_CAUGHT_UP = "watchlist_caught_up"
 
 

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import sys
 
 from pydantic import ValidationError
 
+from services.common.lifecycle import run_until_signalled
 from services.common.logging import configure_logging
-from services.notifier.app import run
+from services.notifier.app import NotifierApp
 from services.notifier.settings import NotifierSettings
-
-
-async def _main(settings: NotifierSettings) -> None:
-    task = asyncio.create_task(run(settings))
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 def main() -> None:
@@ -31,7 +22,8 @@ def main() -> None:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         sys.exit(f"notifier: refusing to start: {problems}")
     configure_logging(settings)
-    asyncio.run(_main(settings))
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(run_until_signalled(NotifierApp(settings, service_process=True)))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ link from its e-mail (``?token=``), and may only answer alerts it was a recipien
 
 from __future__ import annotations
 
+import functools
 import html
 import time
 import urllib.parse
@@ -15,20 +16,27 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiokafka.errors import KafkaError
-from fastapi import FastAPI, Header, HTTPException, Query, Request, Response
-from fastapi.responses import HTMLResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 
-from schemas.notification import AckKind, Acknowledgement, RevocationKind
-from services.common.health import Readiness, health_router
+from schemas.notification import ANSWERS, Acknowledgement, RevocationKind
+from services.common.errors import TransientError
+from services.common.health import Readiness, health_router, metrics_router
 from services.common.http_server import client_gone, metrics_allowed
 from services.common.logging import get_logger
 from services.common.settings import CommonSettings
 from services.notifier import metrics
+from services.notifier.access_audit import Reader, listed
 from services.notifier.console import views
-from services.notifier.console.routes import HEADERS, console_router, not_stored, read_body
+from services.notifier.console.routes import (
+    HEADERS,
+    audit_read,
+    console_router,
+    not_stored,
+    read_body,
+)
 from services.notifier.console.session import SessionKeys
 from services.notifier.domain.signing import LinkClaim, read_link_token
 from services.notifier.engine import Engine
@@ -38,12 +46,7 @@ from services.notifier.revocations import Revocations
 
 log = get_logger(__name__)
 FORM = "application/x-www-form-urlencoded"
-
-KINDS = {
-    "ack": AckKind.ACKNOWLEDGED,
-    "cannot-act": AckKind.CANNOT_ACT,
-    "resolved": AckKind.RESOLVED,
-}
+RETRY_AFTER_S = 5  # a dependency away (the broker): ask again after this long
 
 
 class AckBody(BaseModel):
@@ -86,15 +89,15 @@ def _key_holder(engine: Engine, authorization: str | None) -> str:
 def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
     app = FastAPI(title="notice-relay notifier", docs_url=None, redoc_url=None)
     app.add_exception_handler(ClientDisconnect, client_gone)
+    app.add_exception_handler(TransientError, _unavailable)
 
     app.include_router(health_router(readiness))
 
-    @app.get("/metrics")
-    async def prometheus(authorization: Annotated[str | None, Header()] = None) -> Response:
-        if not metrics_allowed(access.settings, authorization):
-            return Response("a metrics token is required", 401)
+    def pending() -> None:
         metrics.PENDING.set(engine.scheduler.pending)
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    allowed = functools.partial(metrics_allowed, access.settings)
+    app.include_router(metrics_router(allowed, refresh=pending))
 
     @app.post("/v1/alerts/{alert_id}/{action}")
     async def answer(
@@ -104,7 +107,7 @@ def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
         authorization: Annotated[str | None, Header()] = None,
         token: Annotated[str | None, Query()] = None,
     ) -> dict[str, Any]:
-        kind = KINDS.get(action)
+        kind = ANSWERS.get(action)
         if kind is None:
             raise HTTPException(404, "unknown action")
         body, token = await _body(request, token)
@@ -138,7 +141,9 @@ def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
         return HTMLResponse(page, headers=HEADERS)
 
     @app.get("/v1/inbox")
-    async def inbox(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+    async def inbox(
+        request: Request, authorization: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
         """The alerts of the caller's country, as its console shows them (``views``)."""
         key = _bearer(authorization)
         if key is None:
@@ -150,11 +155,21 @@ def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
             views.detail(v, cp.id, cp.country)
             for v in engine.inbox.for_country(cp.country)
             if views.visible(v, cp.country)
-        ]
-        return {"country": cp.country, "alerts": shown[: views.MAX_ROWS]}
+        ][: views.MAX_ROWS]
+        reader = Reader.of(request, cp.id, "api")
+        await audit_read(engine.writer, listed(reader, (a["alert_id"] for a in shown)))
+        return {"country": cp.country, "alerts": shown}
 
     app.include_router(console_router(engine, access.session_keys, access.revocations))
     return app
+
+
+async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    """A dependency is away (``TransientError``): the same request may succeed shortly."""
+    assert isinstance(exc, TransientError)
+    log.warning("notifier.request_unavailable", reason=exc.reason)
+    detail = {"detail": "temporarily unavailable; send it again"}
+    return JSONResponse(detail, 503, headers={**HEADERS, "Retry-After": str(RETRY_AFTER_S)})
 
 
 async def _answer_once(

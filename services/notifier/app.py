@@ -1,31 +1,29 @@
-"""Wiring only: clients, engine, consumers, HTTP server, and their orderly shutdown."""
+"""Wiring only: clients, engine, consumers and HTTP server, started and stopped by the shared
+lifecycle (``services.common.lifecycle``)."""
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
+
 from schemas.alert import ALERTS_TOPIC, URGENT_ALERTS_TOPIC
-from schemas.notification import Channel
+from schemas.topics import TopicName
 from services.common import gcpolicy
 from services.common.batches import KeyPartitioner
-from services.common.consume import PipelinedLoop
+from services.common.consume import Handler, PipelinedLoop
 from services.common.fate import FateWrapper
 from services.common.health import KAFKA_CONNECTED, Readiness, broker_probe
 from services.common.http_server import BackgroundServer
 from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_producer
 from services.common.lag import report_lag
+from services.common.lifecycle import Lifecycle, Service
 from services.common.logging import get_logger
-from services.common.tasks import cancel_and_wait
 from services.notifier import metrics
 from services.notifier.api import Access, create_api
-from services.notifier.channels.base import ChannelSender
-from services.notifier.channels.console import ConsoleChannel
-from services.notifier.channels.email import EmailChannel, SmtpConfig
-from services.notifier.channels.http1 import LeanPoster
-from services.notifier.channels.webhook import AiohttpPoster, HttpxPoster, WebhookChannel
+from services.notifier.channels import registry
 from services.notifier.console.session import SessionKeys
 from services.notifier.directory_file import DirectoryFile
 from services.notifier.domain.backoff import Backoff
@@ -41,17 +39,12 @@ from services.notifier.writer import Writer
 log = get_logger(__name__)
 
 
-POSTERS: dict[str, type[HttpxPoster | AiohttpPoster | LeanPoster]] = {
-    "httpx": HttpxPoster,
-    "aiohttp": AiohttpPoster,
-    "lean": LeanPoster,
-}
-LANE_CONCURRENCY = {"httpx": 8, "aiohttp": 32, "lean": 32}
 REVOCATIONS_WAIT_S = 60.0
 READY_CACHE_S = 1.0  # how long /readyz trusts the broker's last answer
 # Readiness conditions besides the broker's: no request may be answered from a half-built
 # inbox, or before a signed-out session or a used link is known to be refused.
 DELIVERIES_REBUILT, REVOCATIONS_READ = "deliveries_rebuilt", "revocations_read"
+Handled = tuple[Handler, FateWrapper]  # a consumer's handler and where its failures go
 
 
 def engine_config(s: NotifierSettings) -> EngineConfig:
@@ -79,119 +72,106 @@ def session_keys(s: NotifierSettings) -> SessionKeys:
     )
 
 
-def smtp_config(s: NotifierSettings) -> SmtpConfig:
-    return SmtpConfig(
-        host=s.notifier_smtp_host,
-        port=s.notifier_smtp_port,
-        sender=s.notifier_smtp_from,
-        starttls=s.notifier_smtp_starttls,
-        username=s.notifier_smtp_username,
-        password=s.notifier_smtp_password.get_secret_value() if s.notifier_smtp_password else None,
-        timeout_s=s.notifier_smtp_timeout_s,
-    )
-
-
-class NotifierApp:
+class NotifierApp(Service):
     """The running notifier; ``async with NotifierApp(settings) as app`` (tests use it too)."""
 
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: NotifierSettings, *, service_process: bool = False) -> None:
+        super().__init__("notifier", Readiness(DELIVERIES_REBUILT, REVOCATIONS_READ))
         self.settings = settings
+        self.service_process = service_process
         self.directory = DirectoryFile(settings.notifier_directory_path)
-        self.readiness = Readiness(DELIVERIES_REBUILT, REVOCATIONS_READ)
         self.port = settings.notifier_http_port
-        self._stack = AsyncExitStack()
-        self._tasks: list[asyncio.Task[None]] = []
         self.engine: Engine
 
-    async def __aenter__(self) -> NotifierApp:
+    async def start(self, life: Lifecycle) -> None:
         s = self.settings
-        stack = self._stack
-        # Nothing on the delivery path waits for these writes (the committer does, behind it),
-        # so a longer linger only means fewer, larger produce requests: less CPU per alert.
-        partitioner = KeyPartitioner()
-        producer = make_producer(
-            s,
-            client_id=f"{s.kafka_client_id}-notifier",
-            linger_ms=10,
-            partitioner=partitioner,
-        )
-        await producer.start()
-        stack.push_async_callback(producer.stop)
-        self.readiness.watch(KAFKA_CONNECTED, broker_probe(producer, READY_CACHE_S))
-        writer = Writer(producer, s, partitioner)
-        await writer.start()
-        # After the lanes stop, before the producer: what is on its way, and the states it frees.
-        stack.push_async_callback(lambda: self.engine.journal.close(writer.flush))
-        client = s.notifier_webhook_client
-        concurrency = s.notifier_lane_concurrency or LANE_CONCURRENCY[client]
-        webhook = WebhookChannel(POSTERS[client](s.notifier_webhook_timeout_s, concurrency))
-        stack.push_async_callback(webhook.aclose)
-        scheduler = Scheduler(concurrency=concurrency)
-        stack.push_async_callback(scheduler.stop)
-        channels: dict[Channel, ChannelSender] = {
-            Channel.WEBHOOK: webhook,
-            Channel.EMAIL: EmailChannel(smtp_config(s)),
-            Channel.CONSOLE: ConsoleChannel(),
-        }
-        self.engine = Engine(engine_config(s), writer, self.directory, channels, scheduler)
+        producer, writer = await self._open_writer(life)
+        channels = registry.senders(s)
+        for sender in channels.values():
+            life.on_stop(sender.aclose)
+        scheduler = Scheduler(concurrency=s.notifier_lane_concurrency)
+        self.engine = Engine(engine_config(s), writer, self.directory, dict(channels), scheduler)
         self.engine.archive = KafkaArchive(s)
+        # Drained latest first: the lanes stop, then what is on its way is flushed with the
+        # states it frees, before the producer closes.
+        life.on_drain(lambda: self.engine.journal.close(writer.flush))
+        life.on_drain(scheduler.stop)
         revocations = Revocations(s, producer)
-        self._spawn(revocations.run(), "revocations")
-        await self._start_http(Access(s, revocations, session_keys(s)))
+        life.spawn(revocations.run(), "revocations")
+        await self._start_http(life, Access(s, revocations, session_keys(s)))
         await rebuild(self.engine, s)
         self.readiness.set(DELIVERIES_REBUILT, True, "jobs rebuilt; unfinished ones resumed")
         scheduler.start()
         resumed = self.engine.resume()
-        fate = FateWrapper("notifier", producer, s.topic("alerts.dlq"))
-        group = s.group(s.notifier_group_id)
-        alerts = AlertHandler(self.engine)
-        # Urgent alerts come twice: on their own topic, whose consumer no routine backlog holds
-        # up, and in order on ``alerts``; whichever comes first routes them, the other finds
-        # their jobs in the inbox.
-        for topic, lane_group in ((URGENT_ALERTS_TOPIC, f"{group}-urgent"), (ALERTS_TOPIC, group)):
-            await self._consume(s.topic(topic), lane_group, alerts, fate, **LOW_LATENCY_FETCH)
-        entries_dlq = FateWrapper("notifier", producer, s.topic("watchlist.entries.dlq"))
-        await self._consume(
-            s.topic("watchlist.entries"), f"{group}-entries", EntryHandler(self.engine), entries_dlq
-        )
-        self._spawn(self.directory.watch(s.notifier_directory_poll_s), "directory-watch")
-        self._spawn(self._retention(), "retention")
-        self._spawn(self._trim(), "memory")
-        urgent_lag = report_lag(
-            s, f"{group}-urgent", [s.topic(URGENT_ALERTS_TOPIC)], metrics.set_lag
-        )
-        self._spawn(report_lag(s, group, [s.topic(ALERTS_TOPIC)], metrics.set_lag), "consumer-lag")
-        self._spawn(urgent_lag, "consumer-lag-urgent")
+        await self._consume_all(life, producer)
+        self._housekeeping(life)
         # A signed-out session or a used link must be refused from the first request on.
         await asyncio.wait_for(revocations.caught_up.wait(), REVOCATIONS_WAIT_S)
         self.readiness.set(REVOCATIONS_READ, True, "revoked sessions and used links known")
+        if self.service_process:
+            # Its inbox grows with every alert: small young collections (gcpolicy).
+            gcpolicy.settle_service_heap(stateful_young_threshold=s.notifier_gc_young_threshold)
+            life.spawn(gcpolicy.collect_periodically("notifier", s.notifier_full_gc_s), "gc")
         log.info("notifier.started", port=self.port, resumed=resumed)
-        return self
 
-    async def _consume(
-        self,
-        topic: str,
-        group: str,
-        handler: AlertHandler | EntryHandler,
-        fate: FateWrapper,
-        **overrides: Any,
-    ) -> None:
-        consumer = make_consumer(self.settings, topic, group_id=group, **overrides)
-        await consumer.start()
-        self._stack.push_async_callback(consumer.stop)
-        loop = PipelinedLoop(
-            consumer, fate, handler, commit_interval_s=self.settings.notifier_commit_interval_s
+    async def _open_writer(self, life: Lifecycle) -> tuple[AIOKafkaProducer, Writer]:
+        s = self.settings
+        # Nothing on the delivery path waits for these writes (the committer does, behind it),
+        # so a longer linger only means fewer, larger produce requests: less CPU per alert.
+        partitioner = KeyPartitioner()
+        producer = await life.open(
+            make_producer(
+                s, client_id=f"{s.kafka_client_id}-notifier", linger_ms=10, partitioner=partitioner
+            )
         )
-        self._spawn(loop.run(), f"consume:{topic}")
+        self.readiness.watch(KAFKA_CONNECTED, broker_probe(producer, READY_CACHE_S))
+        writer = Writer(producer, s, partitioner)
+        await writer.start()
+        return producer, writer
 
-    async def _start_http(self, access: Access) -> None:
+    async def _consume_all(self, life: Lifecycle, producer: AIOKafkaProducer) -> None:
+        s = self.settings
+        group = s.group(s.notifier_group_id)
+        alerts: Handled = (
+            AlertHandler(self.engine),
+            FateWrapper("notifier", producer, s.topic("alerts.dlq")),
+        )
+        entries_dlq = FateWrapper("notifier", producer, s.topic("watchlist.entries.dlq"))
+        entries: Handled = (EntryHandler(self.engine), entries_dlq)
+        # Urgent alerts come twice: on their own topic, whose consumer no routine backlog holds
+        # up, and in order on ``alerts``; whichever comes first routes them, the other finds
+        # their jobs in the inbox. Nothing waits on the entries: default fetch settings there.
+        lanes: list[tuple[TopicName, str, Handled, dict[str, Any]]] = [
+            (URGENT_ALERTS_TOPIC, f"{group}-urgent", alerts, LOW_LATENCY_FETCH),
+            (ALERTS_TOPIC, group, alerts, LOW_LATENCY_FETCH),
+            ("watchlist.entries", f"{group}-entries", entries, {}),
+        ]
+        for topic, lane_group, (handler, fate), fetch in lanes:
+            consumer = make_consumer(s, s.topic(topic), group_id=lane_group, **fetch)
+            await life.open(consumer)
+            loop = PipelinedLoop(
+                consumer, fate, handler, commit_interval_s=s.notifier_commit_interval_s
+            )
+            life.spawn(loop.run(), f"consume:{s.topic(topic)}")
+
+    def _housekeeping(self, life: Lifecycle) -> None:
+        s = self.settings
+        group = s.group(s.notifier_group_id)
+        life.spawn(self.directory.watch(s.notifier_directory_poll_s), "directory-watch")
+        life.spawn(self._retention(), "retention")
+        life.spawn(self._trim(), "memory")
+        for lag_group, topic in ((group, ALERTS_TOPIC), (f"{group}-urgent", URGENT_ALERTS_TOPIC)):
+            lag = report_lag(s, lag_group, [s.topic(topic)], metrics.set_lag)
+            life.spawn(lag, f"consumer-lag:{topic}")
+
+    async def _start_http(self, life: Lifecycle, access: Access) -> None:
         api = create_api(self.engine, self.readiness, access)
         server = BackgroundServer(
             api, self.settings, self.settings.notifier_http_host, self.settings.notifier_http_port
         )
-        self._tasks.append(await server.start())
+        life.adopt(await server.start())
         self.port = server.port
-        self._stack.push_async_callback(server.stop)
+        life.on_stop(server.stop)
 
     async def _retention(self) -> None:
         """A task of its own (never the consumer loop): forget alerts closed long ago."""
@@ -205,20 +185,3 @@ class NotifierApp:
         while True:
             await asyncio.sleep(self.settings.notifier_memory_sweep_s)
             await self.engine.trim_memory()
-
-    def _spawn(self, coro: object, name: str) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
-        self._tasks.append(task)
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.readiness.set(DELIVERIES_REBUILT, False, "stopping")
-        await cancel_and_wait(self._tasks)
-        await self._stack.aclose()
-
-
-async def run(settings: NotifierSettings) -> None:
-    async with NotifierApp(settings):
-        # Its inbox grows with every alert: small young collections (gcpolicy).
-        gcpolicy.settle_service_heap(stateful_young_threshold=settings.notifier_gc_young_threshold)
-        # Until cancelled (SIGTERM/SIGINT via asyncio.run).
-        await gcpolicy.collect_periodically("notifier", settings.notifier_full_gc_s)

@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from services.common.logging import get_logger
+from services.notifier.channels.registry import SPECS
 from services.notifier.domain.directory import Directory
 from services.notifier.errors import DirectoryError
 
@@ -23,7 +24,7 @@ log = get_logger(__name__)
 def load_directory(path: Path) -> Directory:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Directory.parse(raw)
+        return Directory.parse(raw, SPECS)
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise DirectoryError(f"contact-point directory {path}: {exc}") from exc
 

@@ -3,34 +3,66 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 from aiokafka.errors import KafkaError
 
+from schemas.alert import Alert
 from schemas.notification import (
     AckKind,
     Acknowledgement,
     AuditAction,
     NoticeKind,
+    Notification,
     NotificationState,
 )
 from services.common.logging import get_logger
 from services.notifier import metrics
+from services.notifier.domain.directory import Directory
 from services.notifier.domain.escalation import next_step
-from services.notifier.domain.inbox import FINAL_STATES
+from services.notifier.domain.inbox import FINAL_STATES, Inbox
 from services.notifier.domain.routing import Plan, notifications_for
 from services.notifier.errors import AnswerNotStoredError
-from services.notifier.writer import Future
-
-if TYPE_CHECKING:
-    from services.notifier.engine import Engine
+from services.notifier.writer import Future, Writer
 
 log = get_logger(__name__)
 
 PAGES = (NoticeKind.ALERT, NoticeKind.UPDATE, NoticeKind.ESCALATION)
 # An answer waits this long for its records to be stored; the journal goes on writing them.
 ANSWER_STORE_S = 10.0
+
+
+class _Timing(Protocol):
+    @property
+    def ack_delay(self) -> timedelta: ...
+
+
+class Engine(Protocol):
+    """What the follow-up uses of the notifier's engine (``services.notifier.engine``), which
+    calls in here: declared, not imported, so the two modules do not import each other."""
+
+    inbox: Inbox
+    writer: Writer
+
+    @property
+    def config(self) -> _Timing: ...
+
+    @property
+    def directory(self) -> Callable[[], Directory]: ...
+
+    async def record(
+        self, jobs: list[Notification], action: AuditAction, **details: Any
+    ) -> list[Future]: ...
+
+    def schedule(
+        self, job: Notification, delay_s: float = 0.0, alert: Alert | None = None
+    ) -> None: ...
+
+    def schedule_escalation(self, alert_id: str, delay_s: float) -> None: ...
+
+    async def recall_entry(self, entry_id: str) -> None: ...
 
 
 async def escalate(engine: Engine, alert_id: str) -> None:

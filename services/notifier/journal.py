@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from aiokafka.errors import KafkaError
 
 from schemas.notification import Notification
-from services.common.fate import UNTIL_STORED, RetryPolicy
+from services.common.fate import STORE_RETRY, RetryPolicy
 from services.common.logging import get_logger
 from services.notifier import metrics
 from services.notifier.writer import Future, Record
@@ -56,7 +56,7 @@ class _Job:
 
 
 class Journal:
-    def __init__(self, sink: Sink, backoff: RetryPolicy = UNTIL_STORED) -> None:
+    def __init__(self, sink: Sink, backoff: RetryPolicy = STORE_RETRY) -> None:
         self.sink = sink
         self.backoff = backoff
         self.jobs: dict[str, _Job] = {}
@@ -185,7 +185,7 @@ class Journal:
             job.retrying -= 1
             again()
 
-        delay = self.backoff.delay(min(failures, 6))
+        delay = self.backoff.delay(failures)
         handle = asyncio.get_running_loop().call_later(delay, fire)
         self._timers.add(handle)
 

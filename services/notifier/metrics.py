@@ -1,12 +1,13 @@
 """Prometheus metrics of the notifier (``/metrics``).
 
 Besides the notifier's own ``relay_notifier_*`` series, every delivery attempt is counted in
-the standard series of services/common/metrics.py that deploy/prometheus/rules.yml and
-deploy/grafana/dashboard.json query: ``relay_deliveries_total{channel,outcome}`` (outcome is
-the attempt's verdict: delivered, retry, permanent) and ``relay_delivery_retries_total{channel}``
-(attempts that will be retried). ``ATTEMPTS.labels(channel, verdict).inc()`` feeds both.
+the series that deploy/prometheus/rules.yml and deploy/grafana/dashboard.json query:
+``relay_deliveries_total{channel,outcome}`` (outcome is the attempt's verdict: delivered,
+retry, permanent) and ``relay_delivery_retries_total{channel}`` (attempts that will be
+retried); ``ATTEMPTS.labels(channel, verdict).inc()`` feeds both. ``relay_circuit_state
+{endpoint}`` is each breaker's state (0 closed, 1 half-open, 2 open).
 
-Also standard, from the notifier (``service="notifier"``):
+Standard, from the notifier (``service="notifier"``):
 
 - ``relay_events_in_total{topic}``: alert records consumed, by the topic read (the alerts
   topic and the urgent one, as the broker names them); ``handlers.AlertHandler`` counts them.
@@ -42,8 +43,10 @@ NOTIFIER_ATTEMPTS = Counter(
     "Delivery attempts by channel and verdict",
     ["channel", "verdict"],
 )
-DELIVERIES = STANDARD.deliveries
-DELIVERY_RETRIES = STANDARD.delivery_retries
+DELIVERIES = Counter(
+    "relay_deliveries_total", "Delivery attempts by outcome", ["channel", "outcome"]
+)
+DELIVERY_RETRIES = Counter("relay_delivery_retries_total", "Delivery retries", ["channel"])
 ESCALATIONS = Counter("relay_notifier_escalations_total", "Escalation steps taken")
 ACKS = Counter("relay_notifier_acks_total", "Acknowledgements received", ["kind"])
 PENDING = Gauge("relay_notifier_pending", "Jobs waiting in lanes or timers")
@@ -53,7 +56,11 @@ WRITE_RETRIES = Counter(
     "Job states and audit records written again after a failed write (broker away)",
 )
 RECALLS = Counter("relay_notifier_recalls_total", "Evicted alerts read back from the topic")
-CIRCUIT = STANDARD.circuit_state
+CIRCUIT = Gauge(
+    "relay_circuit_state",
+    "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open",
+    ["endpoint"],
+)
 
 
 def set_lag(lags: Iterable[tuple[str, int, int]]) -> None:

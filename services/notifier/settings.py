@@ -25,20 +25,18 @@ class NotifierSettings(CommonSettings):
     notifier_escalation_delay_s: float = Field(300.0, description="Ack deadline per level")
     notifier_dedup_window_s: float = Field(3600.0, description="Same person+entry window")
     notifier_webhook_timeout_s: float = Field(5.0, description="Per-request timeout")
-    notifier_webhook_client: Literal["httpx", "aiohttp", "lean"] = Field(
+    notifier_webhook_client: Literal["aiohttp", "lean"] = Field(
         "lean",
         description="HTTP client of the webhook channel (lean: plain asyncio HTTP/1.1, the least "
-        "CPU per request; aiohttp and httpx stay selectable)",
+        "CPU per request; aiohttp: the library path)",
     )
     notifier_retry_base_s: float = Field(1.0, description="First retry delay")
     notifier_retry_max_s: float = Field(300.0, description="Longest retry delay")
     notifier_max_attempts: int = Field(50, description="Attempts before dead-lettering")
     notifier_breaker_failures: int = Field(5, description="Failures in a row that open it")
     notifier_breaker_open_s: float = Field(10.0, description="Cool-down before a probe")
-    notifier_lane_concurrency: int | None = Field(
-        None,
-        description="Requests in flight per endpoint (its keep-alive pool size); default 8 "
-        "with httpx (its pool's bookkeeping grows with connections), 32 with aiohttp and lean",
+    notifier_lane_concurrency: int = Field(
+        32, ge=1, description="Requests in flight per endpoint (its keep-alive pool size)"
     )
     notifier_retention_s: float = Field(
         30 * 86400, description="Closed alerts are tombstoned (deliveries topic) after this long"

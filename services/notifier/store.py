@@ -11,6 +11,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
+from aiokafka.errors import KafkaError
+
 from schemas.codec import decode
 from schemas.notification import Notification
 from services.common import topic_read
@@ -19,6 +21,7 @@ from services.common.logging import get_logger
 from services.common.settings import CommonSettings
 from services.notifier.domain.inbox import FINAL_STATES
 from services.notifier.engine import Engine
+from services.notifier.errors import ArchiveUnavailable
 
 log = get_logger(__name__)
 
@@ -70,13 +73,16 @@ class KafkaArchive:
         raw = needle.encode()
         found: dict[bytes | None, Notification | None] = {}
         async with self.lock:
-            async for records in scan(self.settings):
-                for key, value in records:
-                    if value is None:
-                        if key in found:
-                            found[key] = None
-                    elif raw in value and match(job := decode(Notification, value)):
-                        found[key] = job
+            try:
+                async for records in scan(self.settings):
+                    for key, value in records:
+                        if value is None:
+                            if key in found:
+                                found[key] = None
+                        elif raw in value and match(job := decode(Notification, value)):
+                            found[key] = job
+            except KafkaError as exc:
+                raise ArchiveUnavailable(f"deliveries unreadable: {type(exc).__name__}") from exc
         return [job for job in found.values() if job is not None]
 
     async def expired(self, cutoff: datetime, is_open: Callable[[str], bool]) -> list[str]:

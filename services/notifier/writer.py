@@ -17,13 +17,22 @@ from aiokafka import AIOKafkaProducer
 
 from schemas.alert import ALERTS_TOPIC, Alert
 from schemas.codec import encode, schema_header
+from schemas.headers import (
+    H_AT,
+    H_ATTEMPTS,
+    H_ERROR,
+    H_FIELD,
+    H_NOTIFICATION_ID,
+    H_REASON,
+    H_RECIPIENT,
+    H_SERVICE,
+)
 from schemas.notification import (
     Acknowledgement,
     AuditAction,
     AuditRecord,
     Notification,
 )
-from services.common import fate
 from services.common.batches import Batches, Headers, KeyPartitioner
 from services.common.settings import CommonSettings
 from services.notifier.metrics import STANDARD
@@ -50,7 +59,7 @@ def audit_json(n: Notification, action: AuditAction, **details: Any) -> bytes:
     (a few records per delivery): every value comes from a validated job or from this module.
     Keys in the model's field order; ``OPT_UTC_Z`` writes UTC as pydantic does ("...Z")."""
     record = {
-        "audit_id": _audit_id(),
+        "audit_id": new_audit_id(),
         "alert_id": n.alert_id,
         "notification_id": n.notification_id,
         "action": action.value,
@@ -61,7 +70,7 @@ def audit_json(n: Notification, action: AuditAction, **details: Any) -> bytes:
     return orjson.dumps(record, option=orjson.OPT_UTC_Z)
 
 
-def _audit_id() -> str:
+def new_audit_id() -> str:
     """``uuid.uuid4().hex`` (same format: version 4, RFC 4122 variant) at a fifth of its cost."""
     raw = bytearray(os.urandom(16))
     raw[6] = raw[6] & 0x0F | 0x40
@@ -110,6 +119,12 @@ class Writer:
         value = audit_json(n, action, **details)
         return Record(self.audits, n.alert_id.encode(), value, [_AUDIT_HEADER])
 
+    def access(self, record: AuditRecord) -> Future:
+        """A read of personal data or a console session (``access_audit``), keyed by its alert
+        or, when it concerns none, by who read."""
+        key = (record.alert_id or record.actor).encode()
+        return self.batches.add(self.audits, key, encode(record), [_AUDIT_HEADER])
+
     async def ack(self, ack: Acknowledgement) -> Future:
         headers = [schema_header(Acknowledgement)]
         return self.batches.add(self.acks, ack.alert_id.encode(), encode(ack), headers)
@@ -122,13 +137,13 @@ class Writer:
         self._dead_letters.inc()
         value = encode(alert) if alert is not None else encode(n)
         headers = [
-            (fate.H_REASON, reason[:1000].encode()),
-            (fate.H_FIELD, n.channel.value.encode()),
-            (fate.H_ERROR, b"DeliveryFailed"),
-            (fate.H_SERVICE, SERVICE.encode()),
-            (fate.H_AT, datetime.now(UTC).isoformat().encode()),
-            (fate.H_ATTEMPTS, str(attempts).encode()),
-            ("relay-notification-id", n.notification_id.encode()),
-            ("relay-recipient", n.recipient.encode()),
+            (H_REASON, reason[:1000].encode()),
+            (H_FIELD, n.channel.value.encode()),
+            (H_ERROR, b"DeliveryFailed"),
+            (H_SERVICE, SERVICE.encode()),
+            (H_AT, datetime.now(UTC).isoformat().encode()),
+            (H_ATTEMPTS, str(attempts).encode()),
+            (H_NOTIFICATION_ID, n.notification_id.encode()),
+            (H_RECIPIENT, n.recipient.encode()),
         ]
         return Record(self.dlq, n.alert_id.encode(), value, headers)

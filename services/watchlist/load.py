@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from schemas.watchlist import EntryStatus, WatchlistEntry
 from services.watchlist.formats import ftm, interpol, jsonl, sltd_csv
-from services.watchlist.records import LoadOptions, ParsedRecord
+from services.watchlist.parsed import LoadOptions, ParsedRecord
 
 
 class Format(StrEnum):

@@ -16,13 +16,14 @@ from aiokafka.structs import TopicPartition
 from pydantic import BaseModel, Field
 
 from schemas.codec import decode_entry, encode, schema_header
+from schemas.topics import TopicName
 from schemas.watchlist import WatchlistEntry
 from services.common import topic_read
 from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.logging import get_logger
 from services.common.settings import CommonSettings
 
-TOPIC = "watchlist.entries"
+TOPIC: TopicName = "watchlist.entries"
 HEADERS = [schema_header(WatchlistEntry)]
 log = get_logger(__name__)
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from aiokafka import TopicPartition
 
+from schemas.topics import load_catalogue
 from services.common.kafka import admin_client, make_consumer, make_producer
-from services.common.kafka_local import LocalBroker
 from services.common.settings import CommonSettings
-from services.common.topics import Change, apply_catalogue, load_catalogue
+from services.tooling.kafka_local import LocalBroker
+from services.tooling.topics import Change, apply_catalogue
 from tests.support.broker import local_broker_settings
 
 

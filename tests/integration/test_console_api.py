@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import httpx
 
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
-from tests.support.console_data import console_directory
+from tests.support.console_data import console_directory, wait_in_stream
 from tests.support.notifier_data import key_hash, make_alert
 from tests.support.notifier_harness import notifier_settings, produce_alerts, write_directory
 
 
 async def sign_in(client: httpx.AsyncClient, key: str) -> httpx.Response:
     return await client.post("/console/api/session", json={"key": key})
-
-
-async def wait_in_stream(client: httpx.AsyncClient, alert_id: str) -> dict[str, object]:
-    """Read the live stream until the alert shows up; returns that snapshot."""
-    async with client.stream("GET", "/console/api/stream") as stream:
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        event = ""
-        async for line in stream.aiter_lines():
-            if line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: ") and event == "inbox":
-                snapshot: dict[str, object] = json.loads(line[6:])
-                if alert_id in {a["alert_id"] for a in snapshot["alerts"]}:  # type: ignore[attr-defined]
-                    return snapshot
-    raise AssertionError("stream ended")
 
 
 async def test_sessions_csrf_and_key_rotation(topics: CommonSettings, tmp_path: Path) -> None:

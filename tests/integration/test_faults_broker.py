@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from schemas.topics import load_catalogue
 from services.common.kafka import admin_client
-from services.common.kafka_local import LocalBroker
 from services.common.settings import CommonSettings
-from services.common.topics import apply_catalogue, load_catalogue
+from services.tooling.kafka_local import LocalBroker
+from services.tooling.topics import apply_catalogue
 from tests.support.broker import local_broker_settings
 from tests.support.evidence import Poster, Verdict, verify
 from tests.support.stack import StackSpec, open_stack, start_all

@@ -13,12 +13,13 @@ import httpx
 import pytest
 
 from schemas.codec import decode_event
+from schemas.topics import TopicName, load_catalogue
 from services.common.kafka import admin_client, make_consumer, partitions_of
-from services.common.kafka_local import LocalBroker
 from services.common.settings import CommonSettings
-from services.common.topics import apply_catalogue, load_catalogue
 from services.ingest.server import serving
 from services.ingest.synthetic import make_event
+from services.tooling.kafka_local import LocalBroker
+from services.tooling.topics import apply_catalogue
 from tests.integration.test_ingest_http import (
     KAZ_KEY,
     ingest_settings,
@@ -27,7 +28,7 @@ from tests.integration.test_ingest_http import (
 )
 from tests.support.broker import free_port, local_broker_settings
 
-EVENT_TOPICS = ("events.border_crossing", "events.document_check")
+EVENT_TOPICS: tuple[TopicName, ...] = ("events.border_crossing", "events.document_check")
 Statuses = dict[str, list[int]]
 
 
@@ -42,7 +43,7 @@ async def read_all(settings: CommonSettings, expected: int, timeout_s: float = 9
     return ids
 
 
-async def _end_offsets(settings: CommonSettings, topic: str) -> int:
+async def _end_offsets(settings: CommonSettings, topic: TopicName) -> int:
     consumer = make_consumer(settings, group_id=None)
     await consumer.start()
     try:

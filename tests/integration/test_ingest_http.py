@@ -14,7 +14,9 @@ import httpx
 import orjson
 import pytest
 
-from schemas.codec import SCHEMA_HEADER, decode_event
+from schemas.codec import decode_event
+from schemas.headers import H_SCHEMA
+from schemas.topics import TopicName
 from services.common.kafka import make_consumer, partitions_of
 from services.common.settings import CommonSettings
 from services.ingest.api_models import Accepted, BatchResult
@@ -53,7 +55,7 @@ def ingest_settings(settings: CommonSettings, agencies: Path, **extra: Any) -> I
 
 
 async def read_events(
-    settings: CommonSettings, topic: str, count: int, timeout_s: float = 60
+    settings: CommonSettings, topic: TopicName, count: int, timeout_s: float = 60
 ) -> list[Any]:
     """Every record of ``topic`` from the start, until ``count`` arrived (or the timeout)."""
     consumer = make_consumer(settings, group_id=None)
@@ -108,7 +110,7 @@ async def test_accepted_event_is_on_its_topic_with_header_key_and_received_at(
     stored = decode_event(record.value)
     assert stored.event_id == body["event_id"]
     assert stored.received_at is not None
-    assert (SCHEMA_HEADER, b"event/1") in record.headers
+    assert (H_SCHEMA, b"event/1") in record.headers
     assert record.key is not None
     assert len(record.key) == 32
 

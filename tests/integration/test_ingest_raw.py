@@ -19,8 +19,8 @@ import orjson
 import pytest
 
 from schemas.codec import decode_event
-from schemas.intake import H_AGENCY, Refusal, signed_headers
-from services.common.fate import (
+from schemas.headers import (
+    H_AGENCY,
     H_FIELD,
     H_OFFSET,
     H_PARTITION,
@@ -28,6 +28,8 @@ from services.common.fate import (
     H_REPLAYED_FROM,
     H_TOPIC,
 )
+from schemas.intake import Refusal, signed_headers
+from schemas.topics import TopicName
 from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
 from services.ingest.server import serving
@@ -194,7 +196,7 @@ async def send(settings: CommonSettings, records: Sequence[Raw]) -> None:
             )  # fmt: skip
 
 
-async def stored(settings: CommonSettings, topic: str) -> int:
+async def stored(settings: CommonSettings, topic: TopicName) -> int:
     """Records ever written to ``topic`` (the sum of its partitions' end offsets)."""
     async with make_consumer(settings, group_id=None) as consumer:
         ends = await consumer.end_offsets(await partitions_of(settings, settings.topic(topic)))

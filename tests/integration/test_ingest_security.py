@@ -17,7 +17,8 @@ import orjson
 import pytest
 
 from schemas.codec import decode_event
-from services.common.fate import H_FIELD
+from schemas.headers import H_FIELD
+from schemas.topics import TopicName
 from services.common.kafka import make_consumer, partitions_of
 from services.common.settings import CommonSettings
 from services.ingest.domain.agencies import hash_key
@@ -75,7 +76,7 @@ def crossing(seed: int, **changes: Any) -> dict[str, Any]:
     return event(seed, type="border_crossing", direction="entry", **changes)
 
 
-async def stored(settings: CommonSettings, *topics: str) -> int:
+async def stored(settings: CommonSettings, *topics: TopicName) -> int:
     """Records on ``topics`` (all partitions). Read after 2xx answers: those were acknowledged."""
     partitions = await partitions_of(settings, *(settings.topic(t) for t in topics))
     consumer = make_consumer(settings, group_id=None)

@@ -3,7 +3,7 @@
 Certificates, passwords and the broker are made here, on free ports; the session broker is not
 touched. Shows: each service's principal reads and writes its own topics; it is refused on
 topics and groups it does not own; a wrong password and a plaintext client are refused; the
-matcher (faust) runs as its principal and turns a crossing by a listed person into an alert.
+matcher runs as its principal and turns a crossing by a listed person into an alert.
 """
 
 from __future__ import annotations
@@ -31,16 +31,17 @@ from aiokafka.errors import (
 )
 from pydantic import SecretStr
 
+from schemas.topics import TopicName, load_catalogue
 from services.common.kafka import admin_client, make_consumer, make_producer
-from services.common.kafka_security import (
+from services.common.settings import CommonSettings, SecurityProtocol
+from services.tooling.kafka_security import (
     BrokerSecurity,
     SecureLocalBroker,
     acl_bindings,
     generate_tls,
     load_access_policy,
 )
-from services.common.settings import CommonSettings, SecurityProtocol
-from services.common.topics import apply_catalogue, load_catalogue
+from services.tooling.topics import apply_catalogue
 from tests.support.broker import free_port, local_broker_settings
 from tests.support.kafka_io import TopicReader, produce_json
 from tests.support.process import ServiceProcess
@@ -112,7 +113,7 @@ OWN = [
 
 @pytest.mark.parametrize(("user", "reads", "group", "writes"), OWN)
 async def test_principal_reads_and_writes_its_own_topics(
-    secured: Secured, user: str, reads: str, group: str, writes: str
+    secured: Secured, user: str, reads: TopicName, group: str, writes: TopicName
 ) -> None:
     me = secured.as_user(user)
     marker = uuid.uuid4().hex.encode()
@@ -139,7 +140,11 @@ FORBIDDEN: list[tuple[str, str | None, str, type[KafkaError]]] = [
 
 @pytest.mark.parametrize(("user", "unread", "unwritten", "refusal"), FORBIDDEN)
 async def test_principal_is_refused_on_topics_it_does_not_own(
-    secured: Secured, user: str, unread: str | None, unwritten: str, refusal: type[KafkaError]
+    secured: Secured,
+    user: str,
+    unread: TopicName | None,
+    unwritten: TopicName,
+    refusal: type[KafkaError],
 ) -> None:
     me = secured.as_user(user)
     if unread is not None:
@@ -241,12 +246,7 @@ def service(secured: Secured, module: str, log: Path, **extra: str) -> tuple[Ser
 @pytest.fixture
 def services(secured: Secured, tmp_path: Path) -> Iterator[dict[str, tuple[ServiceProcess, int]]]:
     started = {
-        "matcher": service(
-            secured,
-            "services.matcher",
-            tmp_path / "matcher.log",
-            RELAY_MATCHER_DATA_DIR=str(tmp_path / "matcher-data"),
-        ),
+        "matcher": service(secured, "services.matcher", tmp_path / "matcher.log"),
         "ingest": service(secured, "services.ingest", tmp_path / "ingest.log"),
     }
     yield started

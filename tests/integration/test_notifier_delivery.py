@@ -82,7 +82,7 @@ async def test_every_alert_arrives_once_per_recipient_and_restricted_never_leaks
     assert actions.count(AuditAction.DELIVERED) == 70
 
 
-@pytest.mark.parametrize("client", ["httpx", "aiohttp", "lean"])
+@pytest.mark.parametrize("client", ["aiohttp", "lean"])
 async def test_outage_429_and_permanent_failure(
     topics: CommonSettings, receiver: WebhookReceiver, directory: Path, client: str
 ) -> None:

@@ -26,7 +26,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from schemas.alert import Alert, alert_key
 from schemas.codec import encode, schema_header
-from services.common.fate import H_SERVICE, H_TOPIC, header
+from schemas.headers import H_SERVICE, H_TOPIC
+from schemas.topics import TopicName
+from services.common.fate import header
 from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
 from services.common.topic_read import Record, read, to_end
@@ -38,10 +40,15 @@ pytestmark = pytest.mark.timeout(300)
 
 Labels = tuple[str, str]  # (service, topic read), the labels the rule and the dashboard use
 SERVICES = ("ingest", "matcher", "notifier")
-DLQS = ("ingest.raw.dlq", "events.dlq", "alerts.dlq", "watchlist.entries.dlq")
+DLQS: tuple[TopicName, ...] = (
+    "ingest.raw.dlq",
+    "events.dlq",
+    "alerts.dlq",
+    "watchlist.entries.dlq",
+)
 UNDELIVERABLE = "ncb-kaz"  # its webhook answers 401 (a path the receiver does not know)
 # Each kind of dead letter: (service, catalogue name of the topic read) -> at least this many.
-KINDS = {
+KINDS: dict[tuple[str, TopicName], int] = {
     ("ingest", "ingest.raw"): 1,
     ("matcher", "events.border_crossing"): 1,
     ("matcher", "watchlist.entries"): 1,  # retro-screening

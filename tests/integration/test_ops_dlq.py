@@ -8,17 +8,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from schemas.headers import H_REASON, H_REPLAY_COUNT, H_REPLAYED_AT, H_REPLAYED_FROM, H_TOPIC
 from services.common.consume import ConsumeLoop
 from services.common.errors import PermanentError
-from services.common.fate import (
-    H_REASON,
-    H_REPLAY_COUNT,
-    H_REPLAYED_AT,
-    H_REPLAYED_FROM,
-    H_TOPIC,
-    FateWrapper,
-    RetryPolicy,
-)
+from services.common.fate import FateWrapper, RetryPolicy
 from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
 from services.common.topic_read import Record

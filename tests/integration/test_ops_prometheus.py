@@ -12,24 +12,27 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.exposition import start_http_server
 
 from services.common.health import KAFKA_CONNECTED, Readiness, ops_app
-from services.common.metrics import Metrics, serve_metrics
+from services.common.metrics import Metrics
+from services.matcher.metrics import MatcherMetrics
 from tests.support.broker import free_port
 
 PROMETHEUS = shutil.which("prometheus")
 
 
 @pytest.fixture
-def prometheus(tmp_path: Path) -> Iterator[tuple[str, Metrics]]:
+def prometheus(tmp_path: Path) -> Iterator[tuple[str, MatcherMetrics]]:
     assert PROMETHEUS, "prometheus is not installed: run `make prometheus`"
-    metrics = Metrics(service="matcher")
-    exporter = serve_metrics(metrics, port=0, addr="127.0.0.1")
+    metrics = MatcherMetrics()
+    exporter, thread = start_http_server(0, addr="127.0.0.1", registry=metrics.registry)
+    target = f"127.0.0.1:{exporter.server_port}"
     config = tmp_path / "prometheus.yml"
     config.write_text(
         "global: {scrape_interval: 1s}\n"
         "scrape_configs:\n"
-        f"  - job_name: matcher\n    static_configs: [{{targets: ['127.0.0.1:{exporter.port}']}}]\n"
+        f"  - job_name: matcher\n    static_configs: [{{targets: ['{target}']}}]\n"
     )
     port = free_port()
     process = subprocess.Popen(
@@ -42,7 +45,9 @@ def prometheus(tmp_path: Path) -> Iterator[tuple[str, Metrics]]:
     finally:
         process.terminate()
         process.wait(20)
-        exporter.stop()
+        exporter.shutdown()
+        exporter.server_close()
+        thread.join(timeout=5)
 
 
 async def _query(client: httpx.AsyncClient, base: str, promql: str) -> list[Any]:
@@ -61,7 +66,9 @@ async def _query(client: httpx.AsyncClient, base: str, promql: str) -> list[Any]
     raise TimeoutError(promql)
 
 
-async def test_prometheus_scrapes_the_standard_metrics(prometheus: tuple[str, Metrics]) -> None:
+async def test_prometheus_scrapes_the_standard_metrics(
+    prometheus: tuple[str, MatcherMetrics],
+) -> None:
     base, metrics = prometheus
     metrics.event_in("events.border_crossing", 7)
     metrics.alerts.labels(list="red_notice", band="strong").inc(2)

@@ -23,8 +23,9 @@ import orjson
 import pytest
 
 from schemas.codec import decode_event
-from schemas.intake import H_AGENCY, new_secret, signed_headers
-from services.common.fate import H_REASON, H_REPLAY_COUNT, H_REPLAYED_AT, H_REPLAYED_FROM
+from schemas.headers import H_AGENCY, H_REASON, H_REPLAY_COUNT, H_REPLAYED_AT, H_REPLAYED_FROM
+from schemas.intake import new_secret, signed_headers
+from schemas.topics import TopicName
 from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
 from services.ingest.domain.agencies import hash_key
@@ -79,7 +80,7 @@ def relay(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
-async def _end(settings: CommonSettings, topic: str) -> int:
+async def _end(settings: CommonSettings, topic: TopicName) -> int:
     """Records ever written to ``topic`` (the sum of its partitions' end offsets)."""
     async with make_consumer(settings, group_id=None) as consumer:
         ends = await consumer.end_offsets(await partitions_of(settings, settings.topic(topic)))

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from services.common.kafka import make_producer
-from services.common.ops.tail import TailRequest, tail
 from services.common.settings import CommonSettings
+from services.tooling.ops.tail import TailRequest, tail
 from tests.integration.test_ops_status import _relay
 
 MRZ = "P<UZBTESTOVA<<MADINA<<<<<<<<<<<<<<<<<<<<<<<<"

@@ -17,14 +17,8 @@ import httpx
 import orjson
 import uvicorn
 
-from schemas.intake import (
-    H_AGENCY,
-    H_SIGNATURE,
-    H_SIGNATURE_TIMESTAMP,
-    decode_secret,
-    signature_matches,
-    signed_content,
-)
+from schemas.headers import H_AGENCY, H_SIGNATURE, H_SIGNATURE_TIMESTAMP
+from schemas.intake import decode_secret, signature_matches, signed_content
 from services.common.settings import CommonSettings
 from services.demo.directory import DemoPaths, init_demo, load_api_keys, receiver_secrets
 from services.demo.receiver import ReceiverState, make_app

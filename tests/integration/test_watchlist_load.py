@@ -11,14 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from schemas.codec import SCHEMA_HEADER, decode_entry
+from schemas.codec import decode_entry
+from schemas.headers import H_SCHEMA
 from schemas.watchlist import EntryStatus
 from services.common import topic_read
 from services.common.kafka import make_consumer, partitions_of
 from services.common.settings import REPO_ROOT, CommonSettings
 from services.watchlist.load import Format, parse, plan
+from services.watchlist.parsed import LoadOptions
 from services.watchlist.publish import TOPIC, current_entries, publish_entries
-from services.watchlist.records import LoadOptions
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "watchlist"
 Records = dict[bytes, list[tuple[bytes | None, dict[str, bytes]]]]
@@ -77,7 +78,7 @@ async def test_dev_watchlist_loads_whole_keyed_by_entry_id(
     for key, [(value, headers)] in list(on_topic.items())[:500]:
         assert value is not None
         assert decode_entry(value).entry_id.encode() == key
-        assert headers[SCHEMA_HEADER] == b"entry/1"
+        assert headers[H_SCHEMA] == b"entry/1"
     print(
         f"\nwatchlist load: {lines} entries, validate {parsed - started:.2f} s, "
         f"publish {done - parsed:.2f} s, {lines / (done - started):,.0f} entries/s overall"

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from schemas.topics import load_catalogue
 from services.common.kafka import admin_client
-from services.common.kafka_local import LocalBroker, LocalBrokerSettings
 from services.common.settings import CommonSettings
-from services.common.topics import apply_catalogue, load_catalogue
+from services.tooling.kafka_local import LocalBroker, LocalBrokerSettings
+from services.tooling.topics import apply_catalogue
 
 
 def free_port() -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.async_api import Browser, ViewportSize, async_playwright
 
 from schemas.alert import Alert
@@ -94,3 +96,18 @@ def person_alert(
         **extra,
     }  # fmt: skip
     return make_alert(**values)
+
+
+async def wait_in_stream(client: httpx.AsyncClient, alert_id: str) -> dict[str, object]:
+    """Read the live stream until the alert shows up; returns that snapshot."""
+    async with client.stream("GET", "/console/api/stream") as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        event = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "inbox":
+                snapshot: dict[str, object] = json.loads(line[6:])
+                if alert_id in {a["alert_id"] for a in snapshot["alerts"]}:  # type: ignore[attr-defined]
+                    return snapshot
+    raise AssertionError("stream ended")

@@ -26,9 +26,12 @@ import yaml
 
 from schemas.alert import Alert
 from schemas.codec import decode_alert, decode_entry, decode_event
+from schemas.topics import TopicName
 from services.common.settings import CommonSettings
 from services.demo.simulate import SimulationSpec, Simulator
 from services.matcher.domain import Screener, WatchlistIndex, entry_record, event_record, to_alert
+from services.notifier.channels import webhook
+from services.notifier.channels.registry import SPECS
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.routing import recipients
 from tests.support.kafka_io import TopicReader
@@ -129,7 +132,7 @@ async def canonical_events(
 ) -> dict[str, bytes]:
     """The canonical events ingest published for ``ids`` (each should be there)."""
     found: dict[str, bytes] = {}
-    topics = ("events.border_crossing", "events.document_check")
+    topics: tuple[TopicName, TopicName] = ("events.border_crossing", "events.document_check")
     async with (
         TopicReader(settings, settings.topic(topics[0])) as one,
         TopicReader(settings, settings.topic(topics[1])) as other,
@@ -158,7 +161,8 @@ def expected_alerts(index: WatchlistIndex, events: dict[str, bytes]) -> dict[str
 
 
 def load_directory(demo: Path) -> Directory:
-    return Directory.parse(yaml.safe_load((demo / "contact-points.yaml").read_text("utf-8")))
+    raw = yaml.safe_load((demo / "contact-points.yaml").read_text("utf-8"))
+    return Directory.parse(raw, SPECS)
 
 
 def expected_deliveries(alerts: dict[str, Alert], directory: Directory) -> set[tuple[str, str]]:
@@ -166,8 +170,9 @@ def expected_deliveries(alerts: dict[str, Alert], directory: Directory) -> set[t
     pairs: set[tuple[str, str]] = set()
     for alert in alerts.values():
         for cp in recipients(alert, directory):
-            if cp.webhook is not None:
-                pairs.add((alert.alert_id, cp.webhook.url.rstrip("/").rsplit("/", 1)[-1]))
+            hook = webhook.SPEC.value_of(cp)
+            if hook is not None:
+                pairs.add((alert.alert_id, hook.url.rstrip("/").rsplit("/", 1)[-1]))
     return pairs
 
 

@@ -13,6 +13,7 @@ from aiokafka import ConsumerRecord
 
 from schemas.alert import Alert, alert_key
 from schemas.codec import encode, schema_header
+from schemas.topics import TopicName
 from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
 from services.notifier.settings import NotifierSettings
@@ -56,14 +57,16 @@ async def produce_alerts(settings: CommonSettings, alerts: list[Alert]) -> None:
         await producer.flush()
 
 
-async def produce(settings: CommonSettings, topic: str, key: bytes, value: bytes | None) -> None:
+async def produce(
+    settings: CommonSettings, topic: TopicName, key: bytes, value: bytes | None
+) -> None:
     async with make_producer(settings) as producer:
         await producer.send_and_wait(settings.topic(topic), value, key=key)
 
 
 async def read_until(
     settings: CommonSettings,
-    topic: str,
+    topic: TopicName,
     done: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
     within_s: float = 30,
 ) -> list[ConsumerRecord[bytes, bytes]]:

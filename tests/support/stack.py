@@ -102,7 +102,6 @@ def _base_env(spec: StackSpec, ports: dict[str, int], workdir: Path) -> dict[str
         "RELAY_INGEST_HTTP_PORT": str(ports["ingest"]),
         "RELAY_NOTIFIER_HTTP_PORT": str(ports["notifier"]),
         "RELAY_MATCHER_HTTP_PORT": str(ports["matcher"]),
-        "RELAY_MATCHER_DATA_DIR": str(workdir / "matcher-data"),
         "RELAY_INGEST_AGENCIES_FILE": str(demo / "agencies.yaml"),
         "RELAY_NOTIFIER_DIRECTORY_PATH": str(demo / "contact-points.yaml"),
         "RELAY_LOG_FORMAT": "json",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.common.kafka_security import (
+from schemas.topics import load_catalogue
+from services.tooling.kafka_security import (
     AccessPolicy,
     AclBinding,
     acl_bindings,
     load_access_policy,
 )
-from services.common.topics import load_catalogue
 
 
 def test_every_granted_topic_is_in_the_catalogue() -> None:

@@ -9,9 +9,9 @@ import pydantic
 import pytest
 import structlog
 
+from schemas.topics import load_catalogue
 from services.common.logging import REDACTED, configure_logging, redact_pii
 from services.common.settings import CommonSettings, SecurityProtocol
-from services.common.topics import load_catalogue
 
 
 def test_redaction_removes_names_dates_documents_and_mrz_lines() -> None:

@@ -12,15 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas.intake import (
-    H_AGENCY,
-    H_SIGNATURE,
-    H_SIGNATURE_TIMESTAMP,
-    TIMESTAMP,
-    Refusal,
-    signature_matches,
-    signed_content,
-)
+from schemas.headers import H_AGENCY, H_SIGNATURE, H_SIGNATURE_TIMESTAMP
+from schemas.intake import TIMESTAMP, Refusal, signature_matches, signed_content
 from services.ingest.domain.agencies import Agency, AgencyDirectory
 
 

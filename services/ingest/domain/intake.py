@@ -17,6 +17,7 @@ from schemas.codec import _field_models, encode, find_unknown_fields
 from schemas.errors import ErrorRecord, describe_errors, field_path
 from schemas.event import RECEIVED_AT, Event
 from schemas.mrz import read_mrz
+from schemas.topics import TopicName
 from services.ingest.domain.agencies import DENIAL_MESSAGES, Agency, authorise
 from services.ingest.domain.keys import topic_for, traveller_key
 from services.ingest.domain.mrz_check import cross_check_update
@@ -48,7 +49,7 @@ class Prepared:
     """A canonical event and how to publish it (``topic`` is the catalogue name)."""
 
     event: Event
-    topic: str
+    topic: TopicName
     key: bytes
     value: bytes
 

@@ -12,8 +12,9 @@ import unicodedata
 
 from schemas.common import normalise_document_number
 from schemas.event import Event, EventType
+from schemas.topics import TopicName
 
-TOPIC_BY_TYPE = {
+TOPIC_BY_TYPE: dict[EventType, TopicName] = {
     EventType.BORDER_CROSSING: "events.border_crossing",
     EventType.DOCUMENT_CHECK: "events.document_check",
 }
@@ -48,6 +49,6 @@ def traveller_key(event: Event) -> bytes:
     return _digest(f"person\x1f{name}\x1f{person.date_of_birth or ''}")
 
 
-def topic_for(event: Event) -> str:
+def topic_for(event: Event) -> TopicName:
     """The catalogue name of the canonical topic for this event's type."""
     return TOPIC_BY_TYPE[event.type]

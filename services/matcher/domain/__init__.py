@@ -1,4 +1,4 @@
-"""The matching engine: pure code, no I/O, shared by ``relay screen`` and the streaming matcher.
+"""The screener: pure code, no I/O, shared by ``relay screen`` and the streaming matcher.
 
 API::
 

@@ -2,7 +2,7 @@
 
 ``to_alert`` builds the validated model. ``to_alert_json`` writes the same bytes as
 ``encode(to_alert(...))`` straight from the match (orjson), after checking the few things the
-model would check that the engine does not already guarantee; anything it cannot vouch for
+model would check that the screener does not already guarantee; anything it cannot vouch for
 goes through the model, so the output is always a valid Alert (or the model's error).
 """
 
@@ -22,6 +22,7 @@ from schemas.common import COUNTRY_CODES, Timestamp
 from schemas.watchlist import Action, ListKind
 from services.matcher.domain.explain import Evidence
 from services.matcher.domain.score import Match
+from services.matcher.domain.snapshot import snapshot_of
 
 _LISTS = frozenset(ListKind)
 _KINDS = frozenset(AlertKind)
@@ -59,6 +60,7 @@ def to_alert(match: Match, created_at: dt.datetime) -> Alert:
         "explanation": [item.as_dict() for item in match.evidence],
         "created_at": created_at,
         "subject_minor": match.subject_minor,
+        **snapshot_of(match.entry).models,
         "summary": summary,
     }
     if match.restricted_to:
@@ -101,12 +103,13 @@ def _payload(match: Match, created_at: dt.datetime) -> dict[str, Any] | None:
     payload["retro"] = False
     if match.subject_minor is not None:
         payload["subject_minor"] = match.subject_minor
+    payload.update(snapshot_of(match.entry).fragments)
     payload["summary"] = f"{match.band} {match.kind} match on {match.list} {match.entry_id}"
     return payload
 
 
 def _vouched(match: Match) -> bool:
-    """What the Alert model checks beyond what every engine match already is."""
+    """What the Alert model checks beyond what every screener match already is."""
     restricted = match.restricted_to
     return (
         match.list in _LISTS

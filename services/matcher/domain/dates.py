@@ -6,28 +6,30 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
+from schemas.alert import How
+
 _CONTRADICTION_YEARS = 2  # full or partial dates this many years apart are other people
 
 
 @dataclass(frozen=True, slots=True)
 class DateComparison:
-    how: str
+    how: How
     score: float
     contradicts: bool
 
 
 # Every outcome is one of these (made once: a comparison runs for every name candidate).
-UNKNOWN = DateComparison("unknown", 0.5, False)
-EXACT = DateComparison("exact", 1.0, False)
-YEARS_APART = DateComparison("different", 0.0, True)
-ONE_DIGIT = DateComparison("one_digit_different", 0.5, False)
-YEAR_APART_FULL = DateComparison("different", 0.2, True)
-YEAR_APART = DateComparison("different", 0.2, False)
-PARTIAL = DateComparison("partial_date", 0.85, False)
-PLACEHOLDER = DateComparison("placeholder_date", 0.8, False)
-SWAPPED = DateComparison("day_month_swapped", 0.9, False)
-SAME_YEAR_MONTH = DateComparison("same_year_month", 0.5, False)
-SAME_YEAR = DateComparison("same_year", 0.3, False)
+UNKNOWN = DateComparison(How.UNKNOWN, 0.5, False)
+EXACT = DateComparison(How.EXACT, 1.0, False)
+YEARS_APART = DateComparison(How.DIFFERENT, 0.0, True)
+ONE_DIGIT = DateComparison(How.ONE_DIGIT_DIFFERENT, 0.5, False)
+YEAR_APART_FULL = DateComparison(How.DIFFERENT, 0.2, True)
+YEAR_APART = DateComparison(How.DIFFERENT, 0.2, False)
+PARTIAL = DateComparison(How.PARTIAL_DATE, 0.85, False)
+PLACEHOLDER = DateComparison(How.PLACEHOLDER_DATE, 0.8, False)
+SWAPPED = DateComparison(How.DAY_MONTH_SWAPPED, 0.9, False)
+SAME_YEAR_MONTH = DateComparison(How.SAME_YEAR_MONTH, 0.5, False)
+SAME_YEAR = DateComparison(How.SAME_YEAR, 0.3, False)
 
 
 @lru_cache(maxsize=100_000)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from schemas.alert import How
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
     field: str
     event: str | None
     entry: str | None
-    how: str
+    how: How
     score: float
 
     def as_dict(self) -> dict[str, object]:

@@ -17,9 +17,9 @@ from services.matcher.domain.explain import Evidence
 from services.matcher.domain.names import GIVEN, PATRONYMIC, SURNAME, Token, tokenise
 from services.matcher.domain.records import EventRecord
 
-NAME_FROM_MRZ = How.NAME_FROM_MRZ.value
-CHECK_DIGIT_FAILED = How.CHECK_DIGIT_FAILED.value
-# Check digits do not depend on the day; a fixed one keeps the engine off the clock.
+NAME_FROM_MRZ = How.NAME_FROM_MRZ
+CHECK_DIGIT_FAILED = How.CHECK_DIGIT_FAILED
+# Check digits do not depend on the day; a fixed one keeps the screener off the clock.
 _ANY_DAY = dt.date(2000, 1, 1)
 
 

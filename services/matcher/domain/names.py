@@ -15,7 +15,9 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
+from schemas.alert import How
 from services.matcher.domain.explain import Evidence
+from services.matcher.domain.name_rules import MIN_EDIT_LENGTH, MIN_FUZZY_LENGTH, MIN_SOUND_LENGTH
 from services.matcher.domain.transliterate import (
     consonants,
     is_cyrillic,
@@ -32,8 +34,9 @@ SURNAME, GIVEN, PATRONYMIC = "surname", "given_names", "patronymic"
 _PARTICLES = frozenset({"ogli", "ugli", "oglu", "uli", "ulu", "kizi", "gizi", "kiz", "ibn", "bin"})
 _PATRONYMIC_END = re.compile(r"(?:iC|vna|Cna)$")
 _SPLIT = re.compile(r"[\s,\-]+")
-_MIN_EDIT_LENGTH = 5  # one edit in a 4-letter name makes another name (Ivan, Iran)
-_KNOWN_VARIANT = 0.85  # recorded as one name: as sure as a vowel-only spelling variant
+_MIN_PATRONYMIC_LENGTH = 4  # shorter words ending in -ich or -vna are names themselves
+_SPELLING_VARIANT = 0.85  # two edits of vowels alone
+_KNOWN_VARIANT = _SPELLING_VARIANT  # recorded as one name: as sure as a spelling variant
 _MISSING_PENALTY = 0.08
 _OTHER_PATRONYMIC_PENALTY = 0.15
 
@@ -57,7 +60,9 @@ class NameMatch:
 
 
 def looks_patronymic(key: str) -> bool:
-    return key in _PARTICLES or (len(key) >= 4 and _PATRONYMIC_END.search(key) is not None)
+    return key in _PARTICLES or (
+        len(key) >= _MIN_PATRONYMIC_LENGTH and _PATRONYMIC_END.search(key) is not None
+    )
 
 
 @lru_cache(maxsize=400_000)
@@ -72,27 +77,27 @@ def tokenise(text: str | None, role: str) -> tuple[Token, ...]:
     return tuple(out)
 
 
-def token_similarity(a: Token, b: Token, surname: bool) -> tuple[float, str]:
+def token_similarity(a: Token, b: Token, surname: bool) -> tuple[float, How]:
     """(score, how) of two tokens; score 0 means "not the same name"."""
     found = keys_similarity(a.keys, b.keys, surname)
     if found[0] == 0 and typed_one_edit(a.latin, b.latin):
-        return 0.9, "one_edit"
+        return 0.9, How.ONE_EDIT
     if found[0] == 0 and name_groups().shared(a.keys, b.keys):
-        return _KNOWN_VARIANT, "known_variant"
+        return _KNOWN_VARIANT, How.KNOWN_VARIANT
     return found
 
 
 def typed_one_edit(a: str, b: str) -> bool:
     """One slip of the keyboard in the plain Latin letters of a longer name."""
-    if max(len(a), len(b)) < _MIN_EDIT_LENGTH or min(len(a), len(b)) < 4:
+    if not _edit_lengths(a, b):
         return False
     return bool(OSA.distance(a, b, score_cutoff=1) == 1)
 
 
 @lru_cache(maxsize=400_000)
-def keys_similarity(a: tuple[str, ...], b: tuple[str, ...], surname: bool) -> tuple[float, str]:
+def keys_similarity(a: tuple[str, ...], b: tuple[str, ...], surname: bool) -> tuple[float, How]:
     """Best pair of skeleton readings: (score, how)."""
-    best: tuple[float, str] = (0.0, "different")
+    best: tuple[float, How] = (0.0, How.DIFFERENT)
     for ka in a:
         for kb in b:
             found = _key_similarity(ka, kb, surname)
@@ -101,35 +106,40 @@ def keys_similarity(a: tuple[str, ...], b: tuple[str, ...], surname: bool) -> tu
     return best
 
 
-def _key_similarity(ka: str, kb: str, surname: bool) -> tuple[float, str]:
+def _key_similarity(ka: str, kb: str, surname: bool) -> tuple[float, How]:
     if ka == kb:
-        return 1.0, "same"
+        return 1.0, How.SAME
     if surname and (masculine(ka) == kb or masculine(kb) == ka):
-        return 0.9, "gender_form"
-    if max(len(ka), len(kb)) < _MIN_EDIT_LENGTH or min(len(ka), len(kb)) < 4:
-        return 0.0, "different"
+        return 0.9, How.GENDER_FORM
+    if not _edit_lengths(ka, kb):
+        return 0.0, How.DIFFERENT
     distance = OSA.distance(ka, kb, score_cutoff=2)
     if distance == 1:
-        return 0.9, "one_edit"
-    return two_edits(ka, kb) if distance == 2 else (0.0, "different")
+        return 0.9, How.ONE_EDIT
+    return two_edits(ka, kb) if distance == 2 else (0.0, How.DIFFERENT)
 
 
-def two_edits(ka: str, kb: str) -> tuple[float, str]:
+def _edit_lengths(a: str, b: str) -> bool:
+    """Whether the words are long enough to be one name an edit or two apart."""
+    return max(len(a), len(b)) >= MIN_EDIT_LENGTH and min(len(a), len(b)) >= MIN_FUZZY_LENGTH
+
+
+def two_edits(ka: str, kb: str) -> tuple[float, How]:
     """Two edits are the same name only if vowels alone, or like-sounding letters, differ."""
     if consonants(ka) == consonants(kb):
-        return 0.85, "spelling_variant"
-    if min(len(ka), len(kb)) >= 6 and sound_key(ka) == sound_key(kb):
-        return 0.8, "sounds_alike"
-    return 0.0, "different"
+        return _SPELLING_VARIANT, How.SPELLING_VARIANT
+    if min(len(ka), len(kb)) >= MIN_SOUND_LENGTH and sound_key(ka) == sound_key(kb):
+        return 0.8, How.SOUNDS_ALIKE
+    return 0.0, How.DIFFERENT
 
 
-def describe_same(event_raw: str, entry_raw: str) -> str:
+def describe_same(event_raw: str, entry_raw: str) -> How:
     """Why two tokens with one skeleton are the same name, in a duty officer's words."""
     if event_raw.casefold() == entry_raw.casefold():
-        return "exact"
+        return How.EXACT
     if is_cyrillic(event_raw) != is_cyrillic(entry_raw):
-        return "transliteration"
-    return "spelling_variant"
+        return How.TRANSLITERATION
+    return How.SPELLING_VARIANT
 
 
 def split_roles(tokens: tuple[Token, ...]) -> tuple[list[Token], list[Token]]:
@@ -157,7 +167,7 @@ def _is_patronymic_part(token: Token, following: Token | None) -> bool:
 
 def _assign(
     entry_core: list[Token], event_tokens: list[Token]
-) -> list[tuple[Token, Token, float, str]]:
+) -> list[tuple[Token, Token, float, How]]:
     """Greedy best-first assignment of entry tokens to event tokens (a handful each)."""
     scored = []
     for entry_token in entry_core:
@@ -204,8 +214,8 @@ def compare_names(
     swapped = any(p[0].role != p[1].role for p in pairs)
     if swapped:
         evidence = [_mark_swapped(e) for e in evidence]
-    gender = any(p[3] == "gender_form" for p in pairs)
-    fuzzy = sum(1 for p in pairs if p[2] < 1.0 and p[3] != "gender_form")
+    gender = any(p[3] == How.GENDER_FORM for p in pairs)
+    fuzzy = sum(1 for p in pairs if p[2] < 1.0 and p[3] != How.GENDER_FORM)
     weakest = min(p[2] for p in pairs)
     return NameMatch(max(score, 0.0), swapped, gender, tuple(evidence), fuzzy, weakest)
 
@@ -235,17 +245,19 @@ def _compare_leftovers(
         elif looks_patronymic(token.keys[0]):
             if entry_extra:
                 penalty += _OTHER_PATRONYMIC_PENALTY
-                evidence.append(Evidence(PATRONYMIC, token.raw, _raw(entry_extra), "different", 0))
+                evidence.append(
+                    Evidence(PATRONYMIC, token.raw, _raw(entry_extra), How.DIFFERENT, 0)
+                )
             else:
-                evidence.append(Evidence(PATRONYMIC, token.raw, None, "only_in_event", 0.5))
+                evidence.append(Evidence(PATRONYMIC, token.raw, None, How.ONLY_IN_EVENT, 0.5))
         else:
             penalty += _MISSING_PENALTY
-            evidence.append(Evidence("other_names", token.raw, None, "only_in_event", 0.0))
+            evidence.append(Evidence("other_names", token.raw, None, How.ONLY_IN_EVENT, 0.0))
     return penalty, evidence
 
 
-def _best_partner(token: Token, candidates: list[Token]) -> tuple[Token, float, str] | None:
-    best: tuple[Token, float, str] | None = None
+def _best_partner(token: Token, candidates: list[Token]) -> tuple[Token, float, How] | None:
+    best: tuple[Token, float, How] | None = None
     for candidate in candidates:
         score, how = token_similarity(token, candidate, False)
         if score > 0 and (best is None or score > best[1]):
@@ -253,16 +265,16 @@ def _best_partner(token: Token, candidates: list[Token]) -> tuple[Token, float, 
     return best
 
 
-def _pair_evidence(pair: tuple[Token, Token, float, str]) -> Evidence:
+def _pair_evidence(pair: tuple[Token, Token, float, How]) -> Evidence:
     entry_token, event_token, score, how = pair
-    if how == "same":
+    if how == How.SAME:
         how = describe_same(event_token.raw, entry_token.raw)
     return Evidence(entry_token.role, event_token.raw, entry_token.raw, how, score)
 
 
 def _mark_swapped(item: Evidence) -> Evidence:
     if item.field in (SURNAME, GIVEN):
-        return Evidence(item.field, item.event, item.entry, "swapped_order", item.score)
+        return Evidence(item.field, item.event, item.entry, How.SWAPPED_ORDER, item.score)
     return item
 
 

@@ -1,6 +1,6 @@
-"""The engine's own compact records, and the adapter that builds them.
+"""The screener's own compact records, and the adapter that builds them.
 
-A watchlist holds 10^5 people and 10^6 documents, so the engine keeps slotted records of
+A watchlist holds 10^5 people and 10^6 documents, so the screener keeps slotted records of
 plain strings (codes interned), never a pydantic model per entry. ``entry_record`` and
 ``event_record`` accept a decoded JSON mapping or a pydantic model of ``schemas``.
 """
@@ -96,7 +96,7 @@ EntryRecord = PersonRecord | SltdRecord | Cancelled
 
 
 class EventRecord(NamedTuple):
-    """One event as the engine reads it (a tuple: built once per event, in half the time a
+    """One event as the screener reads it (a tuple: built once per event, in half the time a
     frozen dataclass takes)."""
 
     event_id: str

@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from schemas.alert import pages
+from schemas.alert import How, pages
 from services.matcher.domain import dates
 from services.matcher.domain.explain import Evidence
+from services.matcher.domain.records import PersonRecord, SltdRecord
 
 STRONG, POSSIBLE = "strong", "possible"
 URGENT, ROUTINE = "urgent", "normal"  # schemas.alert.Urgency values
@@ -42,6 +43,8 @@ class Match:
     evidence: tuple[Evidence, ...]
     restricted_to: tuple[str, ...] | None = None
     subject_minor: bool | None = None
+    # the entry as the index holds it: the alert's listed side (``snapshot``)
+    entry: PersonRecord | SltdRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +88,14 @@ def person_band(evidence: PersonEvidence) -> tuple[float, str | None]:
     return score, POSSIBLE if score >= _POSSIBLE_SCORE else None
 
 
-def agreement(event_value: str | None, entry_values: tuple[str, ...]) -> tuple[float, str]:
+def agreement(event_value: str | None, entry_values: tuple[str, ...]) -> tuple[float, How]:
     """Nationality or sex: 1 agrees, 0 contradicts, 0.5 unknown."""
     known = tuple(v for v in entry_values if v and v != "X")
     if not event_value or event_value == "X" or not known:
-        return 0.5, "unknown"
+        return 0.5, How.UNKNOWN
     if event_value in known:
-        return 1.0, "same"
-    return 0.0, "contradicts"
+        return 1.0, How.SAME
+    return 0.0, How.CONTRADICTS
 
 
 def urgency(list_name: str, band: str, minor: bool) -> str:

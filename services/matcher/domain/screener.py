@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from schemas.alert import How
 from services.matcher.domain import dates
 from services.matcher.domain.documents import normalise_number
 from services.matcher.domain.explain import Evidence
@@ -166,13 +167,13 @@ class Screener:
                 1.0,
             ),
             Evidence(
-                "issuing_state", event.document.issuing_state, listed.issuing_state, "exact", 1.0
+                "issuing_state", event.document.issuing_state, listed.issuing_state, How.EXACT, 1.0
             ),
             Evidence(
                 "document_type",
                 event.document.type,
                 listed.type,
-                "same" if same_type else "different",
+                How.SAME if same_type else How.DIFFERENT,
                 1.0 if same_type else 0.0,
             ),
         ]
@@ -203,7 +204,7 @@ def _name_note(names: _Names, person: PersonRecord) -> list[Evidence]:
     event_name = " ".join(t.raw for t in names.typed) or None
     entry = person.names[0] if person.names else None
     entry_name = " ".join(p for p in (entry.surname, entry.given_names) if p) if entry else None
-    return [Evidence("name", event_name, entry_name, "different", 0.0)]
+    return [Evidence("name", event_name, entry_name, How.DIFFERENT, 0.0)]
 
 
 def _listed_document(holder: DocumentHolder, presented: DocumentRef) -> DocumentRef:
@@ -217,8 +218,8 @@ def _listed_document(holder: DocumentHolder, presented: DocumentRef) -> Document
     return presented
 
 
-def _number_how(event_document: DocumentRef, listed: DocumentRef) -> str:
-    return "exact" if event_document.number == listed.number else "same_number_other_format"
+def _number_how(event_document: DocumentRef, listed: DocumentRef) -> How:
+    return How.EXACT if event_document.number == listed.number else How.SAME_NUMBER_OTHER_FORMAT
 
 
 def _match(
@@ -248,6 +249,7 @@ def _match(
         evidence=evidence,
         restricted_to=holder.restricted_to,
         subject_minor=minor,
+        entry=holder,
     )
 
 

@@ -28,6 +28,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from services.matcher.domain.name_rules import FEMININE, MIN_STEM_LENGTH, SOUND_CLASSES, VOWELS
+
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh",
     "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
@@ -73,7 +75,7 @@ _SECOND_READINGS = (
 _BALTIC_ENDING = re.compile("(?<=[a-z]{4})a?s$")
 _FRENCH_ENDING = re.compile("(?<=[a-z]{3})(?:ine|off|ff|f)$")
 _DOUBLED = re.compile(r"(.)\1+")
-_VOWELS = re.compile("[aeiou]")
+_VOWELS = re.compile(f"[{VOWELS}]")
 _CYRILLIC_RANGE = re.compile("[\u0400-\u04ff]")
 
 
@@ -138,12 +140,15 @@ def skeletons(token: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-_SOUND_CLASSES = str.maketrans("bpfvgkdtzsCH", "BBBBGGDDZZZG", "aeiou")
+_SOUND_CLASSES = str.maketrans(
+    {letter: symbol for symbol, letters in SOUND_CLASSES for letter in letters}
+    | dict.fromkeys(VOWELS)
+)
 
 
 @lru_cache(maxsize=200_000)
 def sound_key(skeleton: str) -> str:
-    """Consonants by sound class (b/p/f/v, g/k/h, d/t, z/s/zh/ch/sh): Abrosimov ~ Ovrosimov."""
+    """Consonants by sound class (``SOUND_CLASSES``), runs collapsed: Abrosimov ~ Ovrosimov."""
     return _DOUBLED.sub(r"\1", skeleton.translate(_SOUND_CLASSES))
 
 
@@ -153,23 +158,10 @@ def consonants(skeleton: str) -> str:
     return _VOWELS.sub("", skeleton)
 
 
-_FEMININE = (("skaia", "ski"), ("tskaia", "tski"), ("ova", "ov"), ("eva", "ev"), ("ina", "in"))
-
-
 @lru_cache(maxsize=400_000)
 def masculine(skeleton: str) -> str | None:
     """The masculine form of a feminine Slavic surname skeleton (``ivanova`` -> ``ivanov``)."""
-    for suffix, replacement in _FEMININE:
-        if skeleton.endswith(suffix) and len(skeleton) > len(suffix) + 1:
+    for suffix, replacement in FEMININE:
+        if skeleton.endswith(suffix) and len(skeleton) >= len(suffix) + MIN_STEM_LENGTH:
             return skeleton[: -len(suffix)] + replacement
     return None
-
-
-def feminine_forms(skeleton: str) -> tuple[str, ...]:
-    """Skeletons whose masculine form is this one (``ivanov`` -> ``ivanova``)."""
-    forms = (
-        skeleton[: -len(male)] + female
-        for female, male in _FEMININE
-        if skeleton.endswith(male) and len(skeleton) > len(male)
-    )
-    return tuple(form for form in forms if masculine(form) == skeleton)

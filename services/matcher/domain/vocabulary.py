@@ -3,14 +3,14 @@
 A token reaches the vocabulary words that name the same token (see ``names``): the same
 skeleton, its masculine form, one edit, or two edits that only change vowels or like-sounding
 letters. The words it may reach (its pool) are a one-deletion neighbourhood (SymSpell) of
-each reading and the words sharing the sound key of a reading of 6+ letters.
+each reading and the words of each reading's consonant and sound buckets.
 
 Every rule that accepts a pool word needs a distance of at most 1 on the letters as typed, or
 at most 2 on a skeleton (a masculine form is within 2 as well). A word outside the
 one-deletion neighbourhood of every reading and of the typed letters is more than one edit
 from each, so it is accepted only for a reading at most two edits away: as a feminine form
 (the same consonants) or as two edits of vowels alone (the same consonants) or of
-like-sounding letters (6+ letters both, the same sound key). Either way it lies in the
+like-sounding letters (both long enough, the same sound key). Either way it lies in the
 reading's consonant bucket or sound bucket, which are scanned whole.
 
 The lookup itself is native code (``services/matcher/native``, module ``relay_vocabulary``):
@@ -18,10 +18,11 @@ a name never seen before costs a neighbourhood of about twenty probes and the sc
 of hundreds of words over millions of keys, which in Python is mostly waiting for memory. A
 token's slots stay native too (``SlotSet``): as Python sets of ints they cost more to build
 and to intersect than the lookup itself (``make bench-matcher`` measures both).
-It mirrors ``transliterate``'s ``consonants``, ``sound_key`` and ``masculine`` and the pair
+It applies ``transliterate``'s ``consonants``, ``sound_key`` and ``masculine`` and the pair
 rules of ``names`` (``typed_one_edit``, ``keys_similarity``) for pairs at most two edits
-apart; the unit tests compare its answers with the Python rules over every word of the
-vocabulary (test_vocabulary_pool.py). Python passes words the token reaches only exactly:
+apart, with the constants Python passes in (``name_rules.NAME_RULES``); the unit tests
+compare its answers with the Python rules over every word of the vocabulary
+(test_vocabulary_pool.py). Python passes words the token reaches only exactly:
 the masculine form of the letters as typed (``_near`` compares whole readings) and the
 token's known-variant groups (``variants``: a group is a word without letters, never near
 a name).
@@ -33,6 +34,7 @@ from collections.abc import Iterable
 
 from relay_vocabulary import Core, SlotSet
 
+from services.matcher.domain.name_rules import NAME_RULES
 from services.matcher.domain.names import Token, keys_similarity, typed_one_edit
 from services.matcher.domain.transliterate import masculine
 from services.matcher.domain.variants import groups as name_groups
@@ -44,7 +46,7 @@ class Vocabulary:
     """Skeleton -> entry slots, with fuzzy lookup of skeletons one edit or a vowel away."""
 
     def __init__(self) -> None:
-        self._core = Core()
+        self._core = Core(NAME_RULES)
         self._slots_cache: dict[tuple[tuple[str, ...], str], SlotSet] = {}
 
     def __len__(self) -> int:

@@ -30,6 +30,12 @@ class ChannelSender(Protocol):
         ...
 
 
+class OwnedSender(ChannelSender, Protocol):
+    """A sender as the service owns it: closed on shutdown (its connections, its pools)."""
+
+    async def aclose(self) -> None: ...
+
+
 async def send_safely(channel: ChannelSender, job: SendJob) -> Outcome:
     """A channel's own faults (a bug, a secret that cannot sign, a library's surprise) become a
     retry, so the backoff dead-letters the job in the end: never a job silently dropped. The

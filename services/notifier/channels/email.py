@@ -1,18 +1,35 @@
-"""E-mail channel: plain text + HTML over SMTP (aiosmtplib), with a signed ack link."""
+"""E-mail channel: plain text + HTML over SMTP (aiosmtplib), with a signed ack link.
+
+Directory field ``email: [addresses]``.
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Annotated
 
 import aiosmtplib
+from pydantic import Field, StrictStr
 
-from schemas.notification import Notification
+from schemas.alert import Alert
+from schemas.notification import Channel, NoticeKind, Notification
 from services.notifier.channels.base import SendJob
 from services.notifier.domain import render
 from services.notifier.domain.backoff import Outcome, Verdict
-from services.notifier.domain.directory import ContactPoint
+from services.notifier.domain.directory import ChannelSpec, ContactPoint
+from services.notifier.settings import NotifierSettings
+
+Addresses = tuple[Annotated[StrictStr, Field(pattern=r"^[^@\s]+@[^@\s]+$")], ...]
+ADDRESS_CHARS = 200  # a notification's address field holds this much
+
+
+def _address(emails: Addresses, cp: ContactPoint, alert: Alert, notice: NoticeKind) -> str | None:
+    return ", ".join(emails)[:ADDRESS_CHARS] if emails else None
+
+
+SPEC = ChannelSpec[Addresses](Channel.EMAIL, "email", Addresses, (), _address)
 
 
 @dataclass(frozen=True)
@@ -33,11 +50,14 @@ class EmailChannel:
     def lane_of(self, notification: Notification, contact_point: ContactPoint) -> str:
         return f"smtp:{self.config.host}:{self.config.port}"
 
+    async def aclose(self) -> None:
+        pass  # one connection per message: nothing held open
+
     def message(self, job: SendJob) -> EmailMessage:
         content = render.email(job.notification, job.alert, job.ack_url)
         message = EmailMessage()
         message["From"] = self.config.sender
-        message["To"] = ", ".join(job.contact_point.email)
+        message["To"] = ", ".join(SPEC.value_of(job.contact_point))
         message["Subject"] = content.subject
         # Lets a mail client thread retries; the same id on a resend marks it as a duplicate.
         message["Message-ID"] = f"<{job.notification.notification_id}@notice-relay>"
@@ -47,7 +67,7 @@ class EmailChannel:
         return message
 
     async def send(self, job: SendJob) -> Outcome:
-        if not job.contact_point.email:
+        if not SPEC.value_of(job.contact_point):
             return Outcome(Verdict.PERMANENT, error="contact point has no e-mail any more")
         started = time.perf_counter()
         c = self.config
@@ -69,6 +89,21 @@ class EmailChannel:
         except (aiosmtplib.SMTPException, OSError) as exc:
             return Outcome(Verdict.RETRY, error=type(exc).__name__, duration_ms=_ms(started))
         return Outcome(Verdict.DELIVERED, 250, duration_ms=_ms(started))
+
+
+def sender(s: NotifierSettings) -> EmailChannel:
+    password = s.notifier_smtp_password
+    return EmailChannel(
+        SmtpConfig(
+            host=s.notifier_smtp_host,
+            port=s.notifier_smtp_port,
+            sender=s.notifier_smtp_from,
+            starttls=s.notifier_smtp_starttls,
+            username=s.notifier_smtp_username,
+            password=password.get_secret_value() if password else None,
+            timeout_s=s.notifier_smtp_timeout_s,
+        )
+    )
 
 
 def _ms(started: float) -> float:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
-from services.notifier.channels.webhook import Reply
+from services.notifier.channels.posters import Reply
 
 KEEPALIVE_S = 30.0  # an idle connection older than this is closed rather than reused
 USER_AGENT = "notice-relay"

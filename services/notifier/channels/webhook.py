@@ -1,115 +1,78 @@
 """Webhook channel: signed JSON POST (Standard Webhooks), one keep-alive pool per endpoint.
 
-Each endpoint URL has its own httpx transport (its own connection pool), used directly: a
-webhook needs none of the client's layers (redirects are never followed, no cookies, no auth
-flow), and at hundreds of requests a second those layers cost more than the request itself.
-Small pools per endpoint also keep httpcore's per-request pool bookkeeping cheap, and a slow
-endpoint's open requests never tax the others'.
+Directory field ``webhook: {url, secrets, pager}``; the poster that sends is chosen by
+``notifier_webhook_client``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Annotated
 
-import aiohttp
-import httpx
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr
 
-from schemas.notification import Notification
+from schemas.alert import Alert, Band
+from schemas.notification import Channel, NoticeKind, Notification
 from services.notifier.channels.base import SendJob
+from services.notifier.channels.http1 import LeanPoster
+from services.notifier.channels.posters import AiohttpPoster, Poster
 from services.notifier.domain import render
 from services.notifier.domain.backoff import Outcome, Verdict, classify
-from services.notifier.domain.directory import ContactPoint
+from services.notifier.domain.directory import ChannelSpec, ContactPoint
 from services.notifier.domain.signing import signature_headers
+from services.notifier.settings import NotifierSettings
+
+# Standard Webhooks: a secret is ``whsec_`` + base64 of 24 to 64 random bytes. Decoded when the
+# directory is read, so one that cannot sign is refused there, never at the first delivery.
+SECRET_BYTES = (24, 64)
+POSTERS: dict[str, type[AiohttpPoster | LeanPoster]] = {
+    "aiohttp": AiohttpPoster,
+    "lean": LeanPoster,
+}
 
 
-@dataclass(frozen=True)
-class Reply:
-    status_code: int
-    retry_after: str | None
+def _decodable(secret: str) -> str:
+    raw = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except binascii.Error as exc:
+        raise ValueError("webhook secret is not valid base64 after whsec_") from exc
+    if not SECRET_BYTES[0] <= len(key) <= SECRET_BYTES[1]:
+        low, high = SECRET_BYTES
+        raise ValueError(f"webhook secret decodes to {len(key)} bytes, not {low} to {high}")
+    return secret
 
 
-class Poster(Protocol):
-    """Sends one POST over a keep-alive pool per endpoint URL; raises RETRYABLE on failure."""
-
-    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply: ...
-
-    async def aclose(self) -> None: ...
+SecretText = Annotated[
+    StrictStr, Field(pattern=r"^whsec_[A-Za-z0-9+/=]{16,}$"), AfterValidator(_decodable)
+]
 
 
-class HttpxPoster:
-    """httpx, one transport (connection pool) per endpoint, used without the client layers."""
+class WebhookEndpoint(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def __init__(self, timeout_s: float, connections: int) -> None:
-        self.timeout = httpx.Timeout(timeout_s).as_dict()
-        self.limits = httpx.Limits(
-            max_connections=connections, max_keepalive_connections=connections,
-            keepalive_expiry=30.0,
-        )  # fmt: skip
-        self.pools: dict[str, httpx.AsyncHTTPTransport] = {}
-
-    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply:
-        pool = self.pools.get(url)
-        if pool is None:
-            pool = self.pools[url] = httpx.AsyncHTTPTransport(limits=self.limits)
-        request = httpx.Request(
-            "POST", url, content=body, headers=headers, extensions={"timeout": self.timeout}
-        )
-        try:
-            response = await pool.handle_async_request(request)
-            try:
-                await response.aread()  # the connection goes back to the pool once read
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException as exc:
-            raise TimeoutError from exc
-        except httpx.TransportError as exc:
-            raise ConnectionError(type(exc).__name__) from exc
-        return Reply(response.status_code, response.headers.get("retry-after"))
-
-    async def aclose(self) -> None:
-        for pool in self.pools.values():
-            await pool.aclose()
-        self.pools.clear()
+    url: Annotated[StrictStr, Field(pattern=r"^https?://")]
+    # Several active secrets: each signs the message, so a receiver can rotate without a gap.
+    secrets: Annotated[tuple[SecretText, ...], Field(min_length=1, max_length=5)]
+    pager: bool = False  # a pager wakes somebody up: never used for `possible` alerts
 
 
-class AiohttpPoster:
-    """aiohttp (C-accelerated HTTP/1.1): about a seventh of httpx's CPU per request."""
+def _address(
+    hook: WebhookEndpoint | None, cp: ContactPoint, alert: Alert, notice: NoticeKind
+) -> str | None:
+    """Pagers only for strong first pages, escalations and cancellations."""
+    review_only = alert.band is Band.POSSIBLE or notice is NoticeKind.UPDATE
+    if hook is None or (review_only and hook.pager):
+        return None
+    return hook.url
 
-    def __init__(self, timeout_s: float, connections: int) -> None:
-        # Per step, as httpx does: a whole-request deadline would also count the wait for a
-        # pooled connection and fail healthy requests when the process is merely busy. The
-        # total still bounds an endpoint that trickles its answer.
-        self.timeout = aiohttp.ClientTimeout(
-            total=4 * timeout_s, connect=timeout_s, sock_connect=timeout_s, sock_read=timeout_s
-        )
-        self.connections = connections
-        self.sessions: dict[str, aiohttp.ClientSession] = {}
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Reply:
-        session = self.sessions.get(url)
-        if session is None:
-            connector = aiohttp.TCPConnector(limit=self.connections, keepalive_timeout=30.0)
-            session = self.sessions[url] = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, cookie_jar=aiohttp.DummyCookieJar()
-            )
-        try:
-            async with session.post(
-                url, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                await response.read()
-                return Reply(response.status, response.headers.get("retry-after"))
-        except TimeoutError:
-            raise
-        except aiohttp.ClientError as exc:
-            raise ConnectionError(type(exc).__name__) from exc
-
-    async def aclose(self) -> None:
-        for session in self.sessions.values():
-            await session.close()
-        self.sessions.clear()
+SPEC = ChannelSpec[WebhookEndpoint | None](
+    Channel.WEBHOOK, "webhook", WebhookEndpoint | None, None, _address
+)
 
 
 class WebhookChannel:
@@ -117,14 +80,14 @@ class WebhookChannel:
         self.poster = poster
 
     def lane_of(self, notification: Notification, contact_point: ContactPoint) -> str:
-        hook = contact_point.webhook
+        hook = SPEC.value_of(contact_point)
         return f"webhook:{hook.url if hook else notification.address}"
 
     async def aclose(self) -> None:
         await self.poster.aclose()
 
     async def send(self, job: SendJob) -> Outcome:
-        hook = job.contact_point.webhook
+        hook = SPEC.value_of(job.contact_point)
         if hook is None:
             return Outcome(Verdict.PERMANENT, error="contact point has no webhook any more")
         body = render.webhook_body(job.notification, job.alert, job.ack_url)
@@ -149,6 +112,11 @@ class WebhookChannel:
             outcome.retry_after_s,
             _ms(started),
         )
+
+
+def sender(s: NotifierSettings) -> WebhookChannel:
+    poster = POSTERS[s.notifier_webhook_client]
+    return WebhookChannel(poster(s.notifier_webhook_timeout_s, s.notifier_lane_concurrency))
 
 
 def _ms(started: float) -> float:

@@ -21,18 +21,27 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError
 
-from schemas.notification import AckKind, Acknowledgement, RevocationKind
+from schemas.notification import (
+    ANSWERS,
+    Acknowledgement,
+    AuditAction,
+    AuditRecord,
+    RevocationKind,
+)
 from services.common.http_server import BodyTooLarge, read_limited
 from services.common.logging import get_logger
+from services.notifier import access_audit
+from services.notifier.access_audit import ANONYMOUS, Reader
 from services.notifier.console import session as sessions
 from services.notifier.console import views
 from services.notifier.console.session import COOKIE, CSRF_HEADER, Session, SessionKeys
 from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.inbox import AlertView
 from services.notifier.engine import Engine
-from services.notifier.errors import AnswerNotStoredError
+from services.notifier.errors import AnswerNotStoredError, AuditNotStoredError
 from services.notifier.followup import acknowledge
 from services.notifier.revocations import Revocations
+from services.notifier.writer import Writer
 
 log = get_logger(__name__)
 
@@ -55,15 +64,11 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
-ACTIONS = {
-    "ack": AckKind.ACKNOWLEDGED,
-    "cannot-act": AckKind.CANNOT_ACT,
-    "resolved": AckKind.RESOLVED,
-}
 POLL_S = 0.25  # how often the live stream looks at the inbox
 KEEPALIVE_S = 15.0
 MAX_BODY = 16_384  # a sign-in or an answer: a 4,000-character comment with room to spare
 STREAM_MAX_S = 300.0  # the browser reconnects by itself; the session is re-read on each poll
+VIA = "console"  # how a read came, in its audit record
 
 
 class SignIn(BaseModel):
@@ -85,6 +90,21 @@ def not_stored() -> HTTPException:
     retry = str(AnswerNotStoredError.retry_after_s)
     detail = "the answer could not be stored yet; send it again"
     return HTTPException(503, detail, headers={**HEADERS, "Retry-After": retry})
+
+
+def unaudited() -> HTTPException:
+    """Personal data is shown only once its read is audited, and that could not be stored."""
+    retry = str(AuditNotStoredError.retry_after_s)
+    detail = "this read could not be audited yet; try again"
+    return HTTPException(503, detail, headers={**HEADERS, "Retry-After": retry})
+
+
+async def audit_read(writer: Writer, record: AuditRecord) -> None:
+    """``access_audit.stored``, answered as 503 when the record cannot be stored."""
+    try:
+        await access_audit.stored(writer, record)
+    except AuditNotStoredError as exc:
+        raise unaudited() from exc
 
 
 def reply(data: Any, status: int = 200) -> Response:
@@ -212,11 +232,16 @@ def _session_routes(router: APIRouter, gate: Gate) -> None:
         if cp is None or cp.api_key_sha256 is None:
             gate.throttle.failed(client, time.monotonic())
             log.warning("console.sign_in_refused")
+            refused = Reader(ANONYMOUS, VIA, client).record(AuditAction.SIGN_IN_REFUSED)
+            access_audit.written(gate.engine.writer, refused)
             raise deny(401, "unknown key")
         now = int(time.time())
         cookie = sessions.issue(gate.keys, cp.id, cp.api_key_sha256, now)
         found = sessions.read(gate.keys, cookie, now)
         assert found is not None  # just issued
+        await audit_read(
+            gate.engine.writer, Reader(cp.id, VIA, client).record(AuditAction.SIGNED_IN)
+        )
         response = reply(gate.whoami(found, cp))
         response.set_cookie(
             COOKIE, cookie, max_age=gate.keys.ttl_s, path="/console",
@@ -242,6 +267,8 @@ def _session_routes(router: APIRouter, gate: Gate) -> None:
             gate.revocations.release(RevocationKind.SESSION, found.nonce)
             raise not_stored() from exc
         log.info("console.signed_out", contact_point=cp.id)
+        signed_out = Reader.of(request, cp.id, VIA).record(AuditAction.SIGNED_OUT)
+        access_audit.written(gate.engine.writer, signed_out)
         response = reply({"signed_out": True})
         response.delete_cookie(COOKIE, path="/console", httponly=True, samesite="strict")
         return response
@@ -266,12 +293,18 @@ def _alert_routes(router: APIRouter, gate: Gate) -> None:
             for r in snapshot["alerts"]
             if all(v is None or r.get(k) == v for k, v in wanted.items())
         ]
+        shown = [row["alert_id"] for row in snapshot["alerts"]]
+        await audit_read(
+            gate.engine.writer, access_audit.listed(Reader.of(request, cp.id, VIA), shown)
+        )
         return reply(snapshot)
 
     @router.get("/api/alerts/{alert_id}")
     async def one(alert_id: str, request: Request) -> Response:
         _, cp = gate.session(request)
         view = gate.alert(alert_id, cp)
+        opened = Reader.of(request, cp.id, VIA).record(AuditAction.OPENED, alert_id)
+        await audit_read(gate.engine.writer, opened)
         return reply(
             {"now": datetime.now(UTC).isoformat(), **views.detail(view, cp.id, cp.country)}
         )
@@ -279,7 +312,7 @@ def _alert_routes(router: APIRouter, gate: Gate) -> None:
     @router.post("/api/alerts/{alert_id}/{action}")
     async def act(alert_id: str, action: str, request: Request) -> Response:
         _, cp = gate.change(request)
-        kind = ACTIONS.get(action)
+        kind = ANSWERS.get(action)
         if kind is None:
             raise deny(404, "unknown action")
         view = gate.alert(alert_id, cp)
@@ -301,6 +334,7 @@ def _alert_routes(router: APIRouter, gate: Gate) -> None:
 async def _events(gate: Gate, request: Request) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
     started = time.monotonic()
+    reader = Reader.of(request, ANONYMOUS, VIA)  # named by each poll's session below
     last: int | None = None
     quiet = 0.0
     while time.monotonic() - started < STREAM_MAX_S and not await request.is_disconnected():
@@ -309,10 +343,18 @@ async def _events(gate: Gate, request: Request) -> AsyncIterator[str]:
         except HTTPException:
             yield "event: signed-out\ndata: {}\n\n"
             return
+        reader = Reader(cp.id, VIA, reader.client)
         mark = views.fingerprint(gate.engine.inbox.for_country(cp.country), cp.country)
         if mark != last:
+            snapshot = _snapshot(gate, cp)
+            shown = [row["alert_id"] for row in snapshot["alerts"]]
+            try:
+                await access_audit.stored(gate.engine.writer, access_audit.listed(reader, shown))
+            except AuditNotStoredError:
+                yield "event: unaudited\ndata: {}\n\n"  # nothing shown; the browser retries
+                return
             last, quiet = mark, 0.0
-            data = json.dumps(_snapshot(gate, cp), ensure_ascii=False, separators=(",", ":"))
+            data = json.dumps(snapshot, ensure_ascii=False, separators=(",", ":"))
             yield f"event: inbox\ndata: {data}\n\n"
         elif quiet >= KEEPALIVE_S:
             quiet = 0.0

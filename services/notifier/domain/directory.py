@@ -1,64 +1,110 @@
 """The contact-point directory: who each country's contact points are and how to reach them.
 
 Parsed from YAML by the service (see deploy/notifier/contact-points.example.yaml); this module
-only validates the structure and answers questions about it.
+only validates the structure and answers questions about it. How an entry is reached
+(``webhook:``, ``email:``...) is declared by each channel as a ``ChannelSpec`` and handed in by
+the caller (``services.notifier.channels.registry.SPECS``): the domain imports no channel.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-from typing import Annotated, Any, Self
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, Generic, Self, TypeVar, cast
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SkipValidation,
+    StrictStr,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
 
+from schemas.alert import Alert
 from schemas.common import CountryCode
+from schemas.notification import Channel, NoticeKind
 
 ContactPointId = Annotated[StrictStr, Field(min_length=1, max_length=100)]
-# Standard Webhooks: a secret is ``whsec_`` + base64 of 24 to 64 random bytes. Decoded when the
-# directory is read, so one that cannot sign is refused there, never at the first delivery.
-SECRET_BYTES = (24, 64)
-
-
-def _decodable(secret: str) -> str:
-    raw = secret.removeprefix("whsec_")
-    try:
-        key = base64.b64decode(raw, validate=True)
-    except binascii.Error as exc:
-        raise ValueError("webhook secret is not valid base64 after whsec_") from exc
-    if not SECRET_BYTES[0] <= len(key) <= SECRET_BYTES[1]:
-        low, high = SECRET_BYTES
-        raise ValueError(f"webhook secret decodes to {len(key)} bytes, not {low} to {high}")
-    return secret
-
-
-SecretText = Annotated[
-    StrictStr, Field(pattern=r"^whsec_[A-Za-z0-9+/=]{16,}$"), AfterValidator(_decodable)
-]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class WebhookEndpoint(_Strict):
-    url: Annotated[StrictStr, Field(pattern=r"^https?://")]
-    # Several active secrets: each signs the message, so a receiver can rotate without a gap.
-    secrets: Annotated[tuple[SecretText, ...], Field(min_length=1, max_length=5)]
-    pager: bool = False  # a pager wakes somebody up: never used for `possible` alerts
+T = TypeVar("T")
+CHANNELS = "channels"  # the validation context's key for the channels a directory knows
+
+
+@dataclass(frozen=True)
+class ChannelSpec(Generic[T]):
+    """A channel as the directory and routing see it: the field of a contact point's entry that
+    says how to reach it there (validated by ``type``), and the rule that picks the address a
+    notice goes to (None: not over this channel). Declared by the channel's own module."""
+
+    channel: Channel
+    field: str
+    type: Any  # the field's pydantic type, with its validation
+    default: T
+    select: Callable[[T, ContactPoint, Alert, NoticeKind], str | None]
+
+    def value_of(self, cp: ContactPoint) -> T:
+        for reach in cp.reach:
+            if reach.spec.channel is self.channel:
+                return cast(T, reach.value)
+        return self.default
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One channel field a contact point's entry gives, validated."""
+
+    spec: ChannelSpec[Any]
+    value: Any
+
+    def __repr__(self) -> str:
+        return f"{self.spec.field}={self.value!r}"
+
+
+@cache
+def _fields_of(specs: tuple[ChannelSpec[Any], ...]) -> type[BaseModel]:
+    """One model of the channels' fields, so a bad value is reported under its field's name."""
+    fields: dict[str, Any] = {s.field: (s.type, s.default) for s in specs}
+    return create_model("ChannelFields", __config__=ConfigDict(extra="forbid"), **fields)
 
 
 class ContactPoint(_Strict):
     id: ContactPointId
     country: CountryCode
     name: StrictStr = ""
-    webhook: WebhookEndpoint | None = None
-    email: tuple[Annotated[StrictStr, Field(pattern=r"^[^@\s]+@[^@\s]+$")], ...] = ()
-    console: bool = False
     # sha256 hex of the key the contact point sends as "Authorization: Bearer <key>".
     api_key_sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    # The channel fields of the entry (``webhook:``, ``email:``...), in the channels' order.
+    reach: SkipValidation[tuple[Reach, ...]] = Field(default=(), exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_fields(cls, raw: Any, info: ValidationInfo) -> Any:
+        """Takes the fields of the channels in the validation context out of the entry."""
+        if not isinstance(raw, dict):
+            return raw
+        if "reach" in raw:
+            raise ValueError("unknown field: reach")
+        specs: tuple[ChannelSpec[Any], ...] = tuple((info.context or {}).get(CHANNELS, ()))
+        given = {s.field: raw[s.field] for s in specs if s.field in raw}
+        values = _fields_of(specs).model_validate(given)
+        rest = {key: value for key, value in raw.items() if key not in given}
+        rest["reach"] = tuple(Reach(s, getattr(values, s.field)) for s in specs if s.field in given)
+        return rest
+
+    @classmethod
+    def parse(cls, raw: Any, channels: Sequence[ChannelSpec[Any]]) -> ContactPoint:
+        return cls.model_validate(raw, context={CHANNELS: tuple(channels)})
 
     def key_matches(self, key: str) -> bool:
         if self.api_key_sha256 is None:
@@ -92,8 +138,10 @@ class Directory(_Strict):
         return self
 
     @classmethod
-    def parse(cls, raw: Any) -> Directory:
-        return cls.model_validate(raw)
+    def parse(cls, raw: Any, channels: Sequence[ChannelSpec[Any]]) -> Directory:
+        """``channels``: the registered channels (``services.notifier.channels.SPECS``); an
+        entry's field of any other channel is refused."""
+        return cls.model_validate(raw, context={CHANNELS: tuple(channels)})
 
     def get(self, contact_point_id: str) -> ContactPoint | None:
         for cp in self.contact_points:

@@ -57,15 +57,13 @@ def recipients(alert: Alert, directory: Directory) -> list[ContactPoint]:
 
 
 def channels_for(cp: ContactPoint, alert: Alert, notice: NoticeKind) -> list[tuple[Channel, str]]:
-    """(channel, address) pairs; pagers only for strong first pages, escalations, cancellations."""
-    review_only = alert.band is Band.POSSIBLE or notice is NoticeKind.UPDATE
+    """(channel, address) pairs, in the channels' order; each channel's rule decides (e.g.
+    pagers only for strong first pages, escalations and cancellations)."""
     found: list[tuple[Channel, str]] = []
-    if cp.webhook is not None and not (review_only and cp.webhook.pager):
-        found.append((Channel.WEBHOOK, cp.webhook.url))
-    if cp.email:
-        found.append((Channel.EMAIL, ", ".join(cp.email)[:200]))
-    if cp.console:
-        found.append((Channel.CONSOLE, cp.id))
+    for reach in cp.reach:
+        address = reach.spec.select(reach.value, cp, alert, notice)
+        if address is not None:
+            found.append((reach.spec.channel, address))
     return found
 
 

@@ -1,36 +1,40 @@
 """Plain words for the matcher's explanation vocabulary (``schemas.alert.How``), as the console
-and the e-mail show it."""
+and the e-mail show it, in English (the notifier's one language)."""
 
 from __future__ import annotations
 
-HOW: dict[str, str] = {
-    "exact": "identical on both sides",
-    "same": "the same",
-    "transliteration": "the same name written in another alphabet",
-    "spelling_variant": "a known spelling variant of the same name",
-    "known_variant": "another recorded spelling of the same name (Wikidata name records)",
-    "one_edit": "differs by one letter (a typing or reading slip is likely)",
-    "sounds_alike": "spelt with other letters of the same sound (such as b and v, s and z)",
-    "two_edits": "differs by two letters",
-    "gender_form": "the same surname in its male or female form",
-    "swapped_order": "the same names in a different order",
-    "partial_date": "the list knows only part of the date, and that part agrees",
-    "placeholder_date": "one side uses a placeholder date (such as 1 January)",
-    "day_month_swapped": "the same date with day and month swapped",
-    "one_digit_different": "differs by one digit (a typing or reading slip is likely)",
-    "same_year_month": "only the year and month agree",
-    "same_year": "only the year agrees",
-    "different": "does not agree",
-    "contradicts": "contradicts the list",
-    "unknown": "cannot be compared (missing on one side)",
-    "only_in_event": "given only by the event",
-    "same_number": "the same document number",
-    "same_number_other_format": "the same document number, written differently",
-    "name_from_mrz": "the name compared is the one in the document's machine-readable zone "
+from schemas.alert import How
+
+HOW: dict[How, str] = {
+    How.EXACT: "identical on both sides",
+    How.SAME: "the same",
+    How.TRANSLITERATION: "the same name written in another alphabet",
+    How.SPELLING_VARIANT: "a known spelling variant of the same name",
+    How.KNOWN_VARIANT: "another recorded spelling of the same name (Wikidata name records)",
+    How.ONE_EDIT: "differs by one letter (a typing or reading slip is likely)",
+    How.SOUNDS_ALIKE: "spelt with other letters of the same sound (such as b and v, s and z)",
+    How.TWO_EDITS: "differs by two letters",
+    How.GENDER_FORM: "the same surname in its male or female form",
+    How.SWAPPED_ORDER: "the same names in a different order",
+    How.PARTIAL_DATE: "the list knows only part of the date, and that part agrees",
+    How.PLACEHOLDER_DATE: "one side uses a placeholder date (such as 1 January)",
+    How.DAY_MONTH_SWAPPED: "the same date with day and month swapped",
+    How.ONE_DIGIT_DIFFERENT: "differs by one digit (a typing or reading slip is likely)",
+    How.SAME_YEAR_MONTH: "only the year and month agree",
+    How.SAME_YEAR: "only the year agrees",
+    How.DIFFERENT: "does not agree",
+    How.CONTRADICTS: "contradicts the list",
+    How.UNKNOWN: "cannot be compared (missing on one side)",
+    How.ONLY_IN_EVENT: "given only by the event",
+    How.SAME_NUMBER: "the same document number",
+    How.SAME_NUMBER_OTHER_FORMAT: "the same document number, written differently",
+    How.NAME_FROM_MRZ: "the name compared is the one in the document's machine-readable zone "
     "(MRZ), which differs from the name typed for the event",
-    "check_digit_failed": "the check digits of the document's machine-readable zone (MRZ) do "
+    How.CHECK_DIGIT_FAILED: "the check digits of the document's machine-readable zone (MRZ) do "
     "not add up: it may be misread, altered or forged; check the document itself",
 }
+
+_CODES = {code.value: code for code in How}
 
 FIELDS: dict[str, str] = {
     "name": "Name",
@@ -48,7 +52,9 @@ FIELDS: dict[str, str] = {
 
 
 def how_text(how: str) -> str:
-    return HOW.get(how, how.replace("_", " "))
+    """A code this notifier does not know (a newer matcher's) is shown as written."""
+    code = _CODES.get(how)
+    return HOW[code] if code is not None else how.replace("_", " ")
 
 
 def field_text(field: str) -> str:

@@ -45,7 +45,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from schemas.common import DocumentNumber, to_alpha3
 from schemas.watchlist import ListKind
-from services.watchlist.records import LoadOptions, ParsedRecord, build_entry, error
+from services.watchlist.parsed import LoadOptions, ParsedRecord, build_entry, error
 
 MAX_NAMES = 50
 _SEX = {"male": "M", "female": "F", "other": "X"}

@@ -42,7 +42,7 @@ from typing import Any
 import orjson
 
 from schemas.watchlist import ListKind
-from services.watchlist.records import (
+from services.watchlist.parsed import (
     LoadOptions,
     ParsedRecord,
     build_entry,

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from schemas.errors import describe_errors
 from schemas.watchlist import WatchlistEntry
-from services.watchlist.records import LoadOptions, ParsedRecord
+from services.watchlist.parsed import LoadOptions, ParsedRecord
 
 
 def parse(text: str, options: LoadOptions) -> Iterator[ParsedRecord]:

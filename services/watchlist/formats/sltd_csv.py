@@ -19,7 +19,7 @@ from collections.abc import Iterator
 
 from schemas.common import normalise_document_number
 from schemas.watchlist import ListKind
-from services.watchlist.records import (
+from services.watchlist.parsed import (
     LoadOptions,
     ParsedRecord,
     build_entry,

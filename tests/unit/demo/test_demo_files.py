@@ -14,8 +14,9 @@ from schemas.watchlist import WatchlistEntry
 from services.demo.directory import DemoPaths, init_demo, load_api_keys, receiver_secrets
 from services.demo.receiver import alert_line, verify
 from services.demo.watchlist_gen import WatchlistSpec, generate
-from services.ingest.agencies import load_agencies
+from services.ingest.agencies_file import load_agencies
 from services.ingest.domain.agencies import authorise
+from services.notifier.channels.registry import SPECS
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.signing import signature_headers
 
@@ -43,7 +44,7 @@ def test_init_writes_files_the_services_accept(tmp_path: Path) -> None:
     assert summary.watchlist_entries == 50
     lines = paths.watchlist.read_text("utf-8").splitlines()
     assert all(WatchlistEntry.model_validate_json(line) for line in lines)
-    directory = Directory.parse(yaml.safe_load(paths.contact_points.read_text("utf-8")))
+    directory = Directory.parse(yaml.safe_load(paths.contact_points.read_text("utf-8")), SPECS)
     assert {"UZB", "KAZ", "KGZ", "TJK", "TKM", "RUS"} <= set(directory.countries)
     assert directory.coordination is not None
     keys = load_api_keys(paths.api_keys)

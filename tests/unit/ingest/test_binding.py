@@ -12,16 +12,10 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from schemas.intake import (
-    H_AGENCY,
-    H_SIGNATURE,
-    H_SIGNATURE_TIMESTAMP,
-    MAX_SIGNATURES,
-    Refusal,
-    signed_headers,
-)
+from schemas.headers import H_AGENCY, H_SIGNATURE, H_SIGNATURE_TIMESTAMP
+from schemas.intake import MAX_SIGNATURES, Refusal, signed_headers
 from services.cli import ingest_cmd
-from services.ingest.agencies import load_agencies
+from services.ingest.agencies_file import load_agencies
 from services.ingest.domain.agencies import Agency, AgencyDirectory, hash_key
 from services.ingest.domain.binding import RawClaim, Unbound, Window, bind
 from services.ingest.errors import AgenciesFileError

@@ -14,6 +14,7 @@ from services.common.health import Readiness
 from services.common.settings import CommonSettings
 from services.notifier import followup
 from services.notifier.api import Access, create_api
+from services.notifier.channels.registry import SPECS
 from services.notifier.console.session import SessionKeys
 from services.notifier.domain.directory import Directory
 from services.notifier.engine import Engine, EngineConfig
@@ -22,7 +23,7 @@ from services.notifier.writer import Future, Record
 from tests.support.notifier_data import make_alert, standard_directory
 from tests.support.notifier_fakes import Idle, Lane
 
-DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))
+DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"), SPECS)
 
 
 class BrokerAway:

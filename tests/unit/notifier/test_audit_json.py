@@ -17,7 +17,7 @@ from schemas.notification import (
     Notification,
     NotificationState,
 )
-from services.notifier.writer import SERVICE, _audit_id, audit_json
+from services.notifier.writer import SERVICE, audit_json, new_audit_id
 
 
 def job() -> Notification:
@@ -66,7 +66,7 @@ def test_timestamps_with_and_without_microseconds_match_pydantic() -> None:
 
 
 def test_audit_ids_are_uuid4_hex_and_distinct() -> None:
-    ids = {_audit_id() for _ in range(2000)}
+    ids = {new_audit_id() for _ in range(2000)}
     assert len(ids) == 2000
     for value in list(ids)[:200]:
         parsed = uuid.UUID(hex=value)

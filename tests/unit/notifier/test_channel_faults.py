@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from schemas.notification import AuditAction, Channel, Notification, NotificationState
 from services.notifier.channels.base import SendJob
+from services.notifier.channels.registry import SPECS
 from services.notifier.domain.backoff import Backoff, Outcome
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.routing import Plan, route
@@ -56,7 +57,7 @@ def test_a_webhook_secret_that_cannot_sign_is_refused_with_the_directory(secret:
     raw = standard_directory(lambda n: f"http://h.example/{n}")
     raw["contact_points"][0]["webhook"]["secrets"] = [secret]
     with pytest.raises(ValidationError, match="secret"):
-        Directory.parse(raw)
+        Directory.parse(raw, SPECS)
 
 
 def test_a_webhook_secret_of_24_to_64_bytes_is_taken() -> None:
@@ -65,7 +66,7 @@ def test_a_webhook_secret_of_24_to_64_bytes_is_taken() -> None:
         raw["contact_points"][0]["webhook"]["secrets"] = [
             "whsec_" + base64.b64encode(b"k" * size).decode()
         ]
-        assert Directory.parse(raw)
+        assert Directory.parse(raw, SPECS)
 
 
 async def test_a_channel_that_raises_is_retried_then_dead_lettered() -> None:

@@ -7,6 +7,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from schemas.notification import AckKind, Acknowledgement, Notification
+from services.notifier.channels.registry import SPECS
 from services.notifier.console import session as sessions
 from services.notifier.console import views
 from services.notifier.domain.directory import ContactPoint
@@ -74,7 +75,7 @@ def test_key_rotation_changes_the_fingerprint() -> None:
 
 
 def _cp(cp_id: str, country: str) -> ContactPoint:
-    return ContactPoint(id=cp_id, country=country, console=True)
+    return ContactPoint.parse({"id": cp_id, "country": country, "console": True}, SPECS)
 
 
 def _inbox(*jobs: Notification) -> Inbox:

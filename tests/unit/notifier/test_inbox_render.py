@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 
 from schemas.notification import AckKind, Acknowledgement, NoticeKind, NotificationState
+from services.notifier.channels.registry import SPECS
 from services.notifier.domain import render
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.inbox import Inbox
@@ -12,7 +13,7 @@ from services.notifier.domain.routing import Plan, route
 from tests.support.notifier_data import make_alert, standard_directory
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))
+DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"), SPECS)
 
 
 def test_inbox_per_country_recipients_and_acks() -> None:

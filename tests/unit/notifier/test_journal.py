@@ -16,7 +16,7 @@ from services.common.fate import RetryPolicy
 from services.notifier.journal import Journal
 from services.notifier.writer import Future, Record
 
-FAST = RetryPolicy(attempts=1_000_000, base_delay_s=0.001, max_delay_s=0.002)
+FAST = RetryPolicy.forever(base_delay_s=0.001, max_delay_s=0.002)
 WAIT_S = 2.0
 
 
@@ -182,7 +182,7 @@ async def test_stored_waits_for_the_writes_still_on_their_way() -> None:
 
 async def test_closing_flushes_what_is_on_its_way_and_gives_up_on_retries() -> None:
     broker = Broker()
-    journal = Journal(broker, RetryPolicy(attempts=9, base_delay_s=60, max_delay_s=60))
+    journal = Journal(broker, RetryPolicy.forever(base_delay_s=60, max_delay_s=60))
     retrying, flowing = job(), job()
     lost = journal.change(retrying, [audit("lost")])
     kept = journal.change(flowing, [audit("kept")])

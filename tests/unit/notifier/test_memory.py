@@ -20,6 +20,7 @@ from schemas.notification import (
     NotificationState,
 )
 from services.notifier.channels.base import SendJob
+from services.notifier.channels.registry import SPECS
 from services.notifier.domain.backoff import Outcome, Verdict
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.inbox import FINAL_STATES, Inbox
@@ -32,7 +33,7 @@ from tests.support.notifier_data import make_alert, standard_directory
 from tests.support.notifier_fakes import Idle, Lane
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"))
+DIRECTORY = Directory.parse(standard_directory(lambda n: f"http://h.example/{n}"), SPECS)
 DELIVERED = {"state": NotificationState.DELIVERED}
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from schemas.notification import Channel, NoticeKind, NotificationState
+from services.notifier.channels.registry import SPECS
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.escalation import next_step
 from services.notifier.domain.routing import Plan, may_send, priority_of, route
@@ -15,7 +16,7 @@ NOW = datetime(2026, 11, 22, 8, 15, tzinfo=UTC)
 
 @pytest.fixture
 def directory() -> Directory:
-    return Directory.parse(standard_directory(lambda name: f"http://hooks.example/{name}"))
+    return Directory.parse(standard_directory(lambda name: f"http://hooks.example/{name}"), SPECS)
 
 
 def recipients(jobs: list) -> set[str]:  # type: ignore[type-arg]
@@ -75,7 +76,7 @@ def test_possible_band_never_goes_to_pagers(directory: Directory) -> None:
 
 def test_updates_skip_pagers_but_reach_review_channels() -> None:
     raw = standard_directory(lambda name: f"http://hooks.example/{name}", email=True)
-    directory = Directory.parse(raw)
+    directory = Directory.parse(raw, SPECS)
     jobs = route(Plan(make_alert(), NOW, notice=NoticeKind.UPDATE), directory)
     kaz = [j.channel for j in jobs if j.recipient == "KAZ-NCB"]
     assert kaz == [Channel.EMAIL]
@@ -101,4 +102,4 @@ def test_ack_deadline_and_ids_are_stable(directory: Directory) -> None:
 
 def test_directory_rejects_unknown_references() -> None:
     with pytest.raises(ValueError, match="unknown contact points"):
-        Directory.parse({"contact_points": [], "countries": {"KAZ": {"primary": "NOPE"}}})
+        Directory.parse({"contact_points": [], "countries": {"KAZ": {"primary": "NOPE"}}}, SPECS)

@@ -5,16 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from services.common.fate import (
-    H_REASON,
-    H_REPLAY_COUNT,
-    H_REPLAYED_AT,
-    H_REPLAYED_FROM,
-    H_TOPIC,
-    dead_letter_headers,
-)
-from services.common.ops.dlq import OffsetFilter, parse, plan_item, replay_headers
-from services.common.ops.redact import render_text, render_value
+from schemas.headers import H_REASON, H_REPLAY_COUNT, H_REPLAYED_AT, H_REPLAYED_FROM, H_TOPIC
+from services.common.fate import dead_letter_headers
+from services.tooling.ops.dlq import OffsetFilter, parse, plan_item, replay_headers
+from services.tooling.ops.redact import render_text, render_value
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.common.ops.status import (
+from services.tooling.ops.status import (
     Broker,
     ClusterSnapshot,
     GroupSnapshot,

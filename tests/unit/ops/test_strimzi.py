@@ -9,15 +9,15 @@ from typing import Any
 import pytest
 import yaml
 
-from services.common.kafka_security import (
+from schemas.topics import load_catalogue
+from services.common.settings import REPO_ROOT
+from services.tooling.kafka_security import (
     CLUSTER_RESOURCE,
     AccessPolicy,
     acl_bindings,
     load_access_policy,
 )
-from services.common.ops.strimzi import kafka_users, main, render, render_users
-from services.common.settings import REPO_ROOT
-from services.common.topics import load_catalogue
+from services.tooling.ops.strimzi import kafka_users, main, render, render_users
 
 K8S = REPO_ROOT / "deploy" / "k8s"
 SERVICES = ("ingest", "matcher", "notifier")
@@ -76,7 +76,7 @@ def _granted(policy: AccessPolicy, user: str) -> set[Binding]:
 
 def test_k8s_users_agree_with_the_access_policy() -> None:
     assert (K8S / "users.yaml").read_text() == render_users(load_access_policy()), (
-        "regenerate: python -m services.common.ops.strimzi users > deploy/k8s/users.yaml"
+        "regenerate: python -m services.tooling.ops.strimzi users > deploy/k8s/users.yaml"
     )
 
 

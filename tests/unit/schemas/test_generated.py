@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from schemas.generate import ASYNCAPI_PATH, BORDER_AGENCY, SCHEMA_FORMAT, render
-from services.common.kafka_security import load_access_policy
-from services.common.topics import load_catalogue
+from schemas.topics import load_catalogue
+from services.tooling.kafka_security import load_access_policy
 
 RENDERED = render()
 

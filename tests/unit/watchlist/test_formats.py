@@ -9,7 +9,7 @@ import pytest
 
 from schemas.watchlist import Action, EntryStatus, ListKind
 from services.watchlist.load import Format, as_cancelled, parse, plan
-from services.watchlist.records import LoadOptions, ParsedRecord
+from services.watchlist.parsed import LoadOptions, ParsedRecord
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "watchlist"
 

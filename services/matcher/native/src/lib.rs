@@ -19,34 +19,33 @@ use distance::Pattern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use row::{row_change, within_two, Row};
-use rules::{
-    accepts, consonants, masculine, probe_hashes, sound_key, Ids, Key, MIN_EDIT_LENGTH,
-    MIN_FUZZY_LENGTH, MIN_SOUND_LENGTH,
-};
+use rules::{probe_hashes, Ids, Key, Rules};
 use rustc_hash::FxHashMap;
 use slots::{candidates, Marks, SlotSet};
 use smallvec::smallvec;
 
 /// Skeleton -> entry slots, with fuzzy lookup of skeletons one edit or a vowel away.
 #[pyclass(module = "relay_vocabulary")]
-#[derive(Default)]
 pub struct Core {
+    rules: Rules,
     ids: FxHashMap<Box<[u8]>, u32>,
     words: Vec<Key>,    // inline up to 24 letters: one cache line per word checked
     postings: Vec<Ids>, // sorted slots of each word id
     free: Vec<u32>,
-    // each word under its own hash and those of its one-letter deletions (4+ letters): one
+    // each word under its own hash and those of its one-letter deletions (fuzzy words): one
     // lookup per probe finds the words equal to it and those it is a deletion of
     neighbours: FxHashMap<u64, Ids>,
-    consonant_rows: FxHashMap<Key, Row>, // words of 4+ letters
-    sound_rows: FxHashMap<Key, Row>,     // words of 6+ letters only
+    consonant_rows: FxHashMap<Key, Row>, // words of `min_fuzzy_length`+ letters
+    sound_rows: FxHashMap<Key, Row>,     // words of `min_sound_length`+ letters only
     single: Marks,                       // slots whose name has one token
 }
 
 impl Core {
     fn link(&mut self, id: u32, word: &[u8], add: bool) {
         // a word with a byte that is no letter (a variant group, `#17`) is never near a name
-        let fuzzy = word.len() >= MIN_FUZZY_LENGTH && word.iter().all(u8::is_ascii_alphabetic);
+        let rules = &self.rules;
+        let fuzzy =
+            word.len() >= rules.min_fuzzy_length && word.iter().all(u8::is_ascii_alphabetic);
         for hash in probe_hashes(word).take(if fuzzy { word.len() + 1 } else { 1 }) {
             if add {
                 let bucket = self.neighbours.entry(hash).or_default();
@@ -61,9 +60,15 @@ impl Core {
             }
         }
         if fuzzy {
-            row_change(&mut self.consonant_rows, consonants(word), id, word, add);
-            if word.len() >= MIN_SOUND_LENGTH {
-                row_change(&mut self.sound_rows, sound_key(word), id, word, add);
+            row_change(
+                &mut self.consonant_rows,
+                rules.consonants(word),
+                id,
+                word,
+                add,
+            );
+            if word.len() >= rules.min_sound_length {
+                row_change(&mut self.sound_rows, rules.sound_key(word), id, word, add);
             }
         }
     }
@@ -81,7 +86,7 @@ impl Core {
         let mut found = self.direct(keys, latin, extra);
         let mut queries: Vec<&[u8]> = Vec::new();
         for &word in keys.iter().chain(std::iter::once(&latin)) {
-            if word.len() >= MIN_FUZZY_LENGTH && !queries.contains(&word) {
+            if word.len() >= self.rules.min_fuzzy_length && !queries.contains(&word) {
                 queries.push(word);
             }
         }
@@ -109,7 +114,7 @@ impl Core {
             found.extend(self.id(word));
         }
         for key in keys {
-            if let Some(male) = masculine(key) {
+            if let Some(male) = self.rules.masculine(key) {
                 found.extend(self.id(&male));
             }
         }
@@ -140,35 +145,37 @@ impl Core {
 
     /// The words of the readings' consonant and sound buckets at most two edits away:
     /// every word outside the neighbourhood that the rules can accept is one of them. Every
-    /// reading of 4+ letters has its consonant bucket scanned, whatever its sound bucket: a
-    /// short reading's two-edit partners (KOEV~KEOVA) live only there.
+    /// reading of `min_fuzzy_length`+ letters has its consonant bucket scanned, whatever its
+    /// sound bucket: a short reading's two-edit partners (KOEV~KEOVA) live only there.
     fn bucket_part(&self, keys: &[&[u8]], found: &mut Vec<u32>) {
+        let rules = &self.rules;
         let mut done: Vec<&[u8]> = Vec::new();
         for &key in keys {
-            if key.len() < MIN_FUZZY_LENGTH || done.contains(&key) {
+            if key.len() < rules.min_fuzzy_length || done.contains(&key) {
                 continue;
             }
             done.push(key);
-            // a word of 6+ letters shares its sound key with every word of its consonants,
-            // so the sound row holds those of the consonant row: each is scanned once
-            let shortest = if key.len() < MIN_EDIT_LENGTH {
-                MIN_EDIT_LENGTH // then the word must be the longer one
+            // a word of `min_sound_length`+ letters shares its sound key with every word of
+            // its consonants, so the sound row holds those of the consonant row: each is
+            // scanned once
+            let shortest = if key.len() < rules.min_edit_length {
+                rules.min_edit_length // then the word must be the longer one
             } else {
                 0
             };
-            let sound_row = key.len() >= MIN_SOUND_LENGTH;
+            let sound_row = key.len() >= rules.min_sound_length;
             let longest = if sound_row {
-                MIN_SOUND_LENGTH
+                rules.min_sound_length
             } else {
                 usize::MAX
             };
             if shortest < longest && key.len() < longest.saturating_add(2) {
-                if let Some(row) = self.consonant_rows.get(&consonants(key)) {
+                if let Some(row) = self.consonant_rows.get(&rules.consonants(key)) {
                     within_two(key, row, shortest..longest, found);
                 }
             }
             if sound_row {
-                if let Some(row) = self.sound_rows.get(&sound_key(key)) {
+                if let Some(row) = self.sound_rows.get(&rules.sound_key(key)) {
                     within_two(key, row, 0..usize::MAX, found);
                 }
             }
@@ -196,7 +203,7 @@ impl Core {
                     continue;
                 }
                 if let Some(distance) = pattern.within(word, cutoff) {
-                    if accepts(query, word, distance, typed) {
+                    if self.rules.accepts(query, word, distance, typed) {
                         *done = true;
                         found.push(id);
                     }
@@ -230,9 +237,20 @@ impl Core {
 
 #[pymethods]
 impl Core {
+    /// An empty vocabulary under the rules Python passes (`name_rules.NameRules`).
     #[new]
-    fn new() -> Self {
-        Core::default()
+    fn new(rules: Rules) -> Self {
+        Core {
+            rules,
+            ids: FxHashMap::default(),
+            words: Vec::new(),
+            postings: Vec::new(),
+            free: Vec::new(),
+            neighbours: FxHashMap::default(),
+            consonant_rows: FxHashMap::default(),
+            sound_rows: FxHashMap::default(),
+            single: Marks::default(),
+        }
     }
 
     /// Add `slot` under `key`; True when the word is new.
@@ -307,12 +325,7 @@ impl Core {
 
     /// The words a token (its readings and typed letters) reaches.
     #[pyo3(signature = (keys, latin, extra=Vec::new()))]
-    fn reach(
-        &self,
-        keys: Vec<PyBackedStr>,
-        latin: &str,
-        extra: Vec<PyBackedStr>,
-    ) -> Vec<String> {
+    fn reach(&self, keys: Vec<PyBackedStr>, latin: &str, extra: Vec<PyBackedStr>) -> Vec<String> {
         let (keys, extra) = (Core::keys_of(&keys), Core::keys_of(&extra));
         self.reach_ids(&keys, latin.as_bytes(), &extra)
             .into_iter()

@@ -1,65 +1,142 @@
-//! The name rules the lookup applies, mirrored from `transliterate` and `names` (Python is
-//! the reference: the unit tests compare every answer with a brute-force reading of it).
+//! The name rules the lookup applies: those of `transliterate` and `names`, with the
+//! constants Python passes in (`name_rules.NameRules`) and keeps the only copy of. Python is
+//! the reference: the unit tests compare every answer with a brute-force reading of it.
 
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
 use smallvec::SmallVec;
-
-pub const MIN_FUZZY_LENGTH: usize = 4;
-pub const MIN_EDIT_LENGTH: usize = 5; // one edit in a 4-letter name makes another name
-pub const MIN_SOUND_LENGTH: usize = 6; // short keys share huge sound buckets
 
 pub type Ids = SmallVec<[u32; 2]>;
 pub type Key = SmallVec<[u8; 24]>;
 
-fn is_vowel(letter: u8) -> bool {
-    matches!(letter, b'a' | b'e' | b'i' | b'o' | b'u')
+/// `name_rules.NameRules` as Python holds it (read by attribute).
+#[derive(FromPyObject)]
+struct Given {
+    min_fuzzy_length: usize,
+    min_edit_length: usize,
+    min_sound_length: usize,
+    min_stem_length: usize,
+    vowels: String,
+    feminine: Vec<(String, String)>,
+    sound_classes: Vec<(String, String)>,
 }
 
-/// `transliterate.consonants`: the skeleton without vowels.
-pub fn consonants(word: &[u8]) -> Key {
-    word.iter()
-        .copied()
-        .filter(|letter| !is_vowel(*letter))
-        .collect()
+/// The rule constants, with the letter classes as tables of 256 bytes: a letter's class is
+/// one load in the scans' inner loops.
+pub struct Rules {
+    pub min_fuzzy_length: usize,
+    pub min_edit_length: usize,
+    pub min_sound_length: usize,
+    min_stem_length: usize,
+    vowel: [bool; 256],
+    sound: [u8; 256], // each letter's sound class symbol (itself when in no class)
+    feminine: Vec<(Key, Key)>,
 }
 
-/// `transliterate.sound_key`: consonants by sound class, runs collapsed.
-pub fn sound_key(word: &[u8]) -> Key {
-    let mut out = Key::new();
-    for &letter in word {
-        let class = match letter {
-            b'b' | b'p' | b'f' | b'v' => b'B',
-            b'g' | b'k' | b'H' => b'G',
-            b'd' | b't' => b'D',
-            b'z' | b's' | b'C' => b'Z',
-            b'a' | b'e' | b'i' | b'o' | b'u' => continue,
-            other => other,
-        };
-        if out.last() != Some(&class) {
-            out.push(class);
+impl<'py> FromPyObject<'py> for Rules {
+    fn extract_bound(rules: &Bound<'py, PyAny>) -> PyResult<Self> {
+        let given: Given = rules.extract()?;
+        let mut vowel = [false; 256];
+        for &letter in ascii(&given.vowels)? {
+            vowel[letter as usize] = true;
         }
+        let mut sound: [u8; 256] = std::array::from_fn(|letter| letter as u8);
+        for (symbol, letters) in &given.sound_classes {
+            let &[symbol] = ascii(symbol)? else {
+                return Err(PyValueError::new_err("a sound class symbol is one letter"));
+            };
+            for &letter in ascii(letters)? {
+                sound[letter as usize] = symbol;
+            }
+        }
+        let feminine = given
+            .feminine
+            .iter()
+            .map(|(suffix, male)| Ok((ascii(suffix)?.into(), ascii(male)?.into())))
+            .collect::<PyResult<_>>()?;
+        Ok(Rules {
+            min_fuzzy_length: given.min_fuzzy_length,
+            min_edit_length: given.min_edit_length,
+            min_sound_length: given.min_sound_length,
+            min_stem_length: given.min_stem_length,
+            vowel,
+            sound,
+            feminine,
+        })
     }
-    out
 }
 
-const FEMININE: [(&[u8], &[u8]); 5] = [
-    (b"skaia", b"ski"),
-    (b"tskaia", b"tski"),
-    (b"ova", b"ov"),
-    (b"eva", b"ev"),
-    (b"ina", b"in"),
-];
+/// Skeletons are ASCII (see `lib.rs`), so rule letters must be too.
+fn ascii(text: &str) -> PyResult<&[u8]> {
+    if text.is_ascii() {
+        Ok(text.as_bytes())
+    } else {
+        Err(PyValueError::new_err("name rule letters are ASCII"))
+    }
+}
 
-/// `transliterate.masculine`: the masculine form of a feminine surname skeleton.
-pub fn masculine(word: &[u8]) -> Option<Key> {
-    FEMININE.iter().find_map(|(suffix, replacement)| {
-        if word.ends_with(suffix) && word.len() > suffix.len() + 1 {
-            let mut out: Key = word[..word.len() - suffix.len()].into();
-            out.extend_from_slice(replacement);
-            Some(out)
-        } else {
-            None
+impl Rules {
+    /// `transliterate.consonants`: the skeleton without vowels.
+    pub fn consonants(&self, word: &[u8]) -> Key {
+        word.iter()
+            .copied()
+            .filter(|&letter| !self.vowel[letter as usize])
+            .collect()
+    }
+
+    /// `transliterate.sound_key`: consonants by sound class, runs collapsed.
+    pub fn sound_key(&self, word: &[u8]) -> Key {
+        let mut out = Key::new();
+        for &letter in word {
+            if self.vowel[letter as usize] {
+                continue;
+            }
+            let class = self.sound[letter as usize];
+            if out.last() != Some(&class) {
+                out.push(class);
+            }
         }
-    })
+        out
+    }
+
+    /// `transliterate.masculine`: the masculine form of a feminine surname skeleton.
+    pub fn masculine(&self, word: &[u8]) -> Option<Key> {
+        self.feminine.iter().find_map(|(suffix, replacement)| {
+            if word.ends_with(suffix) && word.len() >= suffix.len() + self.min_stem_length {
+                let mut out: Key = word[..word.len() - suffix.len()].into();
+                out.extend_from_slice(replacement);
+                Some(out)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// For a pair at most 1 (typed letters) or 2 (a reading) edits apart: what `names`'
+    /// `typed_one_edit` (letters as typed) or `keys_similarity > 0` (a reading) decides.
+    pub fn accepts(&self, query: &[u8], word: &[u8], distance: usize, typed: bool) -> bool {
+        let shorter = query.len().min(word.len());
+        let longer = query.len().max(word.len());
+        let lengths = longer >= self.min_edit_length && shorter >= self.min_fuzzy_length;
+        if distance == 0 || (distance == 1 && lengths) {
+            return true;
+        }
+        if typed {
+            return false;
+        }
+        if self.masculine(query).as_deref() == Some(word)
+            || self.masculine(word).as_deref() == Some(query)
+        {
+            return true;
+        }
+        if !lengths || distance == 1 {
+            return false;
+        }
+        if self.consonants(query) == self.consonants(word) {
+            return true;
+        }
+        shorter >= self.min_sound_length && self.sound_key(query) == self.sound_key(word)
+    }
 }
 
 const BASE: u64 = 0x0000_0100_0000_01b3; // odd: a polynomial hash, letter by letter
@@ -97,30 +174,6 @@ pub fn probe_hashes(word: &[u8]) -> impl Iterator<Item = u64> + '_ {
         hash
     });
     std::iter::once(whole).chain(deletions)
-}
-
-/// For a pair at most 1 (typed letters) or 2 (a reading) edits apart: what `names`'
-/// `typed_one_edit` (letters as typed) or `keys_similarity > 0` (a reading) decides.
-pub fn accepts(query: &[u8], word: &[u8], distance: usize, typed: bool) -> bool {
-    let shorter = query.len().min(word.len());
-    let longer = query.len().max(word.len());
-    let lengths = longer >= MIN_EDIT_LENGTH && shorter >= MIN_FUZZY_LENGTH;
-    if distance == 0 || (distance == 1 && lengths) {
-        return true;
-    }
-    if typed {
-        return false;
-    }
-    if masculine(query).as_deref() == Some(word) || masculine(word).as_deref() == Some(query) {
-        return true;
-    }
-    if !lengths || distance == 1 {
-        return false;
-    }
-    if consonants(query) == consonants(word) {
-        return true;
-    }
-    shorter >= MIN_SOUND_LENGTH && sound_key(query) == sound_key(word)
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+"""The analysis service: patterns across border events, published as leads for analysts."""

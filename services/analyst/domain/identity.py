@@ -1,0 +1,226 @@
+"""Who is who across events, by the matcher's own name and date rules.
+
+Posts write one person's name in several standards and scripts, sometimes with a slip, and a
+date of birth partly or with day and month swapped. Two sightings are the same person when
+the matcher's name comparison holds both ways (a gender form is another person) and its date
+comparison agrees; they are different people when the names fail, or the dates or sexes
+disagree. Between the two lies doubt, which never makes a lead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from services.analyst.domain.pseudonym import Pseudonymiser
+from services.matcher.domain import dates
+from services.matcher.domain.names import (
+    GIVEN,
+    PATRONYMIC,
+    SURNAME,
+    Token,
+    compare_names,
+    token_similarity,
+    tokenise,
+)
+from services.matcher.domain.transliterate import masculine
+
+SAME_NAME = 0.85  # the matcher's strong name score
+SAME_DATE = 0.8  # exact, partial, placeholder or day/month swapped (matcher's dates.py)
+OTHER_DATE = 0.5  # below this, two known dates are of two people
+MAX_FORMS = 4  # spellings kept per person to compare new sightings with
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What one event says about its traveller."""
+
+    surname: str
+    given_names: str | None = None
+    patronymic: str | None = None
+    date_of_birth: str | None = None
+    sex: str | None = None
+    nationality: str | None = None
+
+    @cached_property
+    def tokens(self) -> tuple[Token, ...]:
+        return (
+            tokenise(self.surname, SURNAME)
+            + tokenise(self.given_names, GIVEN)
+            + tokenise(self.patronymic, PATRONYMIC)
+        )
+
+    @cached_property
+    def year(self) -> int | None:
+        parts = dates.parse(self.date_of_birth)
+        return parts[0] if parts else None
+
+
+def same_name(a: Identity, b: Identity) -> bool:
+    one, other = compare_names(a.tokens, b.tokens), compare_names(b.tokens, a.tokens)
+    if one is None or other is None or one.gender_form or other.gender_form:
+        return False
+    return min(one.score, other.score) >= SAME_NAME
+
+
+def _sexes_differ(a: Identity, b: Identity) -> bool:
+    known = ("M", "F")
+    return a.sex in known and b.sex in known and a.sex != b.sex
+
+
+def same_person(a: Identity, b: Identity) -> bool:
+    if _sexes_differ(a, b):
+        return False
+    date = dates.compare(a.date_of_birth, b.date_of_birth)
+    return not date.contradicts and date.score >= SAME_DATE and same_name(a, b)
+
+
+def _dates_agree(a: Identity, b: Identity) -> bool:
+    date = dates.compare(a.date_of_birth, b.date_of_birth)
+    return date is dates.UNKNOWN or (not date.contradicts and date.score >= SAME_DATE)
+
+
+def different_people(a: Identity, b: Identity) -> bool:
+    """Sure to be two people: the names fail, or known dates or sexes disagree."""
+    if _sexes_differ(a, b):
+        return True
+    date = dates.compare(a.date_of_birth, b.date_of_birth)
+    if date.contradicts or (date is not dates.UNKNOWN and date.score < OTHER_DATE):
+        return True
+    return not same_name(a, b)
+
+
+def same_family(a: str, b: str) -> bool:
+    """One family name, by the matcher's surname rules (Каримов, KARIMOVA, Karimov)."""
+    return any(
+        token_similarity(x, y, True)[0] >= SAME_NAME
+        for x in tokenise(a, SURNAME)
+        for y in tokenise(b, SURNAME)
+    )
+
+
+def _stems(identity: Identity) -> list[str]:
+    """Surname skeletons in their masculine form: one block for Ivanov and Ivanova."""
+    out = []
+    for token in identity.tokens:
+        if token.role == SURNAME:
+            out += [masculine(key) or key for key in token.keys]
+    return out
+
+
+def _givens(identity: Identity) -> list[str]:
+    return [key for token in identity.tokens if token.role == GIVEN for key in token.keys]
+
+
+@dataclass
+class Person:
+    pid: str
+    forms: list[Identity]
+    last_seen: dt.datetime
+    documents: set[str] = field(default_factory=set)
+
+    @property
+    def shown(self) -> Identity:
+        return self.forms[0]
+
+    def matches(self, identity: Identity) -> bool:
+        """The same person as one form, and no form's known date against it: a placeholder
+        date (1 January) must not chain two namesakes born that year."""
+        if not any(same_person(form, identity) for form in self.forms):
+            return False
+        return all(_dates_agree(form, identity) for form in self.forms)
+
+    def remember(self, identity: Identity, at: dt.datetime) -> bool:
+        """Note the sighting; whether its spelling is a new form of the person."""
+        self.last_seen = max(self.last_seen, at)
+        if len(self.forms) < MAX_FORMS and identity not in self.forms:
+            self.forms.append(identity)
+            return True
+        return False
+
+
+@dataclass
+class Registry:
+    """Persons met so far, found again by document or by name and birth year."""
+
+    pseudo: Pseudonymiser
+    persons: dict[str, Person] = field(default_factory=dict)
+    _blocks: dict[str, list[str]] = field(default_factory=dict)
+    _by_document: dict[str, list[str]] = field(default_factory=dict)
+
+    def resolve(self, identity: Identity, document: str | None, at: dt.datetime) -> Person:
+        """The person this sighting is of (a new one when nobody matches)."""
+        person = self._by_its_document(identity, document) or self._by_name(identity)
+        if person is None:
+            person = self._new(identity, at)
+        elif person.remember(identity, at):
+            self._index(identity, person.pid)
+        if document is not None:
+            person.documents.add(document)
+            holders = self._by_document.setdefault(document, [])
+            if person.pid not in holders:
+                holders.append(person.pid)
+        return person
+
+    def _by_its_document(self, identity: Identity, document: str | None) -> Person | None:
+        """A holder of the same document whose name is this one and whose date agrees."""
+        for pid in self._by_document.get(document or "", []):
+            person = self.persons.get(pid)
+            if person is None:
+                continue
+            for form in person.forms:
+                date = dates.compare(form.date_of_birth, identity.date_of_birth)
+                if not date.contradicts and date.score >= OTHER_DATE and same_name(form, identity):
+                    return person
+        return None
+
+    def _block_keys(self, identity: Identity) -> set[str]:
+        year = str(identity.year)
+        keys = {self.pseudo("s", stem, year) for stem in _stems(identity)}
+        return keys | {self.pseudo("g", given, year) for given in _givens(identity)}
+
+    def _by_name(self, identity: Identity) -> Person | None:
+        seen: set[str] = set()
+        for key in self._block_keys(identity):
+            for pid in self._blocks.get(key, []):
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                person = self.persons.get(pid)
+                if person is not None and person.matches(identity):
+                    return person
+        return None
+
+    def _new(self, identity: Identity, at: dt.datetime) -> Person:
+        stems = sorted(set(_stems(identity)))
+        base = self.pseudo("person", *stems, *sorted(set(_givens(identity))), str(identity.year))
+        pid, n = base, 1
+        while pid in self.persons:  # a namesake born the same year who is someone else
+            n += 1
+            pid = f"{base}-{n}"
+        person = self.persons[pid] = Person(pid, [identity], at)
+        self._index(identity, pid)
+        return person
+
+    def _index(self, identity: Identity, pid: str) -> None:
+        for key in self._block_keys(identity):
+            block = self._blocks.setdefault(key, [])
+            if pid not in block:
+                block.append(pid)
+
+    def forget(self, pid: str, before: dt.datetime) -> bool:
+        """Forget the person unless seen since ``before``; whether it was forgotten."""
+        person = self.persons.get(pid)
+        if person is None or person.last_seen >= before:
+            return False
+        del self.persons[pid]
+        keys = [(self._blocks, k) for form in person.forms for k in self._block_keys(form)]
+        keys += [(self._by_document, d) for d in person.documents]
+        for index, key in keys:
+            kept = [p for p in index.get(key, []) if p != pid]
+            if kept:
+                index[key] = kept
+            else:
+                index.pop(key, None)
+        return True

@@ -1,0 +1,102 @@
+"""One event as the patterns see it: a person at a time and place, with whom and how.
+
+State keys (document, party, transport) are pseudonyms: the history never holds a document
+number or a party id in clear as a key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from schemas.common import normalise_document_number
+from schemas.event import Consent, Event, EventType, PartyRole
+from services.analyst.domain.identity import Identity
+from services.analyst.domain.pseudonym import Pseudonymiser
+from services.matcher.domain.dates import is_minor
+
+AGE_BANDS = ((0, "0-17"), (18, "18-24"), (25, "25-34"), (35, "35-49"), (50, "50+"))
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A watchlist hit of an event (an alert, or the matcher run offline)."""
+
+    event_id: str
+    entry_id: str
+    list: str
+    band: str
+    restricted_to: tuple[str, ...] | None = None
+    issuer: str | None = None
+
+
+@dataclass(frozen=True)
+class Sighting:
+    event_id: str
+    at: dt.datetime
+    country: str
+    crossing: bool
+    direction: str | None
+    identity: Identity
+    document: str | None  # pseudonym of (normalised number, issuing state)
+    document_shown: tuple[str, str] | None  # (number, issuing state) as presented
+    minor: bool
+    party: str | None  # pseudonym of (reported_by, party id)
+    party_size: int | None
+    guardian: bool
+    consent_missing: bool
+    trip: str | None  # pseudonym of (transport mode, number, day)
+    destination: str | None
+
+    @property
+    def day(self) -> dt.date:
+        return self.at.astimezone(dt.UTC).date()
+
+
+def age_band(date_of_birth: str | None, on: dt.date) -> str | None:
+    """The profile band of ``flow_surge``; None when the year of birth is unknown."""
+    if not date_of_birth:
+        return None
+    age = on.year - int(date_of_birth[:4])
+    label = None
+    for low, name in AGE_BANDS:
+        if age >= low:
+            label = name
+    return label
+
+
+def sighting_of(event: Event, pseudo: Pseudonymiser) -> Sighting:
+    t = event.traveller
+    identity = Identity(
+        t.surname, t.given_names, t.patronymic, t.date_of_birth, t.sex, t.nationality
+    )
+    document = shown = None
+    if event.document is not None:
+        number = normalise_document_number(event.document.number)
+        document = pseudo("document", number, event.document.issuing_state)
+        shown = (event.document.number, event.document.issuing_state)
+    party = event.party
+    transport = event.transport
+    trip = None
+    if transport is not None and transport.number:
+        mode = transport.mode.value if transport.mode else ""
+        day = event.occurred_at.astimezone(dt.UTC).date().isoformat()
+        number = normalise_document_number(transport.number)
+        trip = pseudo("trip", mode, number, day)
+    return Sighting(
+        event_id=event.event_id,
+        at=event.occurred_at,
+        country=event.country,
+        crossing=event.type is EventType.BORDER_CROSSING,
+        direction=event.direction.value if event.direction else None,
+        identity=identity,
+        document=document,
+        document_shown=shown,
+        minor=is_minor(t.date_of_birth, event.occurred_at.date()),
+        party=pseudo("party", event.reported_by, party.id) if party else None,
+        party_size=party.size if party else None,
+        guardian=party is not None and party.role is PartyRole.GUARDIAN,
+        consent_missing=party is not None and party.consent is Consent.NOT_SHOWN,
+        trip=trip,
+        destination=transport.destination if transport else None,
+    )
