@@ -20,9 +20,9 @@ from schemas.alert import Alert, AlertKind, Band, Urgency, alert_id_for
 from schemas.codec import encode
 from schemas.common import COUNTRY_CODES, Timestamp
 from schemas.watchlist import Action, ListKind
+from services.matcher.domain import snapshot
 from services.matcher.domain.explain import Evidence
 from services.matcher.domain.score import Match
-from services.matcher.domain.snapshot import snapshot_of
 
 _LISTS = frozenset(ListKind)
 _KINDS = frozenset(AlertKind)
@@ -60,7 +60,7 @@ def to_alert(match: Match, created_at: dt.datetime) -> Alert:
         "explanation": [item.as_dict() for item in match.evidence],
         "created_at": created_at,
         "subject_minor": match.subject_minor,
-        **snapshot_of(match.entry).models,
+        **snapshot.models(match.entry),
         "summary": summary,
     }
     if match.restricted_to:
@@ -103,7 +103,7 @@ def _payload(match: Match, created_at: dt.datetime) -> dict[str, Any] | None:
     payload["retro"] = False
     if match.subject_minor is not None:
         payload["subject_minor"] = match.subject_minor
-    payload.update(snapshot_of(match.entry).fragments)
+    payload.update(snapshot.fragments(match.entry))
     payload["summary"] = f"{match.band} {match.kind} match on {match.list} {match.entry_id}"
     return payload
 

@@ -9,7 +9,6 @@ no snapshot rather than no alert.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -21,40 +20,42 @@ from schemas.watchlist import PersonRecord as ListedPerson
 from schemas.watchlist import SltdDocument
 from services.matcher.domain.records import PersonRecord, SltdRecord
 
-_CACHED_ENTRIES = 4096
+# Entries whose snapshot is kept: a watchlist's alerting entries are a small share of it, and
+# only the JSON is kept (a few hundred bytes each), so a repeat pass over a day's alerts finds
+# them all.
+_CACHED_ENTRIES = 16_384
+_MODELS: dict[str, type[BaseModel]] = {
+    "entry_person": ListedPerson,
+    "entry_document": SltdDocument,
+    "entry_omitted": EntryOmitted,
+}
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """The alert fields of one entry (in the Alert model's field order), as models and as the
-    JSON ``encode`` writes for them."""
-
-    models: dict[str, BaseModel]
-    fragments: dict[str, orjson.Fragment]
-
-    @classmethod
-    def of(cls, *fields: tuple[str, BaseModel]) -> Snapshot:
-        return cls(dict(fields), {name: _json(model) for name, model in fields})
+def fragments(entry: PersonRecord | SltdRecord | None) -> dict[str, orjson.Fragment]:
+    """The alert fields of the entry as JSON that ``orjson`` writes as is (the fast path)."""
+    return {name: orjson.Fragment(raw) for name, raw in _snapshot(entry)}
 
 
-NONE = Snapshot({}, {})
+def models(entry: PersonRecord | SltdRecord | None) -> dict[str, BaseModel]:
+    """The same fields as models (the model path: retro-screening, tests)."""
+    return {name: _MODELS[name].model_validate_json(raw) for name, raw in _snapshot(entry)}
 
 
 @lru_cache(maxsize=_CACHED_ENTRIES)
-def snapshot_of(entry: PersonRecord | SltdRecord | None) -> Snapshot:
+def _snapshot(entry: PersonRecord | SltdRecord | None) -> tuple[tuple[str, bytes], ...]:
+    """(alert field, its JSON as ``encode`` writes it), in the Alert model's field order."""
     try:
         if isinstance(entry, PersonRecord):
-            return _person(entry)
+            return tuple((name, _json(model)) for name, model in _person(entry))
         if isinstance(entry, SltdRecord):
-            return Snapshot.of(
-                ("entry_document", SltdDocument.model_validate(_sltd(entry), strict=False))
-            )
+            document = SltdDocument.model_validate(_sltd(entry), strict=False)
+            return (("entry_document", _json(document)),)
     except ValidationError:
         pass
-    return NONE
+    return ()
 
 
-def _person(entry: PersonRecord) -> Snapshot:
+def _person(entry: PersonRecord) -> list[tuple[str, BaseModel]]:
     names = [_dropping_none(vars_of(name)) for name in entry.names]
     documents = [_dropping_none(vars_of(doc)) for doc in entry.documents]
     person = ListedPerson.model_validate(
@@ -71,9 +72,9 @@ def _person(entry: PersonRecord) -> Snapshot:
     )
     left_out = (len(names) - len(person.names), len(documents) - len(person.documents))
     if left_out == (0, 0):
-        return Snapshot.of(("entry_person", person))
+        return [("entry_person", person)]
     omitted = EntryOmitted(names=left_out[0], documents=left_out[1])
-    return Snapshot.of(("entry_person", person), ("entry_omitted", omitted))
+    return [("entry_person", person), ("entry_omitted", omitted)]
 
 
 def _sltd(entry: SltdRecord) -> dict[str, Any]:
@@ -95,5 +96,5 @@ def _dropping_none(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _json(model: BaseModel) -> orjson.Fragment:
-    return orjson.Fragment(model.__pydantic_serializer__.to_json(model, exclude_none=True))
+def _json(model: BaseModel) -> bytes:
+    return model.__pydantic_serializer__.to_json(model, exclude_none=True)
