@@ -56,7 +56,9 @@ def listed(reader: Reader, alert_ids: Iterable[str]) -> AuditRecord:
 async def stored(writer: Writer, record: AuditRecord) -> None:
     """Write the record and wait until the broker has it (``AuditNotStoredError`` if not)."""
     try:
-        await asyncio.wait_for(writer.access(record), STORE_S)
+        # shielded: the batch's future is shared by every record in it, so a timeout here
+        # must not cancel it
+        await asyncio.wait_for(asyncio.shield(writer.access(record)), STORE_S)
     except (TimeoutError, KafkaError) as exc:
         log.warning("audit.not_stored", action=record.action.value, error=type(exc).__name__)
         raise AuditNotStoredError from exc

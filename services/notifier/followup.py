@@ -160,8 +160,9 @@ async def cancel_entry(engine: Engine, entry_id: str) -> list[Future]:
 
 
 async def _stored(writes: list[Future]) -> None:
+    # A batch's future is shared by every record in it: a timeout here must not cancel it.
     for write in writes:
-        await write
+        await asyncio.shield(write)
 
 
 def _now() -> datetime:

@@ -25,10 +25,12 @@ class Refusing:
     def __init__(self, outcome: BaseException | None) -> None:
         self.outcome = outcome
         self.records: list[AuditRecord] = []
+        self.futures: list[asyncio.Future[Any]] = []
 
     def access(self, record: AuditRecord) -> asyncio.Future[Any]:
         self.records.append(record)
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.futures.append(future)
         if self.outcome is not None:
             future.set_exception(self.outcome)
         return future  # never resolved when there is no outcome: the broker is silent
@@ -48,9 +50,12 @@ async def test_a_read_the_broker_never_answers_for_is_answered_503(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(access_audit, "STORE_S", 0.05)
+    writer = Refusing(None)
     with pytest.raises(HTTPException) as refused:
-        await audit_read(cast(Writer, Refusing(None)), access_audit.listed(READER, ["a-1"]))
+        await audit_read(cast(Writer, writer), access_audit.listed(READER, ["a-1"]))
     assert refused.value.status_code == 503
+    # the batch's future is shared with other records: giving up must not cancel it
+    assert not writer.futures[0].cancelled()
 
 
 def test_an_alert_read_names_its_alert_and_a_session_needs_none() -> None:
