@@ -74,7 +74,7 @@ RIGOUR_NAMES := rigour==1.8.2
 name-groups: venv
 	rm -rf build/rigour
 	$(PY) -m pip download -q --no-deps -d build/rigour $(RIGOUR_NAMES)
-	$(PY) -m services.matcher.name_groups build/rigour/rigour-*.whl
+	$(PY) -m services.tooling.name_groups build/rigour/rigour-*.whl
 
 clean-broker:
 	-$(RELAY) kafka down
@@ -123,9 +123,11 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium)
 
-# kcat: Debian's Kafka CLI, a client that is not ours (ingest's raw-intake test)
+# kcat: Debian's Kafka CLI, a client that is not ours (ingest's raw-intake test), with the
+# openssl and xxd that the README's signing recipe uses
 kcat:
-	@command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat; }
+	@command -v kcat >/dev/null && command -v openssl >/dev/null && command -v xxd >/dev/null || \
+	  { apt-get update -qq && apt-get install -y -qq kcat openssl xxd; }
 
 # Ingest throughput and latency; the last line is one JSON object (also bench/results/ingest.json)
 bench-ingest: venv

@@ -21,10 +21,9 @@ import typer
 from pydantic import ValidationError
 
 from schemas.codec import decode_event, encode
-from schemas.errors import summarise_errors
 from schemas.event import Event
 from services.analyst.domain import Analyser, Hit, Params
-from services.cli.screen_cmd import ScreenReport, load_watchlist
+from services.cli.screen_cmd import ScreenReport, lines_of, load_watchlist, output, reason_of
 from services.matcher.domain import Screener, WatchlistIndex, event_record
 from services.matcher.domain.score import Match
 
@@ -43,16 +42,12 @@ class AnalyseReport:
 def read_events(path: Path, err: TextIO, report: AnalyseReport) -> list[Event]:
     """Every valid event of the file, in time order (stable: file order breaks ties)."""
     events = []
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                events.append(decode_event(line))
-            except (ValidationError, ValueError) as exc:
-                report.bad_lines += 1
-                reason = summarise_errors(exc) if isinstance(exc, ValidationError) else str(exc)
-                print(f"{path}:{number}: {reason}", file=err)
+    for number, line in lines_of(path):
+        try:
+            events.append(decode_event(line))
+        except (ValidationError, ValueError) as exc:
+            report.bad_lines += 1
+            print(f"{path}:{number}: {reason_of(exc)}", file=err)
     events.sort(key=lambda e: e.occurred_at)
     return events
 
@@ -135,12 +130,8 @@ def analyse(
     """Find the analysis patterns in EVENTS and write one lead a line."""
     err = sys.stderr
     key = key_file.read_bytes() if key_file is not None else secrets.token_bytes(32)
-    if out is None:
-        report = analyse_files(events, watchlist, key, sys.stdout.buffer, err)
-        sys.stdout.buffer.flush()
-    else:
-        with out.open("wb") as handle:
-            report = analyse_files(events, watchlist, key, handle, err)
+    with output(out) as handle:
+        report = analyse_files(events, watchlist, key, handle, err)
     rate = report.events / report.seconds if report.seconds else 0.0
     print(
         f"analysed {report.events} events in {report.seconds:.2f} s ({rate:.0f}/s): "

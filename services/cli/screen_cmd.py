@@ -12,6 +12,7 @@ import gc
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -44,14 +45,16 @@ class ScreenReport:
     screen_seconds: float = 0.0
 
 
-def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def lines_of(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of every non-blank line of a JSON-lines file."""
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 yield number, line
 
 
-def _reason(exc: Exception) -> str:
+def reason_of(exc: Exception) -> str:
+    """Why a line was refused, in one line (a validation error's fields summarised)."""
     return summarise_errors(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
@@ -63,12 +66,12 @@ def load_watchlist(path: Path, err: TextIO, report: ScreenReport) -> WatchlistIn
     # while they load and on every collection afterwards; they hold no cycles.
     gc.disable()
     try:
-        for number, line in _lines(path):
+        for number, line in lines_of(path):
             try:
                 index.upsert(entry_record(decode_entry(line)))
             except (ValidationError, ValueError) as exc:
                 report.bad_lines += 1
-                print(f"{path}:{number}: {_reason(exc)}", file=err)
+                print(f"{path}:{number}: {reason_of(exc)}", file=err)
     finally:
         gc.freeze()
         gc.enable()
@@ -82,7 +85,7 @@ def screen_events(
 ) -> None:
     screener = Screener(index)
     started = time.perf_counter()
-    lines = _lines(path)
+    lines = lines_of(path)
     while chunk := list(islice(lines, _CHUNK)):
         records = []
         for number, line in chunk:
@@ -90,7 +93,7 @@ def screen_events(
                 records.append(event_record(decode_event(line)))
             except (ValidationError, ValueError) as exc:
                 report.bad_lines += 1
-                print(f"{path}:{number}: {_reason(exc)}", file=err)
+                print(f"{path}:{number}: {reason_of(exc)}", file=err)
         report.events += len(records)
         for matches in screener.screen_many(records):
             if matches:
@@ -109,6 +112,17 @@ def screen_files(watchlist: Path, events: Path, out: BinaryIO, err: TextIO) -> S
     return report
 
 
+@contextmanager
+def output(out: Path | None) -> Iterator[BinaryIO]:
+    """``--out``'s file, or standard output (flushed at the end)."""
+    if out is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    with out.open("wb") as handle:
+        yield handle
+
+
 def screen(
     watchlist: Path = typer.Option(
         ..., "--watchlist", exists=True, dir_okay=False, help="Watchlist entries, JSON lines."
@@ -122,12 +136,8 @@ def screen(
 ) -> None:
     """Screen EVENTS against WATCHLIST and write one alert a line."""
     err = sys.stderr
-    if out is None:
-        report = screen_files(watchlist, events, sys.stdout.buffer, err)
-        sys.stdout.buffer.flush()
-    else:
-        with out.open("wb") as handle:
-            report = screen_files(watchlist, events, handle, err)
+    with output(out) as handle:
+        report = screen_files(watchlist, events, handle, err)
     rate = report.events / report.screen_seconds if report.screen_seconds else 0.0
     print(
         f"screened {report.events} events in {report.screen_seconds:.2f} s ({rate:.0f}/s): "

@@ -142,8 +142,8 @@ async def test_the_readmes_openssl_recipe_signs_what_ingest_accepts(
     raw_ingest: CommonSettings, tmp_path: Path
 ) -> None:
     """Signed with the agency's secret: an event; with another agency's: a dead letter."""
-    if shutil.which("openssl") is None or shutil.which("xxd") is None:
-        pytest.skip("openssl and xxd are needed for the recipe")
+    missing = [tool for tool in ("openssl", "xxd") if shutil.which(tool) is None]
+    assert not missing, f"the recipe needs {missing}: `make kcat` installs them"
     rng = random.Random(8)
     script = _recipe().replace("-t ingest.raw", f"-t {raw_ingest.topic('ingest.raw')}")
     bodies = {KAZ_SECRET: crossing(rng), UZB_SECRET: crossing(rng)}

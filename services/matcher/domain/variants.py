@@ -3,7 +3,7 @@
 Two real spellings of one name can be far apart in letters (Seon and Seng, Jacqueline and
 Line, Lam and Lim for 林). The groups come from Wikidata's name items as packaged by
 ``rigour`` (its person-name groups, MIT; Wikidata CC0), turned into skeletons by
-``python -m services.matcher.name_groups`` (see ``services/matcher/data/README.md``). A
+``python -m services.tooling.name_groups`` (see ``services/matcher/data/README.md``). A
 token reaches the entries of every group one of its readings is in, and two readings in one
 group compare as ``known_variant``.
 """

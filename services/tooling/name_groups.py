@@ -58,7 +58,7 @@ def data_lines(table: dict[str, set[int]]) -> Iterator[str]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m services.matcher.name_groups <rigour wheel or persons.txt>")
+        print("usage: python -m services.tooling.name_groups <rigour wheel or persons.txt>")
         return 2
     table = groups(source_lines(Path(argv[0])))
     # mtime 0: the same source gives the same bytes
