@@ -18,6 +18,9 @@ COPY pyproject.toml constraints.txt ./
 COPY services ./services
 COPY schemas ./schemas
 RUN /opt/venv/bin/pip install -c constraints.txt .
+# The gettext catalogues: .po in the repository, .mo compiled here (as `make locale` does)
+COPY locale ./locale
+RUN /opt/venv/bin/pybabel -q compile -d locale -D messages
 COPY --from=native /wheels /wheels
 RUN /opt/venv/bin/pip install --no-deps /wheels/*.whl
 
@@ -29,6 +32,7 @@ WORKDIR /app
 COPY --chown=root:root services ./services
 COPY --chown=root:root schemas ./schemas
 COPY --chown=root:root deploy ./deploy
+COPY --from=build --chown=root:root /src/locale ./locale
 # The source tree wins over the installed copy, so REPO_ROOT (deploy/, .relay/) is /app.
 ENV PATH=/opt/venv/bin:$PATH PYTHONPATH=/app PYTHONUNBUFFERED=1 RELAY_LOG_FORMAT=json
 RUN mkdir -p /app/.relay && chown relay:relay /app/.relay

@@ -9,7 +9,7 @@ NATIVE := services/matcher/native
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 PYTEST_ARGS ?=
 
-.PHONY: help venv broker run test test-unit test-native test-integration check lint format typecheck schemas bench-schemas clean-broker bench-screen name-groups
+.PHONY: help venv broker run test test-unit test-native test-integration check lint format typecheck schemas bench-schemas clean-broker bench-screen name-groups keycloak
 
 help:
 	@echo "make run    - start the broker and the whole system (Ctrl-C stops everything)"
@@ -25,7 +25,28 @@ $(STAMP): pyproject.toml constraints.txt $(NATIVE)/Cargo.toml $(NATIVE)/Cargo.lo
 	$(PY) -m pip install -q --force-reinstall --no-deps ./$(NATIVE)
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The gettext catalogues (locale/, see locale/README.md): .po files are the source, .mo files
+# are built here, never committed.
+LOCALES := en ru uz kk ky tg tk
+PYBABEL := $(VENV)/bin/pybabel
+MO := $(foreach l,$(LOCALES),locale/$(l)/LC_MESSAGES/messages.mo)
+locale/%/LC_MESSAGES/messages.mo: locale/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(PYBABEL) -q compile -i $< -o $@
+
+venv: $(STAMP) $(MO)
+
+.PHONY: locale locale-update
+# Compile the catalogues; re-extract every marked word and update each language's catalogue
+# (new words arrive untranslated: the catalogue test fails until they are translated).
+locale: $(MO)
+
+locale-update: venv
+	mkdir -p build
+	$(PYBABEL) -q extract -F babel.cfg -k t --sort-by-file --add-location=file --no-wrap \
+	  --project notice-relay -o build/messages.pot .
+	$(PYBABEL) -q update -i build/messages.pot -d locale -D messages --no-fuzzy-matching \
+	  --ignore-obsolete --no-wrap
+	$(PY) -m services.tooling.catalogues english
 
 broker: venv
 	$(RELAY) kafka fetch
@@ -33,13 +54,13 @@ broker: venv
 run: broker
 	$(RELAY) run
 
-test: broker prometheus chromium kcat test-native
+test: broker prometheus chromium kcat keycloak test-native
 	$(PY) -m pytest -m "not slow" --durations=15 $(PYTEST_ARGS)
 
 test-unit: venv test-native
 	$(PY) -m pytest -m unit $(PYTEST_ARGS)
 
-test-integration: broker prometheus chromium kcat
+test-integration: broker prometheus chromium kcat keycloak
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 # the native vocabulary's own tests (distances, deletion keys)
@@ -125,6 +146,10 @@ chromium:
 
 # kcat: Debian's Kafka CLI, a client that is not ours (ingest's raw-intake test), with the
 # openssl and xxd that the README's signing recipe uses
+# Keycloak from Maven Central (a real OpenID Connect provider for the console sign-in tests)
+keycloak: venv
+	$(PY) -m services.tooling.keycloak_local
+
 kcat:
 	@command -v kcat >/dev/null && command -v openssl >/dev/null && command -v xxd >/dev/null || \
 	  { apt-get update -qq && apt-get install -y -qq kcat openssl xxd; }
@@ -141,6 +166,22 @@ bench-ingest: venv
 bench-matcher: broker
 	mkdir -p bench/results
 	$(PY) -m bench.bench_matcher
+
+.PHONY: bench-scale
+# The disk-backed store at 1M persons + 100M SLTD documents (and 1M beside it), and a
+# 10M-line relay watchlist load; data under /tmp, deleted after; takes most of an hour and
+# ~15 GB of disk. The last line is one JSON object (also bench/results/scale.json).
+bench-scale: broker
+	mkdir -p bench/results
+	$(PY) -m bench.bench_scale
+
+.PHONY: bench-leads
+# Planted trafficking patterns in 200,000 simulated events (60 days) through the analysis
+# service: per pattern recall, precision, median delay; analysis events/s on one core.
+# The last line is one JSON object (also bench/results/leads.json).
+bench-leads: broker
+	mkdir -p bench/results
+	$(PY) -m bench.bench_leads
 
 .PHONY: test-faults soak
 # Faults, hostile input and access on the whole stack, plus every slow test that `make test`

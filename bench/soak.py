@@ -74,9 +74,11 @@ async def matcher_lag(settings: CommonSettings) -> int:
 
 
 def scaled_notifier() -> dict[str, str]:
-    """Escalation chains finish, and closed alerts leave memory, within the first sixth."""
+    """Escalation chains finish, outcome deadlines pass (nobody answers: each alert reminds
+    once), and closed alerts leave memory, within the first sixth."""
     return {
         "RELAY_NOTIFIER_ESCALATION_DELAY_S": str(min(300.0, SECONDS / 24)),
+        "RELAY_NOTIFIER_OUTCOME_DEADLINE_S": str(min(43200.0, SECONDS / 24)),
         "RELAY_NOTIFIER_MEMORY_WINDOW_S": str(min(900.0, SECONDS / 12)),
     }
 

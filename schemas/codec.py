@@ -18,12 +18,15 @@ import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import InitErrorDetails
 
-from schemas import alert, event, lead, notification, watchlist
+from schemas import alert, event, hit_report, lead, listed_hit, notification, suppression, watchlist
 from schemas.alert import Alert
 from schemas.event import Event
 from schemas.headers import H_SCHEMA
+from schemas.hit_report import HitReport
 from schemas.lead import Lead
+from schemas.listed_hit import ListedHit
 from schemas.notification import Acknowledgement, AuditRecord, Notification, Revocation
+from schemas.suppression import Suppression
 from schemas.watchlist import WatchlistEntry
 
 M = TypeVar("M", bound=BaseModel)
@@ -37,6 +40,9 @@ SCHEMA_VERSIONS: dict[type[BaseModel], str] = {
     AuditRecord: notification.AUDIT_VERSION,
     Revocation: notification.REVOCATION_VERSION,
     Lead: lead.SCHEMA_VERSION,
+    HitReport: hit_report.SCHEMA_VERSION,
+    Suppression: suppression.SCHEMA_VERSION,
+    ListedHit: listed_hit.SCHEMA_VERSION,
 }
 
 

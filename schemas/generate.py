@@ -17,7 +17,9 @@ from schemas.alert import Alert
 from schemas.codec import SCHEMA_VERSIONS
 from schemas.event import Event
 from schemas.headers import DLQ_HEADERS, DLQ_REQUIRED, H_SCHEMA, RAW_HEADERS
+from schemas.hit_report import HitReport
 from schemas.lead import Lead
+from schemas.listed_hit import ListedHit
 from schemas.mrz import MrzResult
 from schemas.notification import (
     Acknowledgement,
@@ -26,6 +28,7 @@ from schemas.notification import (
     Notification,
     Revocation,
 )
+from schemas.suppression import Suppression
 from schemas.topics import Catalogue, TopicName, load_catalogue
 from schemas.watchlist import WatchlistEntry
 
@@ -45,6 +48,9 @@ MODELS: dict[str, type[BaseModel]] = {
     "revocation": Revocation,
     "mrz_result": MrzResult,
     "lead": Lead,
+    "hit_report": HitReport,
+    "suppression": Suppression,
+    "listed_hit": ListedHit,
 }
 
 # topic -> (message, key description, producers, consumers), named as the Kafka principals of
@@ -53,20 +59,29 @@ MODELS: dict[str, type[BaseModel]] = {
 BORDER_AGENCY = "border-agency"  # the agencies' own principals, outside this project's ACLs
 TOPICS: dict[TopicName, tuple[str, str, list[str], list[str]]] = {
     "ingest.raw": ("raw_event", "the agency's event id", [BORDER_AGENCY], ["ingest"]),
-    "events.border_crossing": ("event", "traveller key", ["ingest"], ["matcher"]),
-    "events.document_check": ("event", "traveller key", ["ingest"], ["matcher"]),
+    "events.border_crossing": ("event", "traveller key", ["ingest"], ["matcher", "analyst"]),
+    "events.document_check": ("event", "traveller key", ["ingest"], ["matcher", "analyst"]),
     "watchlist.entries": ("watchlist_entry", "entry_id", ["loader"], ["matcher", "notifier"]),
-    "alerts": ("alert", "entry_id", ["matcher"], ["notifier"]),
+    "alerts": ("alert", "entry_id", ["matcher"], ["notifier", "analyst"]),
     "alerts.urgent": ("alert", "entry_id", ["matcher"], ["notifier"]),
     "notifications.deliveries": ("notification", "notification_id", ["notifier"], ["notifier"]),
     "notifications.acks": ("acknowledgement", "alert_id", ["notifier"], ["notifier"]),
-    "notifications.audit": ("audit_record", "alert_id", ["notifier"], ["ops"]),
+    "notifications.audit": (
+        "audit_record",
+        "alert_id, or actor",
+        ["notifier", "matcher", "loader"],
+        ["ops"],
+    ),
     "notifications.revocations": ("revocation", "<kind>:<nonce>", ["notifier"], ["notifier"]),
-    "leads": ("lead", "lead_id", ["analyst"], ["ops"]),
+    "leads": ("lead", "lead_id", ["analyst"], ["notifier", "analyst", "ops"]),
+    # the analyst's history: events as ingest wrote them and hits (relay-schema says which)
+    "analyst.sightings": ("listed_hit", "none (one partition)", ["analyst"], ["analyst"]),
+    "hit_reports": ("hit_report", "alert_id", ["notifier"], ["notifier", "ops"]),
+    "suppressions": ("suppression", "suppression_id", ["notifier"], ["matcher", "notifier", "ops"]),
 }
 DLQ_PRODUCERS: dict[TopicName, list[str]] = {
     "ingest.raw.dlq": ["ingest"],
-    "events.dlq": ["matcher"],
+    "events.dlq": ["matcher", "analyst"],
     "watchlist.entries.dlq": ["matcher", "notifier"],
     "alerts.dlq": ["notifier"],
 }

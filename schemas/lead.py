@@ -89,9 +89,17 @@ class Subject(Model):
 
 
 class EvidenceItem(Model):
+    """One event of the pattern. The optional fields place it on the analyst's link chart:
+    whose event it was, and the document, party and transport it shows them with."""
+
     event_id: EventId
     why: Text
     occurred_at: Timestamp | None = None
+    subject: Annotated[StrictInt, Field(ge=0, lt=50)] | None = None  # index into ``subjects``
+    document: SubjectDocument | None = None  # as presented at this event
+    party: Short | None = None  # one party: the event's ``party.id``, or a stable label
+    transport: Short | None = None  # mode, number and day: "air KC931 2026-11-22"
+    country: CountryCode | None = None  # where it was reported
 
 
 class Aggregate(Model):

@@ -16,6 +16,7 @@ from pydantic.config import JsonDict
 
 from schemas.alert import Alert
 from schemas.common import CountryCode, Model, Timestamp, uuid5_hex
+from schemas.hit_report import HitReport, OutcomeCode
 
 NOTIFICATION_VERSION = "notification/1"
 ACK_VERSION = "ack/1"
@@ -59,6 +60,8 @@ class NoticeKind(StrEnum):
     UPDATE = "update"  # the same person hit the same entry again within the de-dup window
     ESCALATION = "escalation"  # nobody acknowledged in time; this recipient is next in the chain
     CANCELLATION = "cancellation"  # the entry was cancelled after the alert went out
+    HIT_REPORT = "hit_report"  # to the issuer: what the country of the hit did (``hit_report``)
+    REMINDER = "reminder"  # no outcome within the deadline: the supervisor and the centre
 
 
 class DeliveryAttempt(Model):
@@ -91,6 +94,7 @@ class Notification(Model):
     entry_id: Identifier | None = None
     dedup_key: Identifier | None = None
     alert: Alert | None = None
+    hit_report: HitReport | None = None  # the report a HIT_REPORT notice delivers
 
 
 class AckKind(StrEnum):
@@ -115,6 +119,11 @@ class Acknowledgement(Model):
     at: Timestamp
     comment: Comment | None = None
     notification_id: NotificationId | None = None
+    # Set when the answer is an outcome (it also goes to the issuer as a hit report).
+    outcome: Annotated[OutcomeCode, Field(strict=False)] | None = None
+    # The officer who answered in the console ("KAZ-NCB/kaz.duty1"); None for an API key or
+    # an e-mailed link, which name only the contact point.
+    answered_by: Identifier | None = None
 
 
 class Escalation(Model):
@@ -136,13 +145,34 @@ class AuditAction(StrEnum):
     ESCALATED = "escalated"
     CANCELLED = "cancelled"
     DEAD_LETTERED = "dead_lettered"
-    # Reads of personal data and console sessions (``actor``: the contact point; ``details``:
-    # ``via`` console or api, ``client`` the address asking)
+    # An outcome given (``actor``: who; ``details``: outcome, report_id, role) and the 12-hour
+    # rule's reminder (``details``: to, deadline) when none came in time.
+    ANSWERED = "answered"
+    REMINDED = "reminded"
+    # Reads of personal data and console sessions (``actor``: the officer, "KAZ-NCB/kaz.duty1",
+    # or the contact point for an API key; ``details``: ``via`` console or api, ``client`` the
+    # address asking)
     OPENED = "opened"  # one alert's detail shown (alert_id set)
     LISTED = "listed"  # an inbox shown: ``details.alerts``, the ids of the alerts in it
     SIGNED_IN = "signed_in"
-    SIGN_IN_REFUSED = "sign_in_refused"  # actor "anonymous": the key named nobody
+    SIGN_IN_REFUSED = "sign_in_refused"  # actor "anonymous": wrong password or no account
     SIGNED_OUT = "signed_out"
+    # An analyst's reads of leads (``details.leads``: the lead ids shown or exported)
+    LEADS_LISTED = "leads_listed"
+    LEAD_OPENED = "lead_opened"
+    LEADS_EXPORTED = "leads_exported"  # ``details.format``: json or csv
+    # False-match suppressions (``details``: suppression_id, entry_id, country, expires_at)
+    SUPPRESSION_PROPOSED = "suppression_proposed"  # an officer's false_match, to be confirmed
+    SUPPRESSED = "suppressed"  # a supervisor's false_match, or an officer's confirmed
+    SUPPRESSION_REVOKED = "suppression_revoked"
+    SUPPRESSION_FORGOTTEN = "suppression_forgotten"  # long ended: the identity deleted
+    MATCH_SUPPRESSED = "match_suppressed"  # matcher: no alert (alert_id: the one not raised)
+    # Operations on the system (``actor``: the operator; ``details.principal``: the Kafka
+    # user, ``details.host``: where from)
+    WATCHLIST_LOADED = "watchlist_loaded"  # ``details``: file, format, published, cancelled
+    ENTRY_CANCELLED = "entry_cancelled"  # ``details.entry_id``; a load's cancellations
+    DLQ_REPLAYED = "dlq_replayed"  # ``details``: dlq topic, group, replayed, offsets
+    SETTINGS_RELOADED = "settings_reloaded"  # ``details``: file, version in force, taken
 
 
 # The actions that concern no one alert: their records have no ``alert_id``.
@@ -152,6 +182,13 @@ UNKEYED_AUDIT_ACTIONS = frozenset(
         AuditAction.SIGNED_IN,
         AuditAction.SIGN_IN_REFUSED,
         AuditAction.SIGNED_OUT,
+        AuditAction.LEADS_LISTED,
+        AuditAction.LEAD_OPENED,
+        AuditAction.LEADS_EXPORTED,
+        AuditAction.WATCHLIST_LOADED,
+        AuditAction.ENTRY_CANCELLED,
+        AuditAction.DLQ_REPLAYED,
+        AuditAction.SETTINGS_RELOADED,
     }
 )
 

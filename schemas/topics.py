@@ -29,6 +29,9 @@ TopicName = Literal[
     "notifications.audit",
     "notifications.revocations",
     "leads",
+    "analyst.sightings",
+    "hit_reports",
+    "suppressions",
 ]
 TOPIC_NAMES: tuple[TopicName, ...] = get_args(TopicName)
 

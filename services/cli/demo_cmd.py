@@ -11,6 +11,7 @@ import orjson
 import typer
 import uvicorn
 
+from services.demo.accounts import ensure_accounts, sign_in_hint
 from services.demo.directory import DEFAULT_DIR, DemoPaths, init_demo, receiver_secrets
 from services.demo.receiver import ReceiverState, make_app
 from services.demo.watchlist_gen import WatchlistSpec
@@ -29,8 +30,8 @@ def init(
     sltd: int = typer.Option(5000, min=0, help="Stolen/lost document entries."),
     seed: int = typer.Option(7, help="Seed of the demo watchlist."),
 ) -> None:
-    """Write demo-watchlist.jsonl, contact-points.yaml, agencies.yaml, api-keys.json and
-    intake-secrets.json."""
+    """Write demo-watchlist.jsonl, contact-points.yaml, agencies.yaml, api-keys.json,
+    intake-secrets.json, console-accounts.yaml and console-passwords.json."""
     spec = WatchlistSpec(persons=persons, sltd=sltd, seed=seed)
     summary = init_demo(directory, receiver_url, spec)
     paths = DemoPaths(directory)
@@ -41,6 +42,17 @@ def init(
         f"{paths.intake_secrets} (all three mode 0600)\n"
     )
     sys.stdout.write(orjson.dumps(dataclasses.asdict(summary)).decode() + "\n")
+
+
+@app.command("sign-in")
+def sign_in(
+    directory: Path = typer.Option(DEFAULT_DIR, "--dir", help="The demo directory."),
+    url: str = typer.Option("http://127.0.0.1:8081/console/", help="The console's URL."),
+) -> None:
+    """Print how to sign in to the demo console, as ``relay run`` does (accounts are made
+    once, if the demo directory has none yet)."""
+    ensure_accounts(directory, DemoPaths(directory).contact_points)
+    sys.stdout.write("\n".join(sign_in_hint(directory, url)) + "\n")
 
 
 @app.command("receiver")

@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from schemas.notification import AuditAction
 from schemas.topics import topic_name
+from services.common.audit import audit_record, operator, store_audit
 from services.common.settings import CommonSettings
 from services.tooling.ops.dlq import OffsetFilter, ReplayResult, parse
 from services.tooling.ops.dlq_ops import (
@@ -112,7 +114,17 @@ def replay_command(
         again=again,
         group=group,
     )
-    result = asyncio.run(replay_records(CommonSettings(), request))
+    settings = CommonSettings()
+    result = asyncio.run(replay_records(settings, request))
+    if not result.dry_run and result.replayed:
+        actor, where = operator(settings)
+        replayed = audit_record(
+            AuditAction.DLQ_REPLAYED, actor, topic=result.dlq_topic, group=result.group,
+            replayed=result.replayed, offsets={str(p): o for p, o in result.committed.items()},
+            targets=sorted({i.target for i in result.items if i.target and not i.skipped}),
+            **where,
+        )  # fmt: skip
+        asyncio.run(store_audit(settings, replayed))
     if as_json:
         typer.echo(json.dumps({**result.model_dump(), "replayed": result.replayed}, indent=2))
     else:

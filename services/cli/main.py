@@ -6,6 +6,7 @@ import typer
 
 from services.cli import (
     analyse_cmd,
+    audit_cmd,
     demo_cmd,
     dlq_cmd,
     ingest_cmd,
@@ -39,6 +40,7 @@ status_cmd.register(app)
 tail_cmd.register(app)
 mrz_cmd.register(app)
 simulate_cmd.register(app)
+audit_cmd.register(app)
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ Order: broker -> topics -> demo files (once) -> matcher, ingest, notifier, demo 
 the matcher's index is ready -> demo watchlist loaded -> simulator at a gentle rate. Every
 child runs in its own process group and writes its log under ``.relay/run/``; stopping sends
 SIGTERM to each group (SIGKILL after a grace period) so no process is left behind, and the
-broker is stopped last (unless ``--keep-broker``).
+broker is stopped last (unless ``--keep-broker``). With ``--replicas N`` ingest and the matcher
+run as N processes each, ingest behind a round-robin front on its usual port
+(``services/cli/replicas.py``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import httpx
 import typer
 from rich.console import Console
 
+from services.cli.replicas import Replica, front_command, plan
 from services.cli.topics_cmd import _apply
 from services.common.settings import REPO_ROOT
+from services.demo.accounts import ensure_accounts, sign_in_hint
 from services.demo.directory import service_secrets
 from services.tooling.kafka_local import BrokerError, LocalBroker, LocalBrokerSettings
 
@@ -36,6 +40,7 @@ SERVICES: dict[str, list[str]] = {
     "matcher": [sys.executable, "-m", "services.matcher"],
     "ingest": [sys.executable, "-m", "services.ingest"],
     "notifier": [sys.executable, "-m", "services.notifier"],
+    "analyst": [sys.executable, "-m", "services.analyst"],
 }
 
 
@@ -44,11 +49,11 @@ class Supervisor:
     env: dict[str, str]
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start(self, name: str, command: list[str]) -> None:
+    def start(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
         RUN_DIR.mkdir(parents=True, exist_ok=True)
         with (RUN_DIR / f"{name}.log").open("ab") as log:
             self.children[name] = subprocess.Popen(
-                command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                command, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
 
@@ -92,7 +97,7 @@ def wait_http(url: str, supervisor: Supervisor, timeout_s: float = 120) -> None:
 
 
 def _ports() -> dict[str, int]:
-    return {"ingest": 8080, "notifier": 8081, "matcher": 9101, "receiver": 8099}
+    return {"ingest": 8080, "notifier": 8081, "matcher": 9101, "analyst": 9102, "receiver": 8099}
 
 
 def _environment(bootstrap: str) -> dict[str, str]:
@@ -107,30 +112,52 @@ def _environment(bootstrap: str) -> dict[str, str]:
         "RELAY_INGEST_HTTP_PORT": str(ports["ingest"]),
         "RELAY_NOTIFIER_HTTP_PORT": str(ports["notifier"]),
         "RELAY_MATCHER_HTTP_PORT": str(ports["matcher"]),
+        "RELAY_ANALYST_HTTP_PORT": str(ports["analyst"]),
         "RELAY_LOG_FORMAT": "json",
         "PYTHONUNBUFFERED": "1",
     }
 
 
-def _start_system(supervisor: Supervisor, rate: float) -> None:
+def _start_services(supervisor: Supervisor, replicas: int) -> list[Replica]:
+    """Every service, ingest and matcher as ``replicas`` processes (ingest behind one front)."""
+    ports = _ports()
+    started: list[Replica] = []
+    for name, command in SERVICES.items():
+        processes = plan(name, replicas, ports[name])
+        for replica in processes:
+            supervisor.start(replica.name, command, replica.env)
+        if name == "ingest" and len(processes) > 1:
+            supervisor.start("ingest-front", front_command(sys.executable, ports[name], processes))
+        started += processes
+    return started
+
+
+def _wait_ready(supervisor: Supervisor, started: list[Replica], *services: str) -> None:
+    for replica in (r for r in started if r.service in services):
+        wait_http(f"http://127.0.0.1:{replica.port}/readyz", supervisor)
+
+
+def _start_system(supervisor: Supervisor, rate: float, replicas: int) -> list[Replica]:
     ports = _ports()
     if not (DEMO_DIR / "api-keys.json").exists():
         console.print("writing demo watchlist, contact points and agency keys (once)")
         supervisor.run_once("demo-init", [*RELAY, "demo", "init", "--dir", str(DEMO_DIR)])
+    # Named console officers (a demo directory from before accounts gets them now).
+    accounts = ensure_accounts(DEMO_DIR, DEMO_DIR / "contact-points.yaml")
+    supervisor.env["RELAY_NOTIFIER_ACCOUNTS_PATH"] = str(accounts)
     supervisor.start(
         "receiver",
         [*RELAY, "demo", "receiver", "--port", str(ports["receiver"]), "--dir", str(DEMO_DIR)],
     )
-    for name, command in SERVICES.items():
-        supervisor.start(name, command)
-    wait_http(f"http://127.0.0.1:{ports['matcher']}/readyz", supervisor)
+    started = _start_services(supervisor, replicas)
+    _wait_ready(supervisor, started, "matcher")
     console.print("loading the demo watchlist")
     supervisor.run_once(
         "watchlist-load",
         [*RELAY, "watchlist", "load", str(DEMO_DIR / "demo-watchlist.jsonl"), "--format", "jsonl"],
     )
-    wait_http(f"http://127.0.0.1:{ports['ingest']}/readyz", supervisor)
-    wait_http(f"http://127.0.0.1:{ports['notifier']}/readyz", supervisor)
+    _wait_ready(supervisor, started, "ingest", "notifier")
+    wait_http(f"http://127.0.0.1:{ports['ingest']}/readyz", supervisor)  # through the front
     supervisor.start(
         "simulator",
         [*RELAY, "simulate", "--rate", str(rate), "--duration", str(7 * 86400),
@@ -139,19 +166,35 @@ def _start_system(supervisor: Supervisor, rate: float) -> None:
          "--keys", str(DEMO_DIR / "api-keys.json"),
          "--watchlist", str(DEMO_DIR / "demo-watchlist.jsonl")],
     )  # fmt: skip
+    return started
 
 
-def _where_to_look() -> None:
+def _where_to_look(demo: bool, started: list[Replica]) -> None:
     ports = _ports()
     console.print("[green]notice-relay is running[/green]; Ctrl-C stops everything\n")
+    for replica in (r for r in started if r.name != r.service):
+        console.print(f"  {replica.name:<21} http://127.0.0.1:{replica.port}/readyz, /metrics")
     console.print(f"  ingest API (OpenAPI)  http://127.0.0.1:{ports['ingest']}/docs")
     console.print(f"  duty-officer console  http://127.0.0.1:{ports['notifier']}/console")
     console.print(f"  demo receiver         http://127.0.0.1:{ports['receiver']}/received")
     console.print(f"  matcher readiness     http://127.0.0.1:{ports['matcher']}/readyz")
+    console.print(f"  analyst readiness     http://127.0.0.1:{ports['analyst']}/readyz")
     console.print(f"  metrics               :{ports['ingest']}/metrics :{ports['matcher']}/metrics")
     console.print(f"  logs                  {RUN_DIR}/*.log (receiver: {RUN_DIR}/receiver.log)")
     console.print(f"  demo API keys         {DEMO_DIR}/api-keys.json")
     console.print("  operator view         .venv/bin/relay status\n")
+    if demo:
+        url = f"http://127.0.0.1:{ports['notifier']}/console/"
+        for line in sign_in_hint(DEMO_DIR, url):
+            console.print(line, markup=False, highlight=False)
+        console.print()
+
+
+REPLICAS_HELP = (
+    "Ingest and matcher processes each: ingest stays on one address (a round-robin front), "
+    "every matcher screens a share of the event partitions. The notifier and analyst stay "
+    "one process each until they own partitions."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -160,6 +203,7 @@ def register(app: typer.Typer) -> None:
         keep_broker: bool = typer.Option(False, help="Leave the broker running on exit"),
         rate: float = typer.Option(20.0, help="Simulated events per second"),
         demo: bool = typer.Option(True, help="Demo data, receiver and simulator"),
+        replicas: int = typer.Option(1, min=1, max=6, help=REPLICAS_HELP),
     ) -> None:
         """Start the broker, apply topics and run the whole relay until Ctrl-C."""
         settings = LocalBrokerSettings()
@@ -178,11 +222,10 @@ def register(app: typer.Typer) -> None:
         signal.signal(signal.SIGINT, _raise_interrupt)
         try:
             if demo:
-                _start_system(supervisor, rate)
+                started = _start_system(supervisor, rate, replicas)
             else:
-                for name, command in SERVICES.items():
-                    supervisor.start(name, command)
-            _where_to_look()
+                started = _start_services(supervisor, replicas)
+            _where_to_look(demo, started)
             _watch(supervisor)
         except KeyboardInterrupt:
             console.print("stopping")

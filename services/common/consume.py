@@ -235,7 +235,13 @@ class PipelinedLoop:
             self.confirmed.update(offsets)
 
     async def _commit_confirmed(self) -> None:
-        committing, self.confirmed = self.confirmed, {}
+        # A partition revoked since it was handled is the new owner's to commit: offering it
+        # here fails the whole commit, and the rewind would re-read every partition we keep.
+        held = self.consumer.assignment()
+        confirmed, self.confirmed = self.confirmed, {}
+        committing = {tp: offset for tp, offset in confirmed.items() if tp in held}
+        if not committing:
+            return
         await self.consumer.commit(committing)
         if self.on_commit is not None:
             self.on_commit(committing)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ import orjson
 import yaml
 
 from schemas.intake import new_secret as new_intake_secret
+from services.demo.accounts import LANGUAGES, write_accounts
+from services.demo.files import write_private
 from services.demo.posts import COUNTRIES, Kind, Post
 from services.demo.simulate import reporter
 from services.demo.watchlist_gen import WatchlistSpec, generate
@@ -37,7 +38,11 @@ API_KEYS_FILE = "api-keys.json"
 INTAKE_SECRETS_FILE = "intake-secrets.json"
 SECRETS_FILE = "service-secrets.json"
 # The signing keys the services refuse to start without; generated, never built in.
-SERVICE_SECRETS = ("RELAY_NOTIFIER_LINK_SECRET", "RELAY_NOTIFIER_SESSION_SECRET")
+SERVICE_SECRETS = (
+    "RELAY_NOTIFIER_LINK_SECRET",
+    "RELAY_NOTIFIER_SESSION_SECRET",
+    "RELAY_ANALYST_PSEUDONYM_KEY",
+)
 COORDINATION = "CC"  # path segment of the coordination centre
 DEMO_RATE_PER_S = 50_000.0  # the demo agencies are not what a benchmark should be limited by
 
@@ -97,6 +102,7 @@ def build_directory(receiver_url: str) -> dict[str, Any]:
             "id": f"ncb-{c.lower()}",
             "country": c,
             "name": f"NCB {_NCB_CITIES[c]} (demo)",
+            "language": LANGUAGES.get(c, "en"),  # its e-mail alerts' and console's
             "webhook": _webhook(receiver_url, c),
             "console": True,
         }
@@ -149,13 +155,6 @@ def build_agencies(keys: dict[str, str], intake: dict[str, str]) -> dict[str, An
     return raw
 
 
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.chmod(path, 0o600)  # an existing file keeps its mode under O_CREAT
-
-
 @dataclass(frozen=True)
 class InitSummary:
     root: str
@@ -173,13 +172,14 @@ def init_demo(root: Path, receiver_url: str, spec: WatchlistSpec) -> InitSummary
     with paths.watchlist.open("wb") as out:
         out.writelines(orjson.dumps(entry) + b"\n" for entry in entries)
     directory = build_directory(receiver_url)
-    _write_private(paths.contact_points, yaml.safe_dump(directory, sort_keys=False))
+    write_private(paths.contact_points, yaml.safe_dump(directory, sort_keys=False))
+    write_accounts(root, directory)
     keys = {agency: new_key() for agency in agency_ids()}
     intake = {agency: new_intake_secret() for agency in keys}
     # The agencies file holds the intake secrets in clear (ingest must verify with them).
-    _write_private(paths.agencies, yaml.safe_dump(build_agencies(keys, intake), sort_keys=False))
-    _write_private(paths.api_keys, json.dumps(keys, indent=2) + "\n")
-    _write_private(paths.intake_secrets, json.dumps(intake, indent=2) + "\n")
+    write_private(paths.agencies, yaml.safe_dump(build_agencies(keys, intake), sort_keys=False))
+    write_private(paths.api_keys, json.dumps(keys, indent=2) + "\n")
+    write_private(paths.intake_secrets, json.dumps(intake, indent=2) + "\n")
     service_secrets(root)
     return InitSummary(
         str(root), len(entries), len(directory["contact_points"]), len(keys), str(paths.api_keys)
@@ -197,7 +197,7 @@ def service_secrets(root: Path) -> dict[str, str]:
     if set(found) != set(SERVICE_SECRETS):
         found = {name: found.get(name) or secrets.token_urlsafe(32) for name in SERVICE_SECRETS}
         root.mkdir(parents=True, exist_ok=True)
-        _write_private(path, json.dumps(found, indent=2) + "\n")
+        write_private(path, json.dumps(found, indent=2) + "\n")
     return found
 
 

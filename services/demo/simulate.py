@@ -25,7 +25,16 @@ from typing import Any
 from schemas.watchlist import WatchlistEntry
 from services.demo.broken import Flaw, break_event
 from services.demo.names import Standard
-from services.demo.parties import Member, family, group, party_block, party_id, transport_for
+from services.demo.parties import (
+    ADULT_YEARS,
+    Member,
+    birth,
+    family,
+    group,
+    party_block,
+    party_id,
+    transport_for,
+)
 from services.demo.plant import Appearance, Planter, PlantSpec
 from services.demo.posts import POSTS, Kind, Post, weights_at
 from services.demo.simulate_listed import ListedPicker, Pick, listed_holder
@@ -40,6 +49,7 @@ from services.demo.traveller import (
     passport_mrz,
     passport_number,
 )
+from services.matcher.domain.dates import is_minor
 from services.matcher.domain.transliterate import is_cyrillic
 
 
@@ -156,7 +166,11 @@ class Simulator:
         return self.rng.choice(NATIONALITIES)
 
     def _normal(self, now: dt.datetime, post: Post) -> dict[str, Any]:
-        return self._of(now, post, make_person(self.rng, self._nationality(post), now.date()))
+        person = make_person(self.rng, self._nationality(post), now.date())
+        if is_minor(person.date_of_birth.isoformat(), now.date()):
+            # a child does not cross a border on its own: children travel in parties
+            person = replace(person, date_of_birth=birth(self.rng, now.date(), ADULT_YEARS))
+        return self._of(now, post, person)
 
     def _of(self, now: dt.datetime, post: Post, person: Person) -> dict[str, Any]:
         if post.kind is Kind.INLAND and person.nationality == post.country:

@@ -1,6 +1,7 @@
 """Wiring only: the matcher's clients, tasks and HTTP port on the shared lifecycle.
 
-- a task keeps the in-memory watchlist index current (``WatchlistState``);
+- a task keeps the watchlist index current (``WatchlistState``: people in memory, documents
+  in memory or, with ``matcher_store_path``, in the disk-backed store);
 - once the index has caught up, the shared ``PipelinedLoop`` reads the event topics (consumer
   group ``matcher``; partitions spread over every matcher process) in batches of up to
   ``BATCH_MAX`` records, screens each event and sends its alerts; a committer behind it
@@ -36,11 +37,13 @@ from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_produce
 from services.common.lag import report_lag
 from services.common.lifecycle import Lifecycle, Service
 from services.common.logging import get_logger
+from services.common.suppressions import SuppressionTable
 from services.matcher.domain import WatchlistIndex
 from services.matcher.handlers import AlertPublisher, EventHandler, EventScreening
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.retro import RetroScreener
 from services.matcher.settings import MatcherSettings
+from services.matcher.suppressions import MatchSuppression, batch_sink
 from services.matcher.watchlist_state import WATCHLIST_CAUGHT_UP, WatchlistState
 
 log = get_logger(__name__)
@@ -57,9 +60,11 @@ class MatcherApp(Service):
         super().__init__("matcher", Readiness(WATCHLIST_CAUGHT_UP))
         self.settings = settings
         self.service_process = service_process
-        self.index = WatchlistIndex()
-        self.state = WatchlistState(settings, self.index)
+        self.state = WatchlistState(settings)
         self.metrics = MatcherMetrics()
+        self.suppressions = SuppressionTable(settings)
+        self.suppression: MatchSuppression | None = None
+        self.audit_topic = settings.topic("notifications.audit")
         self.port = settings.matcher_http_port
 
     async def start(self, life: Lifecycle) -> None:
@@ -68,7 +73,7 @@ class MatcherApp(Service):
         partitioner = KeyPartitioner()
         producer = await life.open(make_producer(s, linger_ms=5, partitioner=partitioner))
         batches = Batches(producer, partitioner)
-        await batches.start([s.topic(t) for t in alert_topics(urgent=True)])
+        await batches.start([*(s.topic(t) for t in alert_topics(urgent=True)), self.audit_topic])
         life.on_drain(batches.flush)
         self.readiness.set(KAFKA_CONNECTED, True)
         self.readiness.set(WATCHLIST_CAUGHT_UP, False, "reading watchlist.entries")
@@ -81,11 +86,16 @@ class MatcherApp(Service):
         life.on_stop(server.stop)
         publisher = AlertPublisher(producer, s.topic, batches)
         life.spawn(self.state.run(), "watchlist-state")
+        life.spawn(self.suppressions.run(), "suppressions")
+        self.suppression = MatchSuppression(
+            self.suppressions, self.metrics, batch_sink(batches, self.audit_topic)
+        )
         life.spawn(self._screen(producer, publisher), "screen")
         lag = report_lag(s, s.group(s.matcher_group_id), s.event_topics(), self.metrics.set_lag)
         life.spawn(lag, "consumer-lag")
         if s.matcher_retro_enabled:
             retro = RetroScreener(s, producer, publisher, self.metrics)
+            retro.suppression = self.suppression
             life.spawn(retro.run(), "retro-screening")
         log.info("matcher.started", port=self.port)
 
@@ -94,14 +104,16 @@ class MatcherApp(Service):
         partial watchlist."""
         s = self.settings
         await self.state.ready.wait()
+        await self.suppressions.caught_up.wait()  # no suppressed pair alerts at start either
         if self.service_process:
             gcpolicy.settle_service_heap()  # the loaded index lives as long as the process
             self.life.spawn(gcpolicy.collect_periodically("matcher"), "gc")
         fate = FateWrapper("matcher", producer, s.topic("events.dlq"), metrics=self.metrics)
-        handler = EventHandler(EventScreening(self.index, self.metrics), publisher)
+        screening = EventScreening(self.index, self.metrics, self.suppression)
+        handler = EventHandler(screening, publisher)
         consumer = make_consumer(
             s, *s.event_topics(), group_id=s.group(s.matcher_group_id), max_poll_records=BATCH_MAX,
-            **LOW_LATENCY_FETCH,
+            **LOW_LATENCY_FETCH, **s.group_timing(),
         )  # fmt: skip
         async with consumer:
             loop = PipelinedLoop(
@@ -110,6 +122,11 @@ class MatcherApp(Service):
             )  # fmt: skip
             self.readiness.set(WATCHLIST_CAUGHT_UP, True, "index caught up; it keeps reading")
             await loop.run()
+
+    @property
+    def index(self) -> WatchlistIndex:
+        """The watchlist screened (set once the state opened its store)."""
+        return self.state.index
 
     def _facts(self) -> dict[str, Any]:
         return {"watchlist_entries": len(self.index)}

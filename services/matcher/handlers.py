@@ -37,6 +37,7 @@ from services.common.metrics import child
 from services.matcher.domain import Match, Screener, WatchlistIndex, to_alert, to_alert_json
 from services.matcher.errors import UnreadableEvent
 from services.matcher.metrics import MatcherMetrics
+from services.matcher.suppressions import MatchSuppression
 
 log = get_logger(__name__)
 
@@ -91,7 +92,12 @@ class EncodedAlert:
 
 def screen_encoded(index: WatchlistIndex, event: Event, created_at: datetime) -> list[EncodedAlert]:
     """``screen_event``'s alerts (retro false) as wire bytes, without an Alert model each."""
-    matches = Screener(index).screen(event)
+    return encode_matches(event, Screener(index).screen(event), created_at)
+
+
+def encode_matches(
+    event: Event, matches: Sequence[Match], created_at: datetime
+) -> list[EncodedAlert]:
     if not matches:
         return []
     context = _context_json(event)
@@ -172,15 +178,24 @@ class AlertPublisher:
 class EventScreening:
     """Screens one event record; raises a PermanentError for a record that is not an event."""
 
-    def __init__(self, index: WatchlistIndex, metrics: MatcherMetrics) -> None:
+    def __init__(
+        self,
+        index: WatchlistIndex,
+        metrics: MatcherMetrics,
+        suppression: MatchSuppression | None = None,
+    ) -> None:
         self.index = index
         self.metrics = metrics
+        self.suppression = suppression
         self.screened = 0
 
     def handle(self, value: bytes | None, created_at: datetime) -> list[EncodedAlert]:
         started = time.perf_counter()
         event = read_event(value)
-        alerts = screen_encoded(self.index, event, created_at)
+        matches = Screener(self.index).screen(event)
+        if self.suppression is not None:
+            matches = self.suppression.keep(event, matches)
+        alerts = encode_matches(event, matches, created_at)
         self.screened += 1
         self.metrics.match_latency.observe(time.perf_counter() - started)
         for alert in alerts:
@@ -203,12 +218,14 @@ class EventHandler:
     async def __call__(self, record: ConsumerRecord[bytes, bytes]) -> Sequence[Awaitable[Any]]:
         child(self.screening.metrics.events_in, "matcher", record.topic).inc()
         alerts = self.screening.handle(record.value, datetime.now(UTC))
+        # a suppressed match's audit record is stored before the offset, as an alert is
+        silenced = self.screening.suppression.written() if self.screening.suppression else ()
         if not alerts:
-            return ()
+            return silenced
         futures = await self.publisher.send(alerts)
         for future in futures[: len(alerts)]:  # ``send``: each alert's own future first
             future.add_done_callback(self._count_stored)
-        return futures
+        return [*futures, *silenced] if silenced else futures
 
     def _count_stored(self, future: asyncio.Future[Any]) -> None:
         if not future.cancelled() and future.exception() is None:

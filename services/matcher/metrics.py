@@ -4,6 +4,7 @@ registry of its own (tests run many matchers in one process).
 - ``relay_match_latency_seconds`` (histogram): seconds from an event consumed to its alerts
   handed to the producer;
 - ``relay_alerts_total{list,band}``: alerts raised.
+- ``relay_suppressed_matches_total{list}``: matches a false-match suppression kept from alerting.
 """
 
 from __future__ import annotations
@@ -28,3 +29,5 @@ class MatcherMetrics(Metrics):
         self.match_latency = Histogram("relay_match_latency_seconds",
             "Event consumed to alert produced", buckets=LATENCY_BUCKETS, registry=r)  # fmt: skip
         self.alerts = Counter("relay_alerts", "Alerts raised", ["list", "band"], registry=r)
+        self.suppressed = Counter("relay_suppressed_matches",
+            "Matches not alerted: a false-match suppression", ["list"], registry=r)  # fmt: skip

@@ -33,6 +33,7 @@ from services.matcher.errors import UnreadableEntry, UnreadableEvent
 from services.matcher.handlers import AlertPublisher, read_event, screen_event
 from services.matcher.metrics import MatcherMetrics
 from services.matcher.settings import MatcherSettings
+from services.matcher.suppressions import MatchSuppression
 
 log = get_logger(__name__)
 
@@ -52,6 +53,7 @@ class RetroScreener:
         self.pending_entries: dict[str, WatchlistEntry] = {}
         self.scans = 0
         self.retro_alerts = 0
+        self.suppression: MatchSuppression | None = None  # false matches stay silent here too
 
     async def run(self) -> None:
         consumer = make_consumer(
@@ -59,6 +61,7 @@ class RetroScreener:
             self.settings.topic("watchlist.entries"),
             group_id=self.settings.group(self.settings.matcher_retro_group_id),
             auto_offset_reset="latest",
+            **self.settings.group_timing(retro=True),
         )
         fate = FateWrapper(
             service="matcher",
@@ -109,6 +112,8 @@ class RetroScreener:
                 continue
             events += 1
             alerts = screen_event(index, event, retro=True)
+            if self.suppression is not None:
+                alerts = self.suppression.keep_alerts(event, alerts)
             hits += len(alerts)
             await self.publisher.publish(alerts)
         self.scans += 1

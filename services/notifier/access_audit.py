@@ -9,6 +9,7 @@ either way, and a broker outage must not turn refusals into errors.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,9 +18,10 @@ from aiokafka.errors import KafkaError
 from fastapi import Request
 
 from schemas.notification import AuditAction, AuditRecord
+from services.common.audit import audit_record, new_audit_id
 from services.common.logging import get_logger
 from services.notifier.errors import AuditNotStoredError
-from services.notifier.writer import Writer, new_audit_id
+from services.notifier.writer import Writer
 
 log = get_logger(__name__)
 
@@ -72,3 +74,12 @@ def written(writer: Writer, record: AuditRecord) -> None:
 def _report(future: asyncio.Future[object]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.warning("audit.not_stored", error=type(future.exception()).__name__)
+
+
+def reloaded(writer: Writer, what: str, version: int, taken: bool) -> None:
+    """A configuration file re-read (``watched_file``): taken, or refused as invalid."""
+    record = audit_record(
+        AuditAction.SETTINGS_RELOADED, "notifier",
+        file=what, version=version, taken=taken, host=socket.gethostname(),
+    )  # fmt: skip
+    written(writer, record)

@@ -30,18 +30,15 @@ from services.common.settings import CommonSettings
 from services.notifier import metrics
 from services.notifier.access_audit import Reader, listed
 from services.notifier.console import views
-from services.notifier.console.routes import (
-    HEADERS,
-    audit_read,
-    console_router,
-    not_stored,
-    read_body,
-)
-from services.notifier.console.session import SessionKeys
+from services.notifier.console.gate import ConsoleAccess
+from services.notifier.console.routes import console_router
+from services.notifier.console.web import HEADERS, audit_read, not_stored, read_body
 from services.notifier.domain.signing import LinkClaim, read_link_token
 from services.notifier.engine import Engine
 from services.notifier.errors import AnswerNotStoredError
 from services.notifier.followup import acknowledge
+from services.notifier.i18n import language, translator
+from services.notifier.outcome_api import outcome_router
 from services.notifier.revocations import Revocations
 
 log = get_logger(__name__)
@@ -59,7 +56,7 @@ class Access:
 
     settings: CommonSettings
     revocations: Revocations
-    session_keys: SessionKeys
+    console: ConsoleAccess
 
 
 def _bearer(authorization: str | None) -> str | None:
@@ -99,6 +96,9 @@ def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
     allowed = functools.partial(metrics_allowed, access.settings)
     app.include_router(metrics_router(allowed, refresh=pending))
 
+    # Before the generic answer route below, which would take "outcome" for an action.
+    app.include_router(outcome_router(engine, functools.partial(_key_holder, engine)))
+
     @app.post("/v1/alerts/{alert_id}/{action}")
     async def answer(
         alert_id: str,
@@ -131,12 +131,16 @@ def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
     async def confirm_page(alert_id: str, token: Annotated[str, Query()]) -> HTMLResponse:
         # A GET never acknowledges (mail scanners follow links): it shows a button that POSTs.
         # The token goes in the form's body, not its URL; no referrer leaves the page.
-        _link(engine, access, alert_id, token)
+        claim = _link(engine, access, alert_id, token)
+        holder = engine.directory().get(claim.contact_point)  # its language, as its e-mail's
+        lang = language(holder.language if holder else None)
+        _ = translator(lang).gettext
+        title, button = _("Alert {alert_id}").format(alert_id=alert_id), _("Acknowledge")
         page = (
-            f"<!doctype html><html><body><p>Alert {html.escape(alert_id)}</p>"
+            f"<!doctype html><html lang='{lang}'><body><p>{html.escape(title)}</p>"
             f"<form method='post' action=\"/v1/alerts/{html.escape(alert_id, quote=True)}/ack\">"
             f"<input type='hidden' name='token' value=\"{html.escape(token, quote=True)}\">"
-            "<button>Acknowledge</button></form></body></html>"
+            f"<button>{html.escape(button)}</button></form></body></html>"
         )
         return HTMLResponse(page, headers=HEADERS)
 
@@ -160,7 +164,7 @@ def create_api(engine: Engine, readiness: Readiness, access: Access) -> FastAPI:
         await audit_read(engine.writer, listed(reader, (a["alert_id"] for a in shown)))
         return {"country": cp.country, "alerts": shown}
 
-    app.include_router(console_router(engine, access.session_keys, access.revocations))
+    app.include_router(console_router(engine, access.console))
     return app
 
 

@@ -4,10 +4,12 @@ lifecycle (``services.common.lifecycle``)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from starlette.routing import BaseRoute
 
 from schemas.alert import ALERTS_TOPIC, URGENT_ALERTS_TOPIC
 from schemas.topics import TopicName
@@ -21,19 +23,29 @@ from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_produce
 from services.common.lag import report_lag
 from services.common.lifecycle import Lifecycle, Service
 from services.common.logging import get_logger
-from services.notifier import metrics
+from services.common.suppressions import SuppressionTable
+from services.notifier import access_audit, metrics
+from services.notifier.accounts_file import AccountsFile
 from services.notifier.api import Access, create_api
+from services.notifier.audit_trail import AuditTrail
 from services.notifier.channels import registry
+from services.notifier.console.gate import ConsoleAccess, Gate
+from services.notifier.console.oidc import Oidc, OidcConfig
 from services.notifier.console.session import SessionKeys
+from services.notifier.console.suppressions import suppressions_router
 from services.notifier.directory_file import DirectoryFile
 from services.notifier.domain.backoff import Backoff
 from services.notifier.domain.memory import MemoryPolicy
+from services.notifier.domain.outcomes import Deadlines
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.handlers import AlertHandler, EntryHandler
+from services.notifier.leads_model import LeadsModel
+from services.notifier.reports import ReportHandler
 from services.notifier.revocations import Revocations
 from services.notifier.scheduler import Scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import KafkaArchive, rebuild
+from services.notifier.suppressions import HitReportHandler, SuppressionDesk
 from services.notifier.writer import Writer
 
 log = get_logger(__name__)
@@ -61,6 +73,10 @@ def engine_config(s: NotifierSettings) -> EngineConfig:
             window=timedelta(seconds=s.notifier_memory_window_s),
             closed_per_country=s.notifier_memory_closed_per_country,
         ),
+        outcomes=Deadlines(
+            timedelta(seconds=s.notifier_outcome_deadline_s),
+            {k: timedelta(seconds=v) for k, v in s.notifier_outcome_deadlines.items()},
+        ),
     )
 
 
@@ -72,6 +88,18 @@ def session_keys(s: NotifierSettings) -> SessionKeys:
     )
 
 
+def oidc_of(s: NotifierSettings) -> Oidc | None:
+    if s.notifier_oidc_issuer is None:
+        return None
+    secret = s.notifier_oidc_client_secret
+    config = OidcConfig(
+        issuer=s.notifier_oidc_issuer, client_id=s.notifier_oidc_client_id,
+        client_secret=secret.get_secret_value() if secret else None,
+        public_url=s.notifier_public_url, label=s.notifier_oidc_label,
+    )  # fmt: skip
+    return Oidc(config, s.notifier_session_secret.get_secret_value().encode())
+
+
 class NotifierApp(Service):
     """The running notifier; ``async with NotifierApp(settings) as app`` (tests use it too)."""
 
@@ -80,6 +108,8 @@ class NotifierApp(Service):
         self.settings = settings
         self.service_process = service_process
         self.directory = DirectoryFile(settings.notifier_directory_path)
+        self.accounts = AccountsFile(settings.notifier_accounts_path)
+        self.routes: list[BaseRoute] = []
         self.port = settings.notifier_http_port
         self.engine: Engine
 
@@ -98,7 +128,21 @@ class NotifierApp(Service):
         life.on_drain(scheduler.stop)
         revocations = Revocations(s, producer)
         life.spawn(revocations.run(), "revocations")
-        await self._start_http(life, Access(s, revocations, session_keys(s)))
+        oidc = oidc_of(s)
+        if oidc is not None:
+            life.on_stop(oidc.aclose)
+        # false-match suppressions: the console's list, and the hit reports that change them
+        self.suppressions = SuppressionTable(s)
+        life.spawn(self.suppressions.run(), "suppressions")
+        self.desk = SuppressionDesk(s, producer, self.suppressions)
+        life.spawn(self.desk.forget_periodically(), "suppressions-forget")
+        self.leads = LeadsModel(s)  # the analysts' view; nothing on the alert path waits for it
+        life.spawn(self.leads.run(), "leads")
+        console = ConsoleAccess(
+            session_keys(s), revocations, self.accounts, oidc,
+            audit=AuditTrail(s), leads=self.leads,
+        )  # fmt: skip
+        await self._start_http(life, Access(s, revocations, console))
         await rebuild(self.engine, s)
         self.readiness.set(DELIVERIES_REBUILT, True, "jobs rebuilt; unfinished ones resumed")
         scheduler.start()
@@ -127,6 +171,8 @@ class NotifierApp(Service):
         self.readiness.watch(KAFKA_CONNECTED, broker_probe(producer, READY_CACHE_S))
         writer = Writer(producer, s, partitioner)
         await writer.start()
+        for watched in (self.directory, self.accounts):  # every reload is audited
+            watched.listeners.append(functools.partial(access_audit.reloaded, writer))
         return producer, writer
 
     async def _consume_all(self, life: Lifecycle, producer: AIOKafkaProducer) -> None:
@@ -145,6 +191,8 @@ class NotifierApp(Service):
             (URGENT_ALERTS_TOPIC, f"{group}-urgent", alerts, LOW_LATENCY_FETCH),
             (ALERTS_TOPIC, group, alerts, LOW_LATENCY_FETCH),
             ("watchlist.entries", f"{group}-entries", entries, {}),
+            ("hit_reports", f"{group}-suppressions", (HitReportHandler(self.desk), alerts[1]), {}),
+            ("hit_reports", f"{group}-reports", (ReportHandler(self.engine), alerts[1]), {}),
         ]
         for topic, lane_group, (handler, fate), fetch in lanes:
             consumer = make_consumer(s, s.topic(topic), group_id=lane_group, **fetch)
@@ -158,6 +206,7 @@ class NotifierApp(Service):
         s = self.settings
         group = s.group(s.notifier_group_id)
         life.spawn(self.directory.watch(s.notifier_directory_poll_s), "directory-watch")
+        life.spawn(self.accounts.watch(s.notifier_directory_poll_s), "accounts-watch")
         life.spawn(self._retention(), "retention")
         life.spawn(self._trim(), "memory")
         for lag_group, topic in ((group, ALERTS_TOPIC), (f"{group}-urgent", URGENT_ALERTS_TOPIC)):
@@ -166,6 +215,9 @@ class NotifierApp(Service):
 
     async def _start_http(self, life: Lifecycle, access: Access) -> None:
         api = create_api(self.engine, self.readiness, access)
+        gate = Gate(self.engine, access.console)
+        api.include_router(suppressions_router(gate, self.desk, self.engine.writer))
+        self.routes = list(api.routes)  # what is served (the console's role test reads it)
         server = BackgroundServer(
             api, self.settings, self.settings.notifier_http_host, self.settings.notifier_http_port
         )

@@ -43,9 +43,11 @@ from services.notifier.domain.memory import (
     evictable,
     to_evict,
 )
+from services.notifier.domain.outcomes import Deadlines
 from services.notifier.domain.routing import Plan, may_send, priority_of, route
 from services.notifier.domain.signing import link_token, new_claim
 from services.notifier.journal import Journal
+from services.notifier.reminders import OutcomeWatch
 from services.notifier.scheduler import Scheduler
 from services.notifier.writer import Future, Record, Writer
 
@@ -68,6 +70,7 @@ class EngineConfig:
     link_ttl_s: int = 8 * 3600
     public_url: str = "http://127.0.0.1:8081"
     memory: MemoryPolicy = field(default_factory=MemoryPolicy)
+    outcomes: Deadlines = field(default_factory=Deadlines)
 
 
 class Archive(Protocol):
@@ -110,6 +113,7 @@ class Engine:
         self._recalling = asyncio.Lock()
         # Jobs restored without their alert, since when (``_await_alert``).
         self._awaiting_alert: dict[str, float] = {}
+        self.outcomes = OutcomeWatch(self, config.outcomes)  # the 12-hour rule
 
     # --- routing ---------------------------------------------------------------------------
 

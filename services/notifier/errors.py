@@ -26,3 +26,11 @@ class AuditNotStoredError(Exception):
     and the caller is asked to try again (503)."""
 
     retry_after_s = 5
+
+
+class AccountsError(PermanentError):
+    """The console accounts file cannot be read or is invalid."""
+
+
+class UnreadableReport(PermanentError):
+    """A record on ``hit_reports`` that is not a hit report."""

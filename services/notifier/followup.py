@@ -109,13 +109,18 @@ async def acknowledge(engine: Engine, ack: Acknowledgement) -> None:
     for n in list(view.notifications.values()):
         if n.recipient != ack.contact_point or n.state is NotificationState.ACKNOWLEDGED:
             continue
+        if n.notice is NoticeKind.HIT_REPORT:
+            continue  # the issuer's copy of an outcome: nothing there to acknowledge
         if ack.kind is AckKind.CANNOT_ACT:
             continue
         if n.state in FINAL_STATES and n.state is not NotificationState.DELIVERED:
             continue
         done = n.model_copy(update={"state": NotificationState.ACKNOWLEDGED, "updated_at": ack.at})
         writes += await engine.record(
-            [done], AuditAction.ACKNOWLEDGED, actor=ack.contact_point, kind=ack.kind.value
+            [done],
+            AuditAction.ACKNOWLEDGED,
+            actor=ack.answered_by or ack.contact_point,
+            kind=ack.kind.value,
         )
     try:
         async with asyncio.timeout(ANSWER_STORE_S):

@@ -31,7 +31,9 @@ class AlertHandler:
             alert = decode(Alert, record.value)
         except (ValidationError, SchemaVersionError) as exc:
             raise PermanentError(f"invalid alert: {str(exc)[:500]}") from exc
-        return await self.engine.on_alert(alert)
+        writes = await self.engine.on_alert(alert)
+        self.engine.outcomes.arm(alert.alert_id)  # its outcome is due by a deadline
+        return writes
 
 
 class EntryHandler:

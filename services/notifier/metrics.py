@@ -56,6 +56,18 @@ WRITE_RETRIES = Counter(
     "Job states and audit records written again after a failed write (broker away)",
 )
 RECALLS = Counter("relay_notifier_recalls_total", "Evicted alerts read back from the topic")
+OUTCOMES = Counter(
+    "relay_notifier_outcomes_total", "Outcomes given (hit reports made), by code", ["outcome"]
+)
+HIT_REPORTS_ROUTED = Counter(
+    "relay_notifier_hit_reports_routed_total", "Hit report delivery jobs created"
+)
+OUTCOME_DEADLINES = Counter(
+    "relay_notifier_outcome_deadlines_total",
+    "Outcome deadlines reached (12-hour rule): result in_time (an outcome came first) or "
+    "missed (the supervisor desk and the coordination centre were reminded), by list",
+    ["result", "list"],
+)
 CIRCUIT = Gauge(
     "relay_circuit_state",
     "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open",

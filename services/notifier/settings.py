@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from schemas.alert import Urgency
+from schemas.watchlist import ListKind
 from services.common import gcpolicy
 from services.common.settings import REPO_ROOT, CommonSettings, strong_secret
 
@@ -23,6 +25,17 @@ class NotifierSettings(CommonSettings):
     notifier_directory_poll_s: float = Field(2.0, description="How often to check the file")
     notifier_group_id: str = Field("notifier", description="Consumer group for alerts/entries")
     notifier_escalation_delay_s: float = Field(300.0, description="Ack deadline per level")
+    notifier_outcome_deadline_s: float = Field(
+        12 * 3600.0,
+        gt=0,
+        description="An alert's outcome is due this long after it was raised; then the "
+        "country's supervisor desk and the coordination centre are reminded (12-hour rule)",
+    )
+    notifier_outcome_deadlines: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per list and urgency (JSON object of seconds; keys LIST:URGENCY, LIST or "
+        'URGENCY, the most specific wins), e.g. {"red_notice:urgent": 3600}',
+    )
     notifier_dedup_window_s: float = Field(3600.0, description="Same person+entry window")
     notifier_webhook_timeout_s: float = Field(5.0, description="Per-request timeout")
     notifier_webhook_client: Literal["aiohttp", "lean"] = Field(
@@ -84,6 +97,21 @@ class NotifierSettings(CommonSettings):
     notifier_session_ttl_s: int = Field(
         12 * 3600, ge=60, le=86400, description="A console session lasts this long from sign-in"
     )
+    notifier_accounts_path: Path | None = Field(
+        None,
+        description="Console accounts YAML (named officers, roles, argon2 password hashes; "
+        "see deploy/notifier/console-accounts.example.yaml); unset: nobody can sign in",
+    )
+    notifier_oidc_issuer: str | None = Field(
+        None, description="OpenID Connect issuer URL for console sign-in (unset: passwords only)"
+    )
+    notifier_oidc_client_id: str = Field("notice-relay-console", description="OIDC client id")
+    notifier_oidc_client_secret: SecretStr | None = Field(
+        None, description="OIDC client secret (unset: a public client with PKCE only)"
+    )
+    notifier_oidc_label: str = Field(
+        "Sign in with your bureau's account", description="The console's OIDC button"
+    )
     notifier_link_ttl_s: int = Field(
         8 * 3600, ge=60, le=86400, description="Ack links stay valid this long (one use each)"
     )
@@ -94,6 +122,21 @@ class NotifierSettings(CommonSettings):
     notifier_smtp_password: SecretStr | None = Field(None, description="SMTP password")
     notifier_smtp_from: str = Field("notice-relay@localhost", description="Envelope sender")
     notifier_smtp_timeout_s: float = Field(10.0, description="SMTP timeout")
+    notifier_suppression_days: float = Field(
+        90.0, gt=0, le=365,
+        description="How long a confirmed false match keeps its (traveller, entry) pair from "
+        "alerting (days; the suppressions topic keeps a pair 400 days after its last change)",
+    )  # fmt: skip
+    notifier_suppression_forget_days: float = Field(
+        30.0, ge=0, le=365,
+        description="Days after a suppression expired or was revoked (or a proposal lapsed "
+        "unconfirmed) before its record, with the traveller's identity, is deleted",
+    )  # fmt: skip
+
+    @field_validator("notifier_outcome_deadlines")
+    @classmethod
+    def _deadline_keys(cls, value: dict[str, float]) -> dict[str, float]:
+        return outcome_deadline_keys(value)
 
     @field_validator("notifier_link_secret", "notifier_session_secret")
     @classmethod
@@ -106,3 +149,17 @@ class NotifierSettings(CommonSettings):
         if link == self.notifier_session_secret.get_secret_value():
             raise ValueError("the session secret must differ from the link secret")
         return self
+
+
+def outcome_deadline_keys(value: dict[str, float]) -> dict[str, float]:
+    """Each key a list, an urgency, or ``<list>:<urgency>``; each value positive."""
+    lists, urgencies = {k.value for k in ListKind}, {u.value for u in Urgency}
+    for key, seconds in value.items():
+        head, colon, tail = key.partition(":")
+        known = (head in lists and tail in urgencies) if colon else head in lists | urgencies
+        if not known or seconds <= 0:
+            raise ValueError(
+                f"notifier_outcome_deadlines: {key!r} must be <list>, <urgency> or "
+                "<list>:<urgency> with a positive number of seconds"
+            )
+    return value

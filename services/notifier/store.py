@@ -50,6 +50,7 @@ async def rebuild(engine: Engine, settings: CommonSettings) -> int:
             engine.restore(decode(Notification, value))
             count += 1
     del latest
+    engine.outcomes.rearm()  # before trimming: acknowledged alerts may still owe an outcome
     evicted = engine.sweep_memory()
     log.info(
         "notifier.state_rebuilt", records=count, alerts=len(engine.inbox.alerts), evicted=evicted

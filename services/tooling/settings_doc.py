@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings
 
+from services.analyst.settings import AnalystSettings
 from services.common.settings import REPO_ROOT, CommonSettings
 from services.ingest.settings import IngestSettings
 from services.matcher.settings import MatcherSettings
@@ -25,6 +26,7 @@ SECTIONS: list[tuple[str, type[BaseSettings], type[BaseSettings] | None]] = [
     ("ingest", IngestSettings, CommonSettings),
     ("matcher", MatcherSettings, CommonSettings),
     ("notifier", NotifierSettings, CommonSettings),
+    ("analyst", AnalystSettings, CommonSettings),
 ]
 
 
@@ -42,7 +44,7 @@ def table(settings: type[BaseSettings], inherited: type[BaseSettings] | None) ->
     for name, field in settings.model_fields.items():
         if name in skip:
             continue
-        if any(word in name for word in ("secret", "password", "token")):
+        if any(word in name for word in ("secret", "password", "token", "_key")):
             default = "(secret, required)" if field.is_required() else "(secret)"
         elif field.default_factory is not None:
             default = _default(field.default_factory())  # type: ignore[call-arg]

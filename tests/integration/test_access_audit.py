@@ -13,6 +13,7 @@ from schemas.codec import decode
 from schemas.notification import AuditAction, AuditRecord
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
+from tests.support.accounts import sign_in
 from tests.support.console_data import console_directory, wait_in_stream
 from tests.support.kafka_io import TopicReader
 from tests.support.notifier_data import make_alert
@@ -28,8 +29,8 @@ def access_records(records: Records) -> list[AuditRecord]:
     return [a for a in found if a.action in {*READS, *sessions}]
 
 
-async def signed_in(client: httpx.AsyncClient, key: str) -> str:
-    answer = await client.post("/console/api/session", json={"key": key})
+async def signed_in(client: httpx.AsyncClient, cp_id: str) -> str:
+    answer = await sign_in(client, cp_id)
     assert answer.status_code == 200, answer.text
     csrf: str = answer.json()["csrf"]
     return csrf
@@ -43,9 +44,9 @@ async def test_reads_and_sessions_are_audited_with_who_and_from_where(
     async with NotifierApp(settings) as app:
         await produce_alerts(topics, [alert])
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.port}") as client:
-            refused = await client.post("/console/api/session", json={"key": "key-nobody"})
+            refused = await sign_in(client, "NOBODY")
             assert refused.status_code == 401
-            csrf = await signed_in(client, "key-KAZ-NCB")
+            csrf = await signed_in(client, "KAZ-NCB")
             await asyncio.wait_for(wait_in_stream(client, alert.alert_id), 10)
             listing = (await client.get("/console/api/alerts")).json()
             assert [a["alert_id"] for a in listing["alerts"]] == [alert.alert_id]
@@ -65,13 +66,17 @@ async def test_reads_and_sessions_are_audited_with_who_and_from_where(
 
     by_action = {a.action: a for a in found}
     assert by_action[AuditAction.SIGN_IN_REFUSED].actor == "anonymous"
-    assert by_action[AuditAction.SIGNED_IN].actor == "KAZ-NCB"
+    officer = "KAZ-NCB/kaz-ncb.duty_officer"  # the officer, not only the contact point
+    assert by_action[AuditAction.SIGNED_IN].actor == officer
+    assert by_action[AuditAction.SIGNED_IN].details["role"] == "duty_officer"
+    assert by_action[AuditAction.SIGNED_OUT].actor == officer
     opened = by_action[AuditAction.OPENED]
-    assert (opened.actor, opened.alert_id) == ("KAZ-NCB", alert.alert_id)
+    assert (opened.actor, opened.alert_id) == (officer, alert.alert_id)
     assert opened.details == {"via": "console", "client": "127.0.0.1"}
     listed = [a for a in found if a.action is AuditAction.LISTED]
     assert {a.details["via"] for a in listed} == {"console", "api"}
-    assert all(a.alert_id is None and a.actor == "KAZ-NCB" for a in listed)
+    assert {a.actor for a in listed} == {officer, "KAZ-NCB"}  # console; API key
+    assert all(a.alert_id is None for a in listed)
     assert [alert.alert_id] in [a.details["alerts"] for a in listed if a.details["via"] == "api"]
     # an audit record says who read which alert, never what the alert says of the traveller
     traveller = alert.traveller.surname if alert.traveller else None

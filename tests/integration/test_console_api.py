@@ -1,4 +1,4 @@
-"""The console's HTTP rules without a browser: sessions, CSRF, origin, key rotation, headers."""
+"""The console's HTTP rules without a browser: sessions, CSRF, origin, password change, headers."""
 
 from __future__ import annotations
 
@@ -6,19 +6,17 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import yaml
 
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
+from tests.support.accounts import FAST, account_name, sign_in
 from tests.support.console_data import console_directory, wait_in_stream
-from tests.support.notifier_data import key_hash, make_alert
+from tests.support.notifier_data import make_alert
 from tests.support.notifier_harness import notifier_settings, produce_alerts, write_directory
 
 
-async def sign_in(client: httpx.AsyncClient, key: str) -> httpx.Response:
-    return await client.post("/console/api/session", json={"key": key})
-
-
-async def test_sessions_csrf_and_key_rotation(topics: CommonSettings, tmp_path: Path) -> None:
+async def test_sessions_csrf_and_password_change(topics: CommonSettings, tmp_path: Path) -> None:
     raw = console_directory()
     path = write_directory(tmp_path / "cp.yaml", raw)
     settings = notifier_settings(topics, path)
@@ -32,8 +30,10 @@ async def test_sessions_csrf_and_key_rotation(topics: CommonSettings, tmp_path: 
             for url in ("/console/api/alerts", f"/console/api/alerts/{alert.alert_id}",
                         "/console/api/stream", "/console/api/session"):  # fmt: skip
                 assert (await client.get(url)).status_code == 401, url
-            assert (await sign_in(client, "key-nobody")).status_code == 401
-            signed = await sign_in(client, "key-KAZ-NCB")
+            assert (await sign_in(client, "NOBODY")).status_code == 401
+            wrong = {"account": account_name("KAZ-NCB"), "password": "not-the-password"}
+            assert (await client.post("/console/api/session", json=wrong)).status_code == 401
+            signed = await sign_in(client, "KAZ-NCB")
             assert signed.status_code == 200
             cookie = signed.headers["set-cookie"].lower()
             assert "httponly" in cookie
@@ -67,10 +67,15 @@ async def test_sessions_csrf_and_key_rotation(topics: CommonSettings, tmp_path: 
             assert resolved.status_code == 200
             assert resolved.json()["state"] == "resolved"
 
-            # Rotating the contact point's key ends the sessions opened with the old one.
-            app.directory.changed.clear()
-            raw["contact_points"][0]["api_key_sha256"] = key_hash("new-key-KAZ-NCB")
-            write_directory(path, raw)
-            await asyncio.wait_for(app.directory.changed.wait(), 10)
+            # A new password ends the sessions opened with the old one.
+            accounts_path = settings.notifier_accounts_path
+            assert accounts_path is not None
+            accounts = yaml.safe_load(accounts_path.read_text("utf-8"))
+            mine = next(a for a in accounts["accounts"] if a["account"] == signed.json()["account"])
+            mine["password_hash"] = FAST.hash("a-new-password")
+            app.accounts.changed.clear()
+            accounts_path.write_text(yaml.safe_dump(accounts), "utf-8")
+            await asyncio.wait_for(app.accounts.changed.wait(), 10)
             assert (await client.get("/console/api/alerts")).status_code == 401
-            assert (await sign_in(client, "new-key-KAZ-NCB")).status_code == 200
+            again = {"account": mine["account"], "password": "a-new-password"}
+            assert (await client.post("/console/api/session", json=again)).status_code == 200

@@ -108,7 +108,9 @@ async def test_forwarded_for_is_not_believed_so_rotating_it_does_not_escape_the_
         for i in range(30):
             spoofed = {"X-Forwarded-For": f"203.0.113.{i}"}
             answer = await client.post(
-                "/console/api/session", json={"key": f"wrong-{i}"}, headers=spoofed
+                "/console/api/session",
+                json={"account": f"wrong-{i}", "password": "guess"},
+                headers=spoofed,
             )
             statuses.append(answer.status_code)
     assert statuses[:10] == [401] * 10

@@ -10,6 +10,7 @@ import hmac
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from schemas.notification import Notification
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
 from services.notifier.console import session as sessions
+from tests.support.accounts import account_name, sign_in
 from tests.support.console_data import console_directory
 from tests.support.notifier_data import make_alert
 from tests.support.notifier_harness import (
@@ -49,14 +51,13 @@ def _forgeries() -> list[str]:
     ]
     for placeholder in PLACEHOLDERS:  # today's cookie format under a guessable key
         keys = sessions.SessionKeys(current=placeholder.encode())
-        forged.append(sessions.issue(keys, "XPO-CC", "0" * 64, 1_900_000_000))
+        forged.append(sessions.issue(keys, "xpo-cc.supervisor", "0" * 64, 1_900_000_000))
     return forged
 
 
 @pytest.fixture
 async def notifier(topics: CommonSettings, tmp_path: Path) -> Any:
     raw = console_directory()
-    raw["contact_points"].append({"id": "KEYLESS", "country": "KAZ", "console": True})
     settings = notifier_settings(topics, write_directory(tmp_path / "cp.yaml", raw))
     async with NotifierApp(settings) as app:
         yield app
@@ -66,8 +67,8 @@ def other_url(app: NotifierApp) -> str:
     return f"http://127.0.0.1:{app.port}"
 
 
-async def _signed_in(client: httpx.AsyncClient, key: str) -> str:
-    answer = await client.post("/console/api/session", json={"key": key})
+async def _signed_in(client: httpx.AsyncClient, cp_id: str) -> str:
+    answer = await sign_in(client, cp_id)
     assert answer.status_code == 200
     csrf: str = answer.json()["csrf"]
     return csrf
@@ -106,7 +107,7 @@ def test_the_notifier_refuses_to_start_with_a_placeholder_or_short_secret(tmp_pa
         assert link is None or link not in done.stderr  # the value itself is never echoed
 
 
-async def test_forged_sessions_and_keyless_contact_points_are_refused(
+async def test_forged_sessions_and_unknown_or_changed_accounts_are_refused(
     notifier: NotifierApp,
 ) -> None:
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{notifier.port}") as client:
@@ -114,14 +115,16 @@ async def test_forged_sessions_and_keyless_contact_points_are_refused(
             client.cookies.set(sessions.COOKIE, cookie, path="/console")
             for url in ("/console/api/alerts", "/console/api/session"):
                 assert (await client.get(url)).status_code == 401
-        # Even a cookie with the real key cannot name a contact point that has no key.
+        # Even a cookie signed with the real key cannot name an account that does not exist,
+        # nor one whose credentials or role are not the ones the session was issued for.
         keys = sessions.SessionKeys(
             notifier.settings.notifier_session_secret.get_secret_value().encode()
         )
-        client.cookies.set(
-            sessions.COOKIE, sessions.issue(keys, "KEYLESS", "0" * 64, 0), path="/console"
-        )
-        assert (await client.get("/console/api/alerts")).status_code == 401
+        now = int(time.time())
+        for account in ("nobody", account_name("KAZ-NCB")):
+            cookie = sessions.issue(keys, account, "0" * 64, now)
+            client.cookies.set(sessions.COOKIE, cookie, path="/console")
+            assert (await client.get("/console/api/alerts")).status_code == 401
 
 
 async def test_signing_out_ends_the_session_for_every_replica(
@@ -129,7 +132,7 @@ async def test_signing_out_ends_the_session_for_every_replica(
 ) -> None:
     base = f"http://127.0.0.1:{notifier.port}"
     async with httpx.AsyncClient(base_url=base) as client:
-        csrf = await _signed_in(client, "key-KAZ-NCB")
+        csrf = await _signed_in(client, "KAZ-NCB")
         cookie = client.cookies.get(sessions.COOKIE)
         out = await client.post("/console/api/session/end", json={}, headers={"X-CSRF-Token": csrf})
         assert out.status_code == 200
@@ -155,7 +158,7 @@ async def test_the_api_inbox_shows_what_the_console_shows(
             f"/v1/alerts/{alert.alert_id}/cannot-act", json=comment, headers=uzb
         )
         assert answer.status_code == 200
-        csrf = await _signed_in(client, "key-KAZ-NCB")
+        csrf = await _signed_in(client, "KAZ-NCB")
         assert csrf
         console = (await client.get(f"/console/api/alerts/{alert.alert_id}")).json()
         for key in ("key-KAZ-NCB", "key-TJK-NCB"):
@@ -216,7 +219,7 @@ ODD = ["\xe9", "²", "é" * 50, "a.b.c.d.é", "..", "\x7f", "٣"]
 async def test_odd_bytes_in_any_token_give_400_or_401_never_500(notifier: NotifierApp) -> None:
     alert_path = "/v1/alerts/a-" + "0" * 32
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{notifier.port}") as client:
-        csrf = await _signed_in(client, "key-KAZ-NCB")
+        csrf = await _signed_in(client, "KAZ-NCB")
         assert csrf
         good_cookie = client.cookies.get(sessions.COOKIE) or ""
         for odd in ODD:

@@ -17,6 +17,7 @@ from schemas.topics import TopicName
 from services.common.kafka import make_consumer, make_producer, partitions_of
 from services.common.settings import CommonSettings
 from services.notifier.settings import NotifierSettings
+from tests.support.accounts import accounts_beside
 
 # Made per test run: no test relies on a secret anybody could read in the code.
 LINK_SECRET = secrets.token_urlsafe(32)
@@ -39,6 +40,8 @@ def notifier_settings(base: CommonSettings, directory: Path, **extra: Any) -> No
         "notifier_session_secret": SESSION_SECRET,
         **extra,
     }
+    if "notifier_accounts_path" not in values:
+        values["notifier_accounts_path"] = accounts_beside(directory)
     return NotifierSettings.model_validate(values)
 
 

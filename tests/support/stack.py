@@ -104,6 +104,7 @@ def _base_env(spec: StackSpec, ports: dict[str, int], workdir: Path) -> dict[str
         "RELAY_MATCHER_HTTP_PORT": str(ports["matcher"]),
         "RELAY_INGEST_AGENCIES_FILE": str(demo / "agencies.yaml"),
         "RELAY_NOTIFIER_DIRECTORY_PATH": str(demo / "contact-points.yaml"),
+        "RELAY_NOTIFIER_ACCOUNTS_PATH": str(demo / "console-accounts.yaml"),
         "RELAY_LOG_FORMAT": "json",
         "RELAY_LOG_LEVEL": "info",
         **spec.env,
@@ -149,8 +150,9 @@ def edit_directory(demo: Path, change: dict[str, dict[str, object]]) -> None:
 
 
 def secrets_of_demo(demo: Path) -> set[str]:
-    """API keys and webhook secrets of the demo directory: none may ever reach a log."""
+    """API keys, webhook secrets and console passwords of the demo: none may ever reach a log."""
     found = set(orjson.loads((demo / "api-keys.json").read_bytes()).values())
+    found |= set(orjson.loads((demo / "console-passwords.json").read_bytes()).values())
     raw = yaml.safe_load((demo / "contact-points.yaml").read_text("utf-8"))
     for point in raw["contact_points"]:
         for secret in (point.get("webhook") or {}).get("secrets", []):

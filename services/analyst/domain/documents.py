@@ -6,7 +6,9 @@ under identities that the matcher's rules call different people.
 ``identity_many_documents``: one person presenting several documents in a short time. A
 renewal (the old number, then only the new one) is normal; it takes ``min_documents``
 documents, or two of one issuing state used in turn (A, then B, then A again), which one
-person cannot lawfully hold at once.
+person cannot lawfully hold at once. Each document whose date of birth reads otherwise than the
+first's (swapped, 1 January, partial), or whose name has a slip, lowers the score: those
+links are namesakes' as often.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from schemas.lead import Pattern
-from services.analyst.domain.identity import different_people
+from services.analyst.domain.identity import Identity, different_people, loosely_same
 from services.analyst.domain.leads import Finding, Proof, SubjectRef
 from services.analyst.domain.params import DocumentManyIdentities, IdentityManyDocuments
 from services.analyst.domain.sighting import Sighting
@@ -104,12 +106,29 @@ class DocumentIdentities:
 
 def _in_turn(order: list[str], state_of: dict[str, str]) -> bool:
     """Two documents of one issuing state used in turn: A, B, then A again."""
+    if len(state_of) < 2:
+        return False  # one document: nothing to take turns with
     for i, first in enumerate(order):
         later = order[i + 1 :]
         for j, second in enumerate(later):
             if second != first and state_of[second] == state_of[first] and first in later[j:]:
                 return True
     return False
+
+
+# A document whose holder is the person only by the matcher's tolerance (``loosely_same``:
+# another reading of the date of birth, a slip in the name) weakens the lead: passports of one
+# holder print one date and one name, and namesakes differ in just these ways.
+LOOSE = 0.15
+
+
+def _loose_links(recent: list[Use], documents: list[str]) -> int:
+    """Documents whose first use names the holder only loosely like the first document's."""
+    first: dict[str, Identity] = {}
+    for use in recent:
+        first.setdefault(use.sighting.document or "", use.sighting.identity)
+    holder = first[documents[0]]
+    return sum(1 for key in documents[1:] if loosely_same(first[key], holder))
 
 
 @dataclass
@@ -136,7 +155,9 @@ class IdentityDocuments:
             return None
         states = set(state_of.values())
         extra = max(len(documents) - self.params.min_documents, 0)
-        score = min(1.0, 0.65 + 0.1 * extra + 0.1 * (len(states) > 1) + 0.1 * in_turn)
+        loose = _loose_links(recent, documents)
+        score = 0.65 + 0.1 * extra + 0.1 * (len(states) > 1) + 0.1 * in_turn - LOOSE * loose
+        score = min(1.0, score)
         if score < self.params.min_score:
             return None
         return self._finding(recent, documents, score, in_turn)

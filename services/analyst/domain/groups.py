@@ -25,11 +25,13 @@ class Group:
     key: str
     members: list[Member] = field(default_factory=list)
     last: dt.datetime = field(default_factory=lambda: _EPOCH)
+    _events: set[str] = field(default_factory=set)  # a flight's day holds hundreds
 
     def add(self, member: Member) -> bool:
         """Add a member (once per event); whether it was new."""
-        if any(m.sighting.event_id == member.sighting.event_id for m in self.members):
+        if member.sighting.event_id in self._events:
             return False
+        self._events.add(member.sighting.event_id)
         self.members.append(member)
         self.last = max(self.last, member.sighting.at)
         return True

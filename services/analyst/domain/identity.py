@@ -10,15 +10,18 @@ disagree. Between the two lies doubt, which never makes a lead.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
+from schemas.alert import How
 from services.analyst.domain.pseudonym import Pseudonymiser
 from services.matcher.domain import dates
 from services.matcher.domain.names import (
     GIVEN,
     PATRONYMIC,
     SURNAME,
+    NameMatch,
     Token,
     compare_names,
     token_similarity,
@@ -57,9 +60,17 @@ class Identity:
         return parts[0] if parts else None
 
 
+def _other_father(match: NameMatch) -> bool:
+    """Both name a patronymic and the matcher finds no likeness: two fathers, two people (the
+    matcher only docks a little for it, since a watchlist entry's patronymic may be stale)."""
+    return any(e.field == PATRONYMIC and e.how == How.DIFFERENT for e in match.evidence)
+
+
 def same_name(a: Identity, b: Identity) -> bool:
     one, other = compare_names(a.tokens, b.tokens), compare_names(b.tokens, a.tokens)
     if one is None or other is None or one.gender_form or other.gender_form:
+        return False
+    if _other_father(one) or _other_father(other):
         return False
     return min(one.score, other.score) >= SAME_NAME
 
@@ -91,6 +102,20 @@ def different_people(a: Identity, b: Identity) -> bool:
     return not same_name(a, b)
 
 
+SLIPS = frozenset({How.ONE_EDIT, How.TWO_EDITS, How.SOUNDS_ALIKE})
+
+
+def loosely_same(a: Identity, b: Identity) -> bool:
+    """One person only by the matcher's tolerance: the date read otherwise (day and month
+    swapped, 1 January, partial) or a name part with a slip (an edit, a sound-alike). Namesakes
+    differ in just these ways; another script or a transliteration standard is no slip."""
+    if dates.compare(a.date_of_birth, b.date_of_birth) is not dates.EXACT:
+        return True
+    match = compare_names(a.tokens, b.tokens)
+    return match is None or any(e.how in SLIPS for e in match.evidence)
+
+
+@lru_cache(maxsize=100_000)
 def same_family(a: str, b: str) -> bool:
     """One family name, by the matcher's surname rules (Каримов, KARIMOVA, Karimov)."""
     return any(
@@ -100,17 +125,35 @@ def same_family(a: str, b: str) -> bool:
     )
 
 
-def _stems(identity: Identity) -> list[str]:
-    """Surname skeletons in their masculine form: one block for Ivanov and Ivanova."""
-    out = []
-    for token in identity.tokens:
-        if token.role == SURNAME:
-            out += [masculine(key) or key for key in token.keys]
-    return out
+@lru_cache(maxsize=50_000)
+def name_keys(surname: str, given_names: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(surname skeletons in their masculine form, given-name keys): one block for Ivanov and
+    Ivanova. Names repeat from sighting to sighting: each is worked out once."""
+    stems = [masculine(k) or k for t in tokenise(surname, SURNAME) for k in t.keys]
+    givens = [k for t in tokenise(given_names, GIVEN) for k in t.keys]
+    return tuple(sorted(set(stems))), tuple(sorted(set(givens)))
 
 
-def _givens(identity: Identity) -> list[str]:
-    return [key for token in identity.tokens if token.role == GIVEN for key in token.keys]
+_ANY, _VAGUE = "any", "vague"
+
+
+@lru_cache(maxsize=100_000)
+def _day_tags(date_of_birth: str | None) -> tuple[str, str, tuple[str, ...]]:
+    """(year, the tag an identity is filed under, the tags to look under) by its birth day.
+
+    The dates the matcher calls one person's are of one year: the same day, the day and month
+    swapped (one tag: the two sorted), or a partial or 1 January date (``vague``), which may
+    stand for any day of the year (``any``: every identity is filed there too).
+    """
+    parts = dates.parse(date_of_birth)
+    if parts is None:
+        return "", "", ()
+    year, month, day = parts
+    if month is None or day is None or (month, day) == (1, 1):
+        return str(year), _VAGUE, (_ANY,)
+    low, high = sorted((month, day))
+    tag = f"{low}-{high}"
+    return str(year), tag, (tag, _VAGUE)
 
 
 @dataclass
@@ -142,12 +185,18 @@ class Person:
 
 @dataclass
 class Registry:
-    """Persons met so far, found again by document or by name and birth year."""
+    """Persons met so far, found again by document or by name block and birth day."""
 
     pseudo: Pseudonymiser
     persons: dict[str, Person] = field(default_factory=dict)
-    _blocks: dict[str, list[str]] = field(default_factory=dict)
+    # name block (pseudonym) -> birth-day tag -> persons
+    _blocks: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _by_document: dict[str, list[str]] = field(default_factory=dict)
+    _names: Callable[[str, str | None, str], frozenset[str]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # common names come back all the time; a new person asks twice (to look, to file)
+        self._names = lru_cache(maxsize=50_000)(self._name_blocks)
 
     def resolve(self, identity: Identity, document: str | None, at: dt.datetime) -> Person:
         """The person this sighting is of (a new one when nobody matches)."""
@@ -175,15 +224,26 @@ class Registry:
                     return person
         return None
 
-    def _block_keys(self, identity: Identity) -> set[str]:
-        year = str(identity.year)
-        keys = {self.pseudo("s", stem, year) for stem in _stems(identity)}
-        return keys | {self.pseudo("g", given, year) for given in _givens(identity)}
+    def _name_blocks(self, surname: str, given_names: str | None, year: str) -> frozenset[str]:
+        stems, givens = name_keys(surname, given_names)
+        keys = {self.pseudo("s", stem, year) for stem in stems}
+        return frozenset(keys | {self.pseudo("g", given, year) for given in givens})
+
+    def _where(self, identity: Identity) -> tuple[frozenset[str], str, tuple[str, ...]]:
+        """(name blocks, the day tag it is filed under, the day tags to look under)."""
+        year, own, looks = _day_tags(identity.date_of_birth)
+        if not own:
+            return frozenset(), "", ()  # no date of birth: never the same person by name
+        return self._names(identity.surname, identity.given_names, year), own, looks
 
     def _by_name(self, identity: Identity) -> Person | None:
+        names, _, looks = self._where(identity)
         seen: set[str] = set()
-        for key in self._block_keys(identity):
-            for pid in self._blocks.get(key, []):
+        for name in names:
+            days = self._blocks.get(name)
+            if days is None:
+                continue
+            for pid in (pid for tag in looks for pid in days.get(tag, ())):
                 if pid in seen:
                     continue
                 seen.add(pid)
@@ -193,8 +253,8 @@ class Registry:
         return None
 
     def _new(self, identity: Identity, at: dt.datetime) -> Person:
-        stems = sorted(set(_stems(identity)))
-        base = self.pseudo("person", *stems, *sorted(set(_givens(identity))), str(identity.year))
+        stems, givens = name_keys(identity.surname, identity.given_names)
+        base = self.pseudo("person", *stems, *givens, str(identity.year))
         pid, n = base, 1
         while pid in self.persons:  # a namesake born the same year who is someone else
             n += 1
@@ -204,10 +264,14 @@ class Registry:
         return person
 
     def _index(self, identity: Identity, pid: str) -> None:
-        for key in self._block_keys(identity):
-            block = self._blocks.setdefault(key, [])
-            if pid not in block:
-                block.append(pid)
+        """File the identity by name block and birth day, and under ANY too."""
+        names, own, _ = self._where(identity)
+        for name in names:
+            days = self._blocks.setdefault(name, {})
+            for tag in (own, _ANY):
+                block = days.setdefault(tag, [])
+                if pid not in block:
+                    block.append(pid)
 
     def forget(self, pid: str, before: dt.datetime) -> bool:
         """Forget the person unless seen since ``before``; whether it was forgotten."""
@@ -215,12 +279,22 @@ class Registry:
         if person is None or person.last_seen >= before:
             return False
         del self.persons[pid]
-        keys = [(self._blocks, k) for form in person.forms for k in self._block_keys(form)]
-        keys += [(self._by_document, d) for d in person.documents]
-        for index, key in keys:
-            kept = [p for p in index.get(key, []) if p != pid]
-            if kept:
-                index[key] = kept
-            else:
-                index.pop(key, None)
+        for form in person.forms:
+            names, own, _ = self._where(form)
+            for name in names:
+                days = self._blocks.get(name, {})
+                for tag in (own, _ANY):
+                    _drop(days, tag, pid)
+                if not days:
+                    self._blocks.pop(name, None)
+        for document in person.documents:
+            _drop(self._by_document, document, pid)
         return True
+
+
+def _drop(index: dict[str, list[str]], key: str, pid: str) -> None:
+    kept = [p for p in index.get(key, []) if p != pid]
+    if kept:
+        index[key] = kept
+    else:
+        index.pop(key, None)

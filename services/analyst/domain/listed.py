@@ -3,7 +3,9 @@
 Wanted = a strong hit on a red notice or a diffusion. An occasion is one trip together: the
 same party, or the same transport number on the same day (one trip even when both hold).
 It takes ``min_occasions`` occasions in the window; one in the same party as a minor on a
-yellow notice (a missing child) is enough by itself.
+yellow notice (a missing child) is enough by itself, unless the adult is of the child's family
+(the matcher's surname rules): a missing child found with its own family is the alert's
+business, a stranger beside it the analyst's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from schemas.lead import Pattern
 from schemas.watchlist import ListKind
 from services.analyst.domain.groups import Group, Member
+from services.analyst.domain.identity import same_family
 from services.analyst.domain.leads import Finding, Proof, SubjectRef
 from services.analyst.domain.params import AssociateOfListed
 from services.analyst.domain.sighting import Hit
@@ -40,6 +43,10 @@ def counts(hit: Hit, listed: Member) -> bool:
     if hit.band != STRONG:
         return False
     return hit.list in WANTED or (hit.list == MISSING and listed.sighting.minor)
+
+
+def _kin(minor: Member, adult: Member) -> bool:
+    return same_family(minor.sighting.identity.surname, adult.sighting.identity.surname)
 
 
 @dataclass
@@ -72,6 +79,8 @@ class Associates:
                 continue
             for other in others:  # an associate is an adult: a listed parent's child is not
                 if other.adult and not self._listed_too(other, hit.entry_id):
+                    if hit.list == MISSING and _kin(listed, other):
+                        continue  # a missing child beside its own family: the alert's business
                     finding = self._pair(other, listed, hit)
                     if finding is not None:
                         found.append(finding)

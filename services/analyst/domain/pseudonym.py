@@ -20,7 +20,13 @@ class Pseudonymiser:
         self._cached = lru_cache(maxsize=100_000)(self._compute)
 
     def __call__(self, *parts: str) -> str:
+        """For values that come back (name blocks): remembered."""
         return self._cached("\x1f".join(parts))
 
+    def once(self, *parts: str) -> str:
+        """For values met about once (a document, a party, a trip): not remembered, so that
+        they do not push the name blocks out of the cache."""
+        return self._compute("\x1f".join(parts))
+
     def _compute(self, message: str) -> str:
-        return hmac.new(self._key, message.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self._key, message.encode(), hashlib.sha256)[:16].hex()

@@ -73,7 +73,7 @@ def sighting_of(event: Event, pseudo: Pseudonymiser) -> Sighting:
     document = shown = None
     if event.document is not None:
         number = normalise_document_number(event.document.number)
-        document = pseudo("document", number, event.document.issuing_state)
+        document = pseudo.once("document", number, event.document.issuing_state)
         shown = (event.document.number, event.document.issuing_state)
     party = event.party
     transport = event.transport
@@ -82,7 +82,7 @@ def sighting_of(event: Event, pseudo: Pseudonymiser) -> Sighting:
         mode = transport.mode.value if transport.mode else ""
         day = event.occurred_at.astimezone(dt.UTC).date().isoformat()
         number = normalise_document_number(transport.number)
-        trip = pseudo("trip", mode, number, day)
+        trip = pseudo.once("trip", mode, number, day)
     return Sighting(
         event_id=event.event_id,
         at=event.occurred_at,
@@ -93,7 +93,7 @@ def sighting_of(event: Event, pseudo: Pseudonymiser) -> Sighting:
         document=document,
         document_shown=shown,
         minor=is_minor(t.date_of_birth, event.occurred_at.date()),
-        party=pseudo("party", event.reported_by, party.id) if party else None,
+        party=pseudo.once("party", event.reported_by, party.id) if party else None,
         party_size=party.size if party else None,
         guardian=party is not None and party.role is PartyRole.GUARDIAN,
         consent_missing=party is not None and party.consent is Consent.NOT_SHOWN,

@@ -6,11 +6,16 @@ spelt differently or -ova/-ov still find their entry; an entry is a candidate on
 its name tokens are reached (or its only one), so the work per event does not grow with the
 watchlist. Documents are found by issuing state + normalised number: one dict from that key to
 its holder (a bare record; a tuple only when several entries list one document).
+
+With a ``DocumentStore`` (the disk-backed store of ``services.matcher.docstore``) documents and
+SLTD entries live there instead, and person entries stay in memory: the store files a person's
+documents under its entry id, which the index resolves to the person it holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from services.matcher.domain.documents import document_key
 from services.matcher.domain.names import (
@@ -36,6 +41,26 @@ from services.matcher.domain.vocabulary import Vocabulary
 DocumentHolder = PersonRecord | SltdRecord
 
 
+class DocumentStore(Protocol):
+    """Documents and SLTD entries kept outside the process (the screener does no I/O itself:
+    the store is passed in). Writes happen inside the store's own write batch."""
+
+    def holders(self, key: str) -> tuple[SltdRecord | str, ...]:
+        """The holders filed under a document key: SLTD records, and person entry ids."""
+
+    def put_sltd(self, record: SltdRecord) -> None: ...
+
+    def remove_sltd(self, entry_id: str) -> bool: ...
+
+    def has_sltd(self, entry_id: str) -> bool: ...
+
+    def put_person(self, record: PersonRecord, keys: Sequence[str], single: bool) -> None: ...
+
+    def remove_person(self, record: PersonRecord) -> None: ...
+
+    def sltd_count(self) -> int: ...
+
+
 def name_tokens(form: NameForm) -> tuple[Token, ...]:
     return (
         tokenise(form.surname, SURNAME)
@@ -53,12 +78,28 @@ def _blocking_keys(token: Token) -> set[str]:
     return keys
 
 
+def person_keys(record: PersonRecord) -> tuple[set[str], bool]:
+    """A person's blocking keys, and whether one of its names has a single core token (that
+    token alone then makes it a candidate)."""
+    keys: set[str] = set()
+    single = False
+    for form in record.names:
+        core, _ = split_roles(name_tokens(form))
+        single = single or len(core) == 1
+        for token in core:
+            keys |= _blocking_keys(token)
+    return keys, single
+
+
 class WatchlistIndex:
     """Every active watchlist entry, kept current with ``upsert`` and ``remove``."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: DocumentStore | None = None) -> None:
+        self._store = store
         self._slots: dict[str, int] = {}
-        self._people: list[PersonRecord | None] = []
+        # a person restored from the store stays packed until first reached (``_person``)
+        self._people: list[PersonRecord | bytes | None] = []
+        self._decode: Callable[[bytes], PersonRecord] | None = None
         self._free: list[int] = []
         self._vocabulary = Vocabulary()
         self._sltd: dict[str, SltdRecord] = {}
@@ -66,15 +107,33 @@ class WatchlistIndex:
         self._documents: dict[str, DocumentHolder | tuple[DocumentHolder, ...]] = {}
 
     def __len__(self) -> int:
-        return len(self._slots) + len(self._sltd)
+        sltd = self._store.sltd_count() if self._store is not None else len(self._sltd)
+        return len(self._slots) + sltd
+
+    @property
+    def people(self) -> int:
+        return len(self._slots)
 
     def __contains__(self, entry_id: object) -> bool:
-        return entry_id in self._slots or entry_id in self._sltd
+        if entry_id in self._slots or entry_id in self._sltd:
+            return True
+        return (
+            self._store is not None and isinstance(entry_id, str) and self._store.has_sltd(entry_id)
+        )
 
     def upsert(self, record: EntryRecord) -> None:
         """Add or replace an entry; a ``Cancelled`` record removes it."""
         self.remove(record.entry_id)
         if isinstance(record, Cancelled):
+            return
+        store = self._store
+        if store is not None:
+            if isinstance(record, SltdRecord):
+                store.put_sltd(record)
+            else:
+                keys, single = person_keys(record)
+                self._add_person(record, keys, single)
+                store.put_person(record, sorted(keys), single)
             return
         if isinstance(record, SltdRecord):
             self._sltd[record.entry_id] = record
@@ -84,11 +143,32 @@ class WatchlistIndex:
             else:
                 self._link_documents(record, (record.document,), add=True)
             return
-        self._add_person(record)
+        self._add_person(record, *person_keys(record))
         self._link_documents(record, record.documents, add=True)
+
+    def restore(
+        self,
+        people: Iterable[tuple[str, Sequence[str], bool, bytes]],
+        decode: Callable[[bytes], PersonRecord],
+    ) -> None:
+        """File the people a store kept, as (entry id, keys, single, packed record): the keys
+        go to the vocabulary now, each record is decoded when a screening first reaches it."""
+        self._decode = decode
+        for entry_id, keys, single, packed in people:
+            self._add_person(packed, keys, single, entry_id)
+
+    def _person(self, slot: int) -> PersonRecord | None:
+        found = self._people[slot]
+        if isinstance(found, bytes):
+            assert self._decode is not None  # only ``restore`` files packed people
+            found = self._people[slot] = self._decode(found)
+        return found
 
     def remove(self, entry_id: str) -> None:
         """Forget an entry (cancelled or tombstoned); unknown ids are ignored."""
+        if self._store is not None and entry_id not in self._slots:
+            self._store.remove_sltd(entry_id)
+            return
         sltd = self._sltd.pop(entry_id, None)
         if sltd is not None:
             self._link_documents(sltd, (sltd.document,), add=False)
@@ -96,35 +176,36 @@ class WatchlistIndex:
         slot = self._slots.pop(entry_id, None)
         if slot is None:
             return
-        record = self._people[slot]
+        record = self._person(slot)
         self._people[slot] = None
         self._free.append(slot)
         self._vocabulary.set_single(slot, False)
         if record is not None:
-            self._link_documents(record, record.documents, add=False)
-            for key in self._person_keys(record):
+            if self._store is not None:
+                self._store.remove_person(record)
+            else:
+                self._link_documents(record, record.documents, add=False)
+            for key in person_keys(record)[0]:
                 self._vocabulary.discard(key, slot)
 
-    def _add_person(self, record: PersonRecord) -> None:
+    def _add_person(
+        self,
+        record: PersonRecord | bytes,
+        keys: Iterable[str],
+        single: bool,
+        entry_id: str | None = None,
+    ) -> None:
         slot = self._free.pop() if self._free else len(self._people)
         if slot == len(self._people):
             self._people.append(record)
         else:
             self._people[slot] = record
-        self._slots[record.entry_id] = slot
-        if any(len(split_roles(name_tokens(form))[0]) == 1 for form in record.names):
+        name = record.entry_id if isinstance(record, PersonRecord) else entry_id
+        assert name is not None  # a packed person comes with its entry id
+        self._slots[name] = slot
+        if single:
             self._vocabulary.set_single(slot, True)
-        for key in self._person_keys(record):
-            self._vocabulary.add(key, slot)
-
-    @staticmethod
-    def _person_keys(record: PersonRecord) -> set[str]:
-        keys: set[str] = set()
-        for form in record.names:
-            core, _ = split_roles(name_tokens(form))
-            for token in core:
-                keys |= _blocking_keys(token)
-        return keys
+        self._vocabulary.add_many(keys, slot)
 
     def _link_documents(
         self, record: DocumentHolder, documents: Iterable[DocumentRef], add: bool
@@ -151,7 +232,21 @@ class WatchlistIndex:
         if document is None:
             return ()
         key = document_key(document.issuing_state, document.number)
-        return self._holders(key) if key is not None else ()
+        if key is None:
+            return ()
+        if self._store is None:
+            return self._holders(key)
+        return tuple(self._resolve(h) for h in self._store.holders(key) if self._known(h))
+
+    def _known(self, holder: SltdRecord | str) -> bool:
+        return not isinstance(holder, str) or holder in self._slots
+
+    def _resolve(self, holder: SltdRecord | str) -> DocumentHolder:
+        if isinstance(holder, str):
+            person = self._person(self._slots[holder])
+            assert person is not None  # a slot in use holds its person
+            return person
+        return holder
 
     def prepare(self, tokens: Iterable[Token]) -> None:
         """Look up many events' name tokens at once before ``candidates`` asks for each."""
@@ -160,6 +255,8 @@ class WatchlistIndex:
     def candidates(self, tokens: tuple[Token, ...]) -> list[PersonRecord]:
         """People reached by two of the event's name tokens, or by its only one."""
         reached = [self._vocabulary.slots(token) for token in tokens]
-        people = self._people
         found = self._vocabulary.candidates(reached)
-        return [person for person in (people[slot] for slot in found) if person is not None]
+        if self._decode is None:  # nothing packed: the plain loop
+            people = self._people
+            return [p for p in (people[slot] for slot in found) if isinstance(p, PersonRecord)]
+        return [person for person in map(self._person, found) if person is not None]

@@ -1,4 +1,5 @@
-"""E-mail channel: plain text + HTML over SMTP (aiosmtplib), with a signed ack link.
+"""E-mail channel: plain text + HTML over SMTP (aiosmtplib), with a signed ack link, in the
+contact point's language (the directory's ``language``).
 
 Directory field ``email: [addresses]``.
 """
@@ -19,6 +20,7 @@ from services.notifier.channels.base import SendJob
 from services.notifier.domain import render
 from services.notifier.domain.backoff import Outcome, Verdict
 from services.notifier.domain.directory import ChannelSpec, ContactPoint
+from services.notifier.i18n import translator
 from services.notifier.settings import NotifierSettings
 
 Addresses = tuple[Annotated[StrictStr, Field(pattern=r"^[^@\s]+@[^@\s]+$")], ...]
@@ -54,7 +56,10 @@ class EmailChannel:
         pass  # one connection per message: nothing held open
 
     def message(self, job: SendJob) -> EmailMessage:
-        content = render.email(job.notification, job.alert, job.ack_url)
+        language = job.contact_point.language  # the directory's; English by default
+        content = render.email(
+            job.notification, job.alert, job.ack_url, translator(language).gettext
+        )
         message = EmailMessage()
         message["From"] = self.config.sender
         message["To"] = ", ".join(SPEC.value_of(job.contact_point))
@@ -64,6 +69,7 @@ class EmailChannel:
         message["X-Relay-Notification-Id"] = job.notification.notification_id
         message.set_content(content.text)
         message.add_alternative(content.html, subtype="html")
+        message["Content-Language"] = language  # after: content headers move into the parts
         return message
 
     async def send(self, job: SendJob) -> Outcome:

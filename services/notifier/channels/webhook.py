@@ -60,11 +60,15 @@ class WebhookEndpoint(BaseModel):
     pager: bool = False  # a pager wakes somebody up: never used for `possible` alerts
 
 
+# Notices that ask nothing urgent of their reader: an update, a hit report.
+_NO_PAGE = frozenset({NoticeKind.UPDATE, NoticeKind.HIT_REPORT})
+
+
 def _address(
     hook: WebhookEndpoint | None, cp: ContactPoint, alert: Alert, notice: NoticeKind
 ) -> str | None:
-    """Pagers only for strong first pages, escalations and cancellations."""
-    review_only = alert.band is Band.POSSIBLE or notice is NoticeKind.UPDATE
+    """Pagers only for strong first pages, escalations, cancellations and reminders."""
+    review_only = alert.band is Band.POSSIBLE or notice in _NO_PAGE
     if hook is None or (review_only and hook.pager):
         return None
     return hook.url

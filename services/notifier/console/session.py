@@ -1,10 +1,11 @@
-"""Console sessions: a signed cookie naming the contact point, and its CSRF token.
+"""Console sessions: a signed cookie naming the officer's account, and its CSRF token.
 
-The cookie carries ``contact point id | issued at | key fingerprint | nonce`` and an HMAC over
+The cookie carries ``account | issued at | account fingerprint | nonce`` and an HMAC over
 them, made with the session key (never the link key). The server decides how long a session
-lives from the time it was issued: the cookie claims no expiry. The key fingerprint ties the
-session to the contact point's current API key, so rotating the key ends its sessions; a
-contact point without a key has no session at all. Pure: the caller passes keys and time.
+lives from the time it was issued: the cookie claims no expiry. The fingerprint ties the
+session to the account as it stands (``Account.stamp``: credentials, role, country), so a new
+password, a changed role or a disabled account ends its sessions. Pure: the caller passes keys
+and time.
 """
 
 from __future__ import annotations
@@ -35,17 +36,17 @@ class SessionKeys:
 
 @dataclass(frozen=True)
 class Session:
-    contact_point: str
+    account: str
     issued: int
-    key_fp: str
+    account_fp: str
     nonce: str
 
     def expires(self, keys: SessionKeys) -> int:
         return self.issued + keys.ttl_s
 
 
-def key_fingerprint(api_key_sha256: str) -> str:
-    return hashlib.sha256(f"fp:{api_key_sha256}".encode()).hexdigest()[:16]
+def fingerprint(account_stamp: str) -> str:
+    return hashlib.sha256(f"fp:{account_stamp}".encode()).hexdigest()[:16]
 
 
 def _mac(key: bytes, payload: bytes) -> str:
@@ -53,8 +54,8 @@ def _mac(key: bytes, payload: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
-def issue(keys: SessionKeys, contact_point: str, api_key_sha256: str, now: int) -> str:
-    fields = (contact_point, str(now), key_fingerprint(api_key_sha256), secrets.token_urlsafe(16))
+def issue(keys: SessionKeys, account: str, account_stamp: str, now: int) -> str:
+    fields = (account, str(now), fingerprint(account_stamp), secrets.token_urlsafe(16))
     payload = "|".join(fields).encode()
     body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
     return f"{body}.{_mac(keys.current, payload)}"
@@ -82,7 +83,7 @@ def read(keys: SessionKeys, cookie: str | None, now: int) -> Session | None:
 
 def csrf_token(keys: SessionKeys, session: Session) -> str:
     """Bound to the session's nonce: a token of another session is worth nothing."""
-    return _mac(keys.current, f"csrf|{session.contact_point}|{session.nonce}".encode())
+    return _mac(keys.current, f"csrf|{session.account}|{session.nonce}".encode())
 
 
 def csrf_ok(keys: SessionKeys, session: Session, sent: str | None) -> bool:
@@ -92,9 +93,10 @@ def csrf_ok(keys: SessionKeys, session: Session, sent: str | None) -> bool:
 
 
 class SignInThrottle:
-    """Failed sign-ins: at most ``limit`` per client address and ``overall`` in all per
-    ``window_s``, so neither one address nor many can guess keys; the table holds at most
-    ``max_clients`` addresses (the oldest are forgotten first)."""
+    """Failed sign-ins: at most ``limit`` per client address, ``limit`` per account and
+    ``overall`` in all per ``window_s``, so neither one address nor many can guess passwords;
+    the table holds at most ``max_clients`` addresses and accounts (the oldest are forgotten
+    first)."""
 
     def __init__(
         self, limit: int = 10, overall: int = 100, window_s: float = 60.0, max_clients: int = 10_000
@@ -104,18 +106,28 @@ class SignInThrottle:
         self.failures: OrderedDict[str, list[float]] = OrderedDict()
         self.recent: list[float] = []  # every failure in the window, whoever made it
 
-    def blocked(self, client: str, now: float) -> bool:
+    def blocked(self, client: str, now: float, account: str | None = None) -> bool:
         self.recent = [t for t in self.recent if now - t < self.window_s]
-        mine = [t for t in self.failures.get(client, ()) if now - t < self.window_s]
-        if mine:
-            self.failures[client] = mine
-        else:
-            self.failures.pop(client, None)
-        return len(mine) >= self.limit or len(self.recent) >= self.overall
+        return len(self.recent) >= self.overall or any(
+            self._count(key, now) >= self.limit for key in _keys(client, account)
+        )
 
-    def failed(self, client: str, now: float) -> None:
+    def _count(self, key: str, now: float) -> int:
+        mine = [t for t in self.failures.get(key, ()) if now - t < self.window_s]
+        if mine:
+            self.failures[key] = mine
+        else:
+            self.failures.pop(key, None)
+        return len(mine)
+
+    def failed(self, client: str, now: float, account: str | None = None) -> None:
         self.recent.append(now)
-        self.failures.setdefault(client, []).append(now)
-        self.failures.move_to_end(client)
+        for key in _keys(client, account):
+            self.failures.setdefault(key, []).append(now)
+            self.failures.move_to_end(key)
         while len(self.failures) > self.max_clients:
             self.failures.popitem(last=False)
+
+
+def _keys(client: str, account: str | None) -> tuple[str, ...]:
+    return (client,) if account is None else (client, f"account:{account}")

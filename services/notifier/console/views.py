@@ -3,19 +3,31 @@
 Every function takes the viewer's country: a view is visible only when that country was a
 recipient and the alert's dissemination allows it; acknowledgements of other countries are shown
 without their comments, and only the viewer's own country's deliveries are listed.
+
+Words are English msgids (``services.notifier.domain.words``) and codes: the console translates
+them with its catalogue. Times are ``clock.Stamp``s in the border post's zone with UTC beside.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from schemas.alert import Alert, Band, Urgency
 from schemas.event import Traveller
 from schemas.notification import AckKind
 from schemas.watchlist import PersonName
+from services.notifier.domain import clock, outcomes
 from services.notifier.domain.inbox import AlertView
-from services.notifier.domain.words import field_text, how_text, strength
+from services.notifier.domain.words import (
+    N_,
+    PROTECTION_STEPS,
+    PROTECTION_TITLE,
+    field_text,
+    how_text,
+    protection_first,
+    strength,
+)
 
 OPEN_STATES = frozenset({"open", "escalated", "cannot_act"})
 _URGENCY_RANK = {Urgency.URGENT: 0, Urgency.NORMAL: 1, Urgency.LOW: 2}
@@ -53,12 +65,22 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
+def zone_of(view: AlertView) -> tzinfo:
+    """The post's zone: every time of the alert is shown in it, with UTC beside."""
+    alert = view.alert
+    return clock.post_zone(alert.occurred_at, alert.country) if alert else UTC
+
+
+def _stamp(at: datetime | None, zone: tzinfo) -> clock.Stamp | None:
+    return clock.stamp(at, zone) if at else None
+
+
 def person_name(name: Traveller | PersonName) -> str:
     parts = (name.surname, name.given_names, name.patronymic)
     return " ".join(p for p in parts if p)
 
 
-def _alert_fields(alert: Alert | None) -> dict[str, Any]:
+def _alert_fields(alert: Alert | None, zone: tzinfo) -> dict[str, Any]:
     if alert is None:
         return {"held": False}
     where = alert.location
@@ -75,6 +97,7 @@ def _alert_fields(alert: Alert | None) -> dict[str, Any]:
         "event_type": alert.event_type.value if alert.event_type else None,
         "location": (where.name or where.code) if where else None,
         "occurred_at": _iso(alert.occurred_at),
+        "occurred": clock.stamp(alert.occurred_at, zone),
         "traveller": person_name(alert.traveller) if alert.traveller else None,
         "document": alert.event_document.number if alert.event_document else None,
         "retro": alert.retro,
@@ -85,16 +108,20 @@ def _alert_fields(alert: Alert | None) -> dict[str, Any]:
 def row(view: AlertView, contact_point: str, country: str) -> dict[str, Any]:
     state = state_of(view, country)
     running = view.escalation_due is not None and state in OPEN_STATES and not view.acknowledged
+    zone = zone_of(view)
     return {
         "alert_id": view.alert_id,
         "entry_id": view.entry_id,
         "state": state,
         "open": state in OPEN_STATES,
         "first_seen": _iso(view.first_seen),
+        "seen": _stamp(view.first_seen, zone),
         "escalation_level": view.escalation_level,
         "escalation_due": _iso(view.escalation_due) if running else None,
+        "due": _stamp(view.escalation_due, zone) if running else None,
         "can_act": contact_point in view.recipients,
-        **_alert_fields(view.alert),
+        **outcomes.console_fields(view, contact_point, country),
+        **_alert_fields(view.alert, zone),
     }
 
 
@@ -131,8 +158,10 @@ def fingerprint(views: list[AlertView], country: str) -> int:
 
 def detail(view: AlertView, contact_point: str, country: str) -> dict[str, Any]:
     alert = view.alert
+    zone = zone_of(view)
     return {
         **row(view, contact_point, country),
+        "protection": _protection(alert),
         "summary": alert.summary if alert else None,
         "restricted_to": list(alert.dissemination.restricted_to)
         if alert and alert.dissemination
@@ -148,21 +177,32 @@ def detail(view: AlertView, contact_point: str, country: str) -> dict[str, Any]:
                 "state": n.state.value,
                 "level": n.escalation_level,
                 "updated_at": _iso(n.updated_at),
+                "updated": _stamp(n.updated_at, zone),
             }
             for n in view.notifications.values()
             if n.country == country
         ],
-        "acks": [_ack(view, a, country) for a in view.acks],
+        "acks": [_ack(view, a, country, zone) for a in view.acks],
+        **outcomes.detail_fields(view),
     }
 
 
-def _ack(view: AlertView, ack: Any, country: str) -> dict[str, Any]:
+def _protection(alert: Alert | None) -> dict[str, Any] | None:
+    """A yellow notice of a minor: the protection instructions lead the detail."""
+    if alert is None or not protection_first(alert.list, alert.subject_minor):
+        return None
+    return {"title": PROTECTION_TITLE, "steps": list(PROTECTION_STEPS)}
+
+
+def _ack(view: AlertView, ack: Any, country: str, zone: tzinfo) -> dict[str, Any]:
     own = _ack_country(view, ack.contact_point) == country
     return {
         "kind": ack.kind.value,
         "contact_point": ack.contact_point,
         "at": _iso(ack.at),
+        "when": clock.stamp(ack.at, zone),
         "comment": ack.comment if own else None,  # another country's words stay with it
+        "by": ack.answered_by if own else None,  # the officer (console answers only)
         "own": own,
     }
 
@@ -183,48 +223,62 @@ def _explanation(alert: Alert | None) -> list[dict[str, Any]]:
     ]
 
 
-def _event_side(alert: Alert | None) -> list[tuple[str, str | None, bool]]:
-    """(label, value, monospace) pairs, in reading order."""
+Pair = tuple[str, Any, str]  # (label msgid, value, kind: text, mono, code, time, age)
+
+
+def _event_side(alert: Alert | None) -> list[Pair]:
+    """(label, value, kind) triples, in reading order; a ``code`` value is translated as a
+    label, a ``time`` value is a ``clock.Stamp``."""
     if alert is None:
         return []
     t, d, where = alert.traveller, alert.event_document, alert.location
+    zone = clock.post_zone(alert.occurred_at, alert.country)
+    day = alert.occurred_at.astimezone(zone).date()
     return [
-        ("Event", alert.event_type.value.replace("_", " ") if alert.event_type else None, False),
-        ("Where", f"{where.name or ''} ({where.code})".strip() if where else None, False),
-        ("When", alert.occurred_at.strftime("%Y-%m-%d %H:%M:%S UTC"), True),
-        ("Country", alert.country, False),
-        ("Name", person_name(t) if t else None, False),
-        ("Date of birth", t.date_of_birth if t else None, True),
-        ("Sex", t.sex if t else None, False),
-        ("Nationality", t.nationality if t else None, False),
-        ("Document", d.number if d else None, True),
-        ("Issued by", d.issuing_state if d else None, False),
-        ("Expires", d.expiry_date if d else None, True),
-    ]
+        (N_("Event"), alert.event_type.value if alert.event_type else None, "code"),
+        (N_("Where"), f"{where.name or ''} ({where.code})".strip() if where else None, "text"),
+        (N_("When"), clock.stamp(alert.occurred_at, zone), "time"),
+        (N_("Country"), alert.country, "text"),
+        (N_("Name"), person_name(t) if t else None, "text"),
+        (N_("Date of birth"), t.date_of_birth if t else None, "mono"),
+        (N_("Age on the day of the event"), clock.age_on(t.date_of_birth, day) if t else None,
+         "age"),
+        (N_("Sex"), t.sex if t else None, "code"),
+        (N_("Nationality"), t.nationality if t else None, "text"),
+        (N_("Document"), d.number if d else None, "mono"),
+        (N_("Issued by"), d.issuing_state if d else None, "text"),
+        (N_("Expires"), d.expiry_date if d else None, "mono"),
+    ]  # fmt: skip
 
 
-def _entry_side(alert: Alert | None) -> list[tuple[str, str | None, bool]]:
+def _entry_side(alert: Alert | None) -> list[Pair]:
     if alert is None:
         return []
-    side: list[tuple[str, str | None, bool]] = [
-        ("Entry", alert.entry_id, True),
-        ("List", alert.list.value.replace("_", " "), False),
-        ("Issued by", alert.issuer, False),
-        ("Action", alert.action.value.replace("_", " "), False),
+    side: list[Pair] = [
+        (N_("Entry"), alert.entry_id, "mono"),
+        (N_("List"), alert.list.value, "code"),
+        (N_("Issued by"), alert.issuer, "text"),
+        (N_("Requested action"), alert.action.value, "code"),
     ]
     p, doc = alert.entry_person, alert.entry_document
     if p is not None:
-        side += [("Name", person_name(n), False) for n in p.names]
+        day = alert.occurred_at.astimezone(clock.post_zone(alert.occurred_at, alert.country))
+        side += [(N_("Name"), person_name(n), "text") for n in p.names]
         side += [
-            ("Date of birth", p.date_of_birth, True),
-            ("Sex", p.sex, False),
-            ("Nationality", ", ".join(p.nationalities) or None, False),
+            (N_("Date of birth"), p.date_of_birth, "mono"),
+            (N_("Age on the day of the event"), clock.age_on(p.date_of_birth, day.date()), "age"),
+            (N_("Sex"), p.sex, "code"),
+            (N_("Nationality"), ", ".join(p.nationalities) or None, "text"),
         ]
-        side += [(f"Document ({d.issuing_state})", d.number, True) for d in p.documents]
+        side += [(N_("Document"), f"{d.number} ({d.issuing_state})", "mono") for d in p.documents]
+    if alert.entry_omitted is not None:
+        omitted = alert.entry_omitted
+        side += [(N_("Names not shown"), omitted.names or None, "mono")]
+        side += [(N_("Documents not shown"), omitted.documents or None, "mono")]
     if doc is not None:
         side += [
-            ("Document", doc.number, True),
-            ("Issued by", doc.issuing_state, False),
-            ("Status", doc.status.value, False),
+            (N_("Document"), doc.number, "mono"),
+            (N_("Issued by"), doc.issuing_state, "text"),
+            (N_("Status"), doc.status.value, "code"),
         ]
     return side

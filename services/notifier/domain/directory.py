@@ -16,6 +16,7 @@ from functools import cache
 from typing import Annotated, Any, Generic, Self, TypeVar, cast
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -29,6 +30,7 @@ from pydantic import (
 from schemas.alert import Alert
 from schemas.common import CountryCode
 from schemas.notification import Channel, NoticeKind
+from services.notifier.domain.words import LANGUAGES
 
 ContactPointId = Annotated[StrictStr, Field(min_length=1, max_length=100)]
 
@@ -78,10 +80,19 @@ def _fields_of(specs: tuple[ChannelSpec[Any], ...]) -> type[BaseModel]:
     return create_model("ChannelFields", __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def _known_language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+    return code
+
+
 class ContactPoint(_Strict):
     id: ContactPointId
     country: CountryCode
     name: StrictStr = ""
+    # The language its alerts are written in (e-mail) and its console opens in: en, ru, uz
+    # (Latin), kk, ky, tg, tk. The catalogues in locale/ hold these.
+    language: Annotated[StrictStr, AfterValidator(_known_language)] = "en"
     # sha256 hex of the key the contact point sends as "Authorization: Bearer <key>".
     api_key_sha256: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
     # The channel fields of the entry (``webhook:``, ``email:``...), in the channels' order.
@@ -116,6 +127,8 @@ class ContactPoint(_Strict):
 class CountryRoute(_Strict):
     primary: ContactPointId
     backup: ContactPointId | None = None
+    # The bureau's supervisor desk: reminded when no outcome is given in time (12-hour rule).
+    supervisor: ContactPointId | None = None
 
 
 class Directory(_Strict):
@@ -130,6 +143,7 @@ class Directory(_Strict):
             raise ValueError("contact point ids must be unique")
         refs = [r.primary for r in self.countries.values()]
         refs += [r.backup for r in self.countries.values() if r.backup]
+        refs += [r.supervisor for r in self.countries.values() if r.supervisor]
         if self.coordination_centre:
             refs.append(self.coordination_centre)
         missing = sorted(set(refs) - known)
@@ -164,6 +178,13 @@ class Directory(_Strict):
             if cp is not None and cp not in chain:
                 chain.append(cp)
         return chain
+
+    def supervisor_of(self, country: str) -> ContactPoint | None:
+        """The country's supervisor desk; its primary contact point when it names none."""
+        route = self.countries.get(country)
+        if route is None:
+            return None
+        return self.get(route.supervisor or route.primary)
 
     def by_api_key(self, key: str) -> ContactPoint | None:
         for cp in self.contact_points:

@@ -11,25 +11,42 @@ import orjson
 
 from schemas.alert import Alert
 from schemas.notification import NoticeKind, Notification
-from services.notifier.domain.words import field_text, how_text
+from services.notifier.domain import clock, report_text
+from services.notifier.domain.words import (
+    N_,
+    PROTECTION_STEPS,
+    PROTECTION_TITLE,
+    Gettext,
+    english,
+    field_text,
+    how_text,
+    label,
+    protection_first,
+)
 
 EVENT_TYPES = {
     NoticeKind.ALERT: "alert.created",
     NoticeKind.UPDATE: "alert.updated",
     NoticeKind.ESCALATION: "alert.escalated",
     NoticeKind.CANCELLATION: "alert.cancelled",
+    NoticeKind.HIT_REPORT: report_text.EVENT_TYPE,
+    NoticeKind.REMINDER: "alert.outcome_overdue",
 }
 
 HEADLINES = {
-    NoticeKind.ALERT: "Watchlist hit",
-    NoticeKind.UPDATE: "Update: the same person was checked again",
-    NoticeKind.ESCALATION: "ESCALATED: not acknowledged in time",
-    NoticeKind.CANCELLATION: "CANCELLED: the watchlist entry was withdrawn",
+    NoticeKind.ALERT: N_("Watchlist hit"),
+    NoticeKind.UPDATE: N_("Update: the same person was checked again"),
+    NoticeKind.ESCALATION: N_("ESCALATED: not acknowledged in time"),
+    NoticeKind.CANCELLATION: N_("CANCELLED: the watchlist entry was withdrawn"),
+    NoticeKind.HIT_REPORT: report_text.HEADLINE,
+    NoticeKind.REMINDER: N_("OVERDUE: no outcome reported within the deadline"),
 }
 
 
 def webhook_body(notification: Notification, alert: Alert, ack_url: str | None) -> bytes:
     """Standard Webhooks payload shape: ``{type, timestamp, data}``."""
+    if notification.hit_report is not None:
+        return report_text.webhook_body(notification, notification.hit_report)
     payload: dict[str, Any] = {
         "type": EVENT_TYPES[notification.notice],
         "timestamp": notification.created_at.isoformat(),
@@ -68,35 +85,70 @@ class EmailContent:
     html: str
 
 
-def _lines(alert: Alert) -> list[tuple[str, str]]:
+def _lines(alert: Alert, _: Gettext) -> list[tuple[str, str]]:
+    """(label, value) rows in the reader's language; names, numbers and codes as sent."""
+    when = clock.stamp(alert.occurred_at, clock.post_zone(alert.occurred_at, alert.country))
+    entry = _("{entry} ({list}, issued by {issuer})").format(
+        entry=alert.entry_id, list=label(alert.list, _), issuer=alert.issuer
+    )
+    match = _("{band}, score {score}, {urgency}").format(
+        band=label(alert.band, _), score=f"{alert.score:.2f}", urgency=label(alert.urgency, _)
+    )
+    where = (alert.location.name or alert.location.code) if alert.location else alert.country
     rows = [
-        ("Alert", alert.alert_id),
-        ("Entry", f"{alert.entry_id} ({alert.list.value}, issued by {alert.issuer})"),
-        ("Requested action", alert.action.value),
-        ("Match", f"{alert.band.value}, score {alert.score:.2f}, {alert.urgency.value}"),
-        ("Where", alert.location.name or alert.location.code if alert.location else alert.country),
-        ("When", alert.occurred_at.isoformat()),
+        (_("Alert"), alert.alert_id),
+        (_("Entry"), entry),
+        (_("Requested action"), label(alert.action, _)),
+        (_("Match"), match),
+        (_("Where"), where),
+        (_("When"), clock.stamp_text(when)),
     ]
     if alert.summary:
-        rows.append(("Summary", alert.summary))
+        rows.append((_("Summary"), alert.summary))
     rows += [
-        (f"Why: {field_text(e.field)}", f"{how_text(e.how)} ({e.score:.2f})")
+        (
+            _("Why: {field}").format(field=field_text(e.field, _)),
+            f"{how_text(e.how, _)} ({e.score:.2f})",
+        )
         for e in alert.explanation
     ]
     return rows
 
 
-def email(notification: Notification, alert: Alert, ack_url: str | None) -> EmailContent:
-    """Every value is escaped in the HTML part: alert text comes from outside."""
-    headline = HEADLINES[notification.notice]
-    subject = f"[notice-relay] {headline}: {alert.list.value} {alert.entry_id} in {alert.country}"
-    rows = _lines(alert)
-    text = "\n".join([headline, "", *(f"{k}: {v}" for k, v in rows)])
+def _protection(alert: Alert, _: Gettext) -> tuple[str, list[str]] | None:
+    if not protection_first(alert.list, alert.subject_minor):
+        return None
+    return _(PROTECTION_TITLE), [_(step) for step in PROTECTION_STEPS]
+
+
+def email(
+    notification: Notification, alert: Alert, ack_url: str | None, _: Gettext = english
+) -> EmailContent:
+    """In the reader's language (``_`` is its gettext). Every value is escaped in the HTML
+    part: alert text comes from outside."""
+    if notification.hit_report is not None:
+        report = report_text.email(notification.hit_report, _)
+        return EmailContent(subject=report.subject, text=report.text, html=report.html)
+    headline = _(HEADLINES[notification.notice])
+    subject = _("[notice-relay] {headline}: {list} {entry} in {country}").format(
+        headline=headline, list=label(alert.list, _), entry=alert.entry_id, country=alert.country
+    )
+    rows = _lines(alert, _)
+    lead = _protection(alert, _)
+    text_parts = [headline, ""]
+    body = f"<h2>{html.escape(headline)}</h2>"
+    if lead is not None:
+        title, steps = lead
+        text_parts += [title, *(f"{n}. {step}" for n, step in enumerate(steps, 1)), ""]
+        items = "".join(f"<li>{html.escape(step)}</li>" for step in steps)
+        body += f"<h3>{html.escape(title)}</h3><ol>{items}</ol>"
+    text = "\n".join([*text_parts, *(f"{k}: {v}" for k, v in rows)])
     cells = "".join(
         f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
     )
-    body = f"<h2>{html.escape(headline)}</h2><table>{cells}</table>"
+    body += f"<table>{cells}</table>"
     if ack_url:
-        text += f"\n\nAcknowledge: {ack_url}\n"
-        body += f'<p><a href="{html.escape(ack_url, quote=True)}">Acknowledge</a></p>'
+        ack = _("Acknowledge")
+        text += f"\n\n{ack}: {ack_url}\n"
+        body += f'<p><a href="{html.escape(ack_url, quote=True)}">{html.escape(ack)}</a></p>'
     return EmailContent(subject=subject, text=text, html=f"<html><body>{body}</body></html>")

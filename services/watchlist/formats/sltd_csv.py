@@ -18,7 +18,7 @@ import io
 from collections.abc import Iterator
 
 from schemas.common import normalise_document_number
-from schemas.watchlist import ListKind
+from schemas.watchlist import Action, ListKind
 from services.watchlist.parsed import (
     LoadOptions,
     ParsedRecord,
@@ -28,6 +28,7 @@ from services.watchlist.parsed import (
 )
 
 REQUIRED = ("number", "issuing_state", "status")
+_SLTD = ListKind.SLTD.value
 
 
 def parse(text: str, options: LoadOptions) -> Iterator[ParsedRecord]:
@@ -39,13 +40,14 @@ def parse(text: str, options: LoadOptions) -> Iterator[ParsedRecord]:
         yield ParsedRecord(1, "line 1", errors=[error("(header)", "missing_column", msg)])
         return
     start = reader.line_num + 1
+    action = options.action_for(ListKind.SLTD)  # once: an enum member costs a lookup each time
     for row in reader:
         if any(cell.strip() for cell in row):
-            yield _record(start, header, row, options)
+            yield _record(start, header, row, action)
         start = reader.line_num + 1
 
 
-def _record(number: int, header: list[str], row: list[str], options: LoadOptions) -> ParsedRecord:
+def _record(number: int, header: list[str], row: list[str], action: Action) -> ParsedRecord:
     where = f"line {number}"
     if len(row) != len(header):
         msg = f"{len(row)} cells where the header has {len(header)} columns"
@@ -56,10 +58,10 @@ def _record(number: int, header: list[str], row: list[str], options: LoadOptions
     entry_id = cell.get("entry_id") or _derived_id(state, doc_number)
     raw = {
         "entry_id": entry_id,
-        "list": ListKind.SLTD,
+        "list": _SLTD,
         "status": "active",
         "issuer": country_or_raw(cell["issuer"]) if cell.get("issuer") else state,
-        "action": options.action_for(ListKind.SLTD),
+        "action": action,
         "document": {
             "number": doc_number,
             "issuing_state": state,

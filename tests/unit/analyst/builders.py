@@ -27,6 +27,7 @@ class P:
     sex: str = "M"
     number: str | None = None
     state: str = "UZB"
+    patronymic: str | None = None
 
 
 def event(person: P, day: float, **extra: Any) -> Event:
@@ -41,6 +42,8 @@ def event(person: P, day: float, **extra: Any) -> Event:
         "traveller": {"surname": person.surname, "given_names": person.given,
                       "date_of_birth": person.born, "sex": person.sex},
     }  # fmt: skip
+    if person.patronymic:
+        raw["traveller"]["patronymic"] = person.patronymic
     if person.number:
         raw["document"] = {"number": person.number, "issuing_state": person.state}
     return Event.model_validate(raw | extra)

@@ -86,7 +86,9 @@ def test_a_person_not_seen_since_is_forgotten_with_their_keys() -> None:
     assert registry.forget(old.pid, cutoff)
     assert list(registry.persons) == [recent.pid]
     assert list(registry._by_document) == ["doc-b"]
-    assert all(blocks == [recent.pid] for blocks in registry._blocks.values())
+    assert all(
+        block == [recent.pid] for days in registry._blocks.values() for block in days.values()
+    )
 
 
 def test_a_placeholder_date_does_not_chain_two_namesakes() -> None:

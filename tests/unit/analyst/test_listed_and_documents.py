@@ -57,6 +57,25 @@ def test_once_with_a_missing_minor_is_a_lead() -> None:
     assert patterns(run(events, [hit])) == ["associate_of_listed"]
 
 
+def test_a_missing_child_beside_its_own_mother_is_no_associate_lead() -> None:
+    mother = P("NAZAROVA", "DILNOZA", "1986-05-05", "F")
+    child = P("NAZAROV", "BOBUR", "2016-02-01")
+    events = [event(mother, 0, party=party("Y-2", "guardian")), event(child, 0, party=party("Y-2"))]
+    hit = Hit(events[1].event_id, "YEL-2026-000002", "yellow_notice", "strong")
+    assert patterns(run(events, [hit])) == []
+
+
+def test_a_name_with_a_slip_weakens_the_link_between_documents() -> None:
+    # Erlan and Erzhan are one edit apart: the matcher screens them as one name, but three
+    # passports of one state over such links are three namesakes as likely as one person
+    events = [
+        event(P("ZHUMABAEV", "ERLAN", "1972-12-16", number="N52551885", state="KAZ"), 0),
+        event(P("ЖҰМАБАЕВ", "ЕРЛАН", "1972-12-16", number="N02539579", state="KAZ"), 3),
+        event(P("ZHUMABAEV", "ERZHAN", "1972-12-16", number="N00089210", state="KAZ"), 26),
+    ]
+    assert patterns(run(events)) == []
+
+
 def test_two_colleagues_on_one_flight_again_and_again_are_no_lead() -> None:
     colleague = P("SAFAROV", "RAVSHAN", "1990-01-01", number="FA3334445")
     events = []
@@ -94,6 +113,24 @@ def test_one_person_with_three_documents() -> None:
     assert lead.pattern is Pattern.IDENTITY_MANY_DOCUMENTS
     assert [s.role for s in lead.subjects] == ["person", "document", "document", "document"]
     assert "3 different documents" in lead.summary
+
+
+def test_namesakes_whose_dates_only_loosely_agree_are_no_lead() -> None:
+    # one name, three passports of one state, the date swapped and a 1 January placeholder:
+    # the matcher would screen them as one person, but three holders is likelier than one
+    events = [
+        event(P("MIRZOEV", "RUSTAM", "1973-09-11", number="400000001", state="TJK"), 0),
+        event(P("MIRZOYEV", "RUSTAM", "1973-01-01", number="400000002", state="TJK"), 14),
+        event(P("MIRZOEV", "RUSTAM", "1973-11-09", number="400000003", state="TJK"), 18),
+    ]
+    assert patterns(run(events)) == []
+
+
+def test_two_boys_of_one_name_and_birthday_with_other_fathers_are_two_people() -> None:
+    first = P("GURBANOW", "SERDAR", "2012-02-14", "M", "A1000001", "TKM", "DOWLETOWIÇ")
+    other = P("GURBANOW", "SERDAR", "2012-02-14", "M", "A1000002", "TKM", "MAKSATOWIÇ")
+    events = [event(first, 0), event(other, 9), event(first, 20)]
+    assert patterns(run(events)) == []  # not one boy using two passports in turn
 
 
 def test_a_renewed_passport_is_no_lead_but_two_used_in_turn_is() -> None:

@@ -13,8 +13,10 @@ from schemas.notification import Acknowledgement, AuditAction, Channel, Notifica
 from services.common.health import Readiness
 from services.common.settings import CommonSettings
 from services.notifier import followup
+from services.notifier.accounts_file import AccountsFile
 from services.notifier.api import Access, create_api
 from services.notifier.channels.registry import SPECS
+from services.notifier.console.gate import ConsoleAccess
 from services.notifier.console.session import SessionKeys
 from services.notifier.domain.directory import Directory
 from services.notifier.engine import Engine, EngineConfig
@@ -61,7 +63,9 @@ async def test_ack_answers_503_when_the_broker_is_away(monkeypatch: pytest.Monke
     alert = make_alert()
     await engine.on_alert(alert)  # routed in memory; its writes never stored
     # A key-holder's answer revokes nothing: no broker is needed for revocations here.
-    access = Access(CommonSettings(), Revocations(CommonSettings(), None), SessionKeys(b"s" * 32))
+    revocations = Revocations(CommonSettings(), None)
+    console = ConsoleAccess(SessionKeys(b"s" * 32), revocations, AccountsFile(None))
+    access = Access(CommonSettings(), revocations, console)
     transport = httpx.ASGITransport(app=create_api(engine, Readiness(), access))
     async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as client:
         answer = await asyncio.wait_for(

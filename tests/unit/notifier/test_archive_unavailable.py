@@ -17,8 +17,10 @@ from services.common.fate import Fate, FateWrapper, RetryPolicy
 from services.common.health import Readiness
 from services.common.metrics import Metrics
 from services.common.settings import CommonSettings
+from services.notifier.accounts_file import AccountsFile
 from services.notifier.api import Access, create_api
 from services.notifier.channels.registry import SPECS
+from services.notifier.console.gate import ConsoleAccess
 from services.notifier.console.session import SessionKeys
 from services.notifier.domain.directory import Directory
 from services.notifier.engine import Engine, EngineConfig
@@ -125,7 +127,9 @@ async def test_a_cancellation_is_dead_lettered_when_the_archive_stays_away() -> 
 
 async def test_an_answer_to_an_evicted_alert_gets_503_while_the_archive_is_away() -> None:
     engine = engine_with(BackAfter(failures=1))
-    access = Access(CommonSettings(), Revocations(CommonSettings(), None), SessionKeys(b"s" * 32))
+    revocations = Revocations(CommonSettings(), None)
+    console = ConsoleAccess(SessionKeys(b"s" * 32), revocations, AccountsFile(None))
+    access = Access(CommonSettings(), revocations, console)
     transport = httpx.ASGITransport(app=create_api(engine, Readiness(), access))
     async with httpx.AsyncClient(transport=transport, base_url="http://notifier") as client:
         answer = await client.post(

@@ -17,14 +17,15 @@ from schemas.notification import (
     Notification,
     NotificationState,
 )
-from services.notifier.writer import SERVICE, audit_json, new_audit_id
+from services.common.audit import new_audit_id
+from services.notifier.writer import SERVICE, audit_json
 
 
 def job() -> Notification:
     at = datetime.now(UTC)
     return Notification(
         notification_id=f"n-{uuid.uuid4().hex}", alert_id=f"a-{uuid.uuid4().hex}",
-        recipient="KAZ-NCB", country="KAZ", channel=Channel.WEBHOOK,
+        recipient="KAZ-NCB", country="KAZ", channel=Channel.WEBHOOK, entry_id="RED-T-1",
         state=NotificationState.PENDING, created_at=at, updated_at=at,
     )  # fmt: skip
 
@@ -49,7 +50,8 @@ def test_same_bytes_as_the_validated_model(action: AuditAction, details: dict[st
     expected = AuditRecord(
         audit_id=record.audit_id, alert_id=n.alert_id, notification_id=n.notification_id,
         action=action, actor=rest.pop("actor", SERVICE), at=record.at,
-        details={"recipient": n.recipient, "channel": n.channel.value, **rest},
+        details={"recipient": n.recipient, "channel": n.channel.value, "country": n.country,
+                 "entry_id": n.entry_id, **rest},
     )  # fmt: skip
     assert fast == encode(expected)
 

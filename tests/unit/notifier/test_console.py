@@ -10,6 +10,7 @@ from schemas.notification import AckKind, Acknowledgement, Notification
 from services.notifier.channels.registry import SPECS
 from services.notifier.console import session as sessions
 from services.notifier.console import views
+from services.notifier.domain.clock import post_zone, stamp
 from services.notifier.domain.directory import ContactPoint
 from services.notifier.domain.inbox import Inbox
 from services.notifier.domain.routing import Plan, notifications_for
@@ -23,7 +24,7 @@ def test_session_round_trip_and_tampering() -> None:
     cookie = sessions.issue(KEY, "KAZ-NCB", key_hash("k"), NOW)
     found = sessions.read(KEY, cookie, NOW + 60)
     assert found is not None
-    assert found.contact_point == "KAZ-NCB"
+    assert found.account == "KAZ-NCB"
     assert sessions.read(KEY, cookie, NOW + KEY.ttl_s + 1) is None  # expired
     assert sessions.read(sessions.SessionKeys(b"o" * 32), cookie, NOW) is None
     _body, mac = cookie.split(".")
@@ -70,8 +71,8 @@ def test_csrf_token_is_bound_to_its_session() -> None:
     assert not sessions.csrf_ok(KEY, one, None)
 
 
-def test_key_rotation_changes_the_fingerprint() -> None:
-    assert sessions.key_fingerprint(key_hash("a")) != sessions.key_fingerprint(key_hash("b"))
+def test_an_account_change_changes_the_fingerprint() -> None:
+    assert sessions.fingerprint(key_hash("a")) != sessions.fingerprint(key_hash("b"))
 
 
 def _cp(cp_id: str, country: str) -> ContactPoint:
@@ -122,7 +123,8 @@ def test_rows_put_open_urgent_first_and_hide_other_countries_comments() -> None:
     detail = views.detail(inbox.alerts[done.alert_id], "KAZ-NCB", "KAZ")
     assert detail["acks"] == [
         {"kind": "acknowledged", "contact_point": "UZB-NCB", "at": now.isoformat(),
-         "comment": None, "own": False}
+         "when": stamp(now, post_zone(done.occurred_at, "KAZ")), "comment": None, "by": None,
+         "own": False}
     ]  # fmt: skip
     assert {d["recipient"] for d in detail["deliveries"]} == {"KAZ-NCB"}
 
@@ -148,6 +150,15 @@ def test_sign_in_throttle_blocks_guessing_per_client_for_a_window() -> None:
     assert throttle.blocked("10.0.0.1", 120.0)
     assert not throttle.blocked("10.0.0.2", 120.0)
     assert not throttle.blocked("10.0.0.1", 161.0)
+
+
+def test_sign_in_throttle_blocks_guessing_one_account_from_many_addresses() -> None:
+    throttle = sessions.SignInThrottle(limit=3, window_s=60)
+    for i in range(3):
+        assert not throttle.blocked(f"10.0.0.{i}", 100.0, "kaz.duty1")
+        throttle.failed(f"10.0.0.{i}", 100.0, "kaz.duty1")
+    assert throttle.blocked("10.0.0.9", 120.0, "kaz.duty1")
+    assert not throttle.blocked("10.0.0.9", 120.0, "kaz.duty2")
 
 
 def test_sign_in_throttle_has_a_global_limit_and_a_bounded_table() -> None:

@@ -12,6 +12,7 @@ import yaml
 from prometheus_client import REGISTRY
 
 from schemas.topics import load_catalogue
+from services.analyst.settings import AnalystSettings
 from services.common.settings import REPO_ROOT, CommonSettings
 from services.ingest import metrics as _ingest_series  # noqa: F401 - registers its series
 from services.ingest.settings import IngestSettings
@@ -24,12 +25,13 @@ from services.tooling.ops.strimzi import render
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 K8S = REPO_ROOT / "deploy" / "k8s"
 SETTINGS: dict[str, type[CommonSettings]] = {
+    "analyst": AnalystSettings,
     "ingest": IngestSettings,
     "matcher": MatcherSettings,
     "notifier": NotifierSettings,
     "topics": CommonSettings,
 }
-PORTS = {"ingest": 8080, "matcher": 9101, "notifier": 8081}
+PORTS = {"ingest": 8080, "matcher": 9101, "notifier": 8081, "analyst": 9102}
 
 
 def _env_names(settings: type[CommonSettings]) -> set[str]:

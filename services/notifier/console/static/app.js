@@ -3,8 +3,27 @@
 "use strict";
 
 const API = "/console/api";
-const state = { me: null, rows: [], selected: null, offset: 0, source: null, shown: "" };
+const state = { me: null, rows: [], selected: null, offset: 0, source: null, shown: "", detail: null };
 const $ = (id) => document.getElementById(id);
+
+// --- language (the words themselves: words.js) ----------------------------------------------
+
+function preferredLanguage() {
+  return localStorage.getItem(LANG_KEY) || (state.me && state.me.language) ||
+    (navigator.language || "en").slice(0, 2);
+}
+
+// Switching keeps everything the officer has open: the selected alert, filters and comment.
+async function switchLanguage(lang) {
+  localStorage.setItem(LANG_KEY, lang);
+  await loadWords(lang);
+  if (!state.me) return;
+  showWho();
+  if (state.me.role === "analyst") redrawLeads();  // leads.js
+  live(state.source && state.source.readyState === EventSource.OPEN);
+  render();
+  if (state.detail) showDetail(state.detail);
+}
 
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -18,9 +37,6 @@ function el(tag, props, ...children) {
   return node;
 }
 
-const words = (s) => (s ? String(s).replaceAll("_", " ") : "");
-const when = (iso) => (iso ? iso.slice(0, 19).replace("T", " ") + " UTC" : "");
-
 async function call(method, path, body) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -31,7 +47,7 @@ async function call(method, path, body) {
   });
   const data = await res.json().catch(() => ({}));
   if (res.status === 401 && path !== "/session") showSignIn();
-  if (!res.ok) throw new Error(data.detail || res.statusText);
+  if (!res.ok) throw new Error(typeof data.detail === "string" ? t(data.detail) : res.statusText);
   return data;
 }
 
@@ -43,29 +59,93 @@ function showSignIn(message) {
   $("app").hidden = true;
   $("signin").hidden = false;
   $("signin-error").textContent = message || "";
-  $("key").focus();
+  $("account").focus();
+  call("GET", "/session/options").then((options) => {
+    $("oidc").hidden = !options.oidc;
+    $("oidc").textContent = options.oidc ? t(options.oidc) : "";
+  }).catch(() => {});
 }
 
 async function signIn(event) {
   event.preventDefault();
+  const body = { account: $("account").value.trim(), password: $("password").value };
+  $("password").value = "";
   try {
-    state.me = await call("POST", "/session", { key: $("key").value });
-    $("key").value = "";
+    state.me = await call("POST", "/session", body);
     start();
   } catch (err) {
-    showSignIn(err.message === "unknown key" ? "That key is not known." : err.message);
+    showSignIn(err.message === t("unknown account or wrong password")
+      ? t("Unknown account or wrong password.") : err.message);
   }
 }
 
 async function signOut() {
-  try { await call("POST", "/session/end", {}); } finally { showSignIn("Signed out."); }
+  try { await call("POST", "/session/end", {}); } finally { showSignIn(t("Signed out.")); }
 }
 
-function start() {
+function showWho() {
+  const me = state.me;
+  $("who").textContent = `${me.name} (${me.account}) · ${t(me.role_label)} · ${me.contact_point} · ${me.country}`;
+}
+
+async function start() {
   $("signin").hidden = true;
   $("app").hidden = false;
-  $("who").textContent = `${state.me.contact_point} · ${state.me.country}`;
+  if (!localStorage.getItem(LANG_KEY) && state.me.language && state.me.language !== i18n.lang) {
+    await loadWords(state.me.language);
+  }
+  showWho();
+  offerSuppressions();  // suppressions.js: supervisors and auditors see false matches
+  leaveLeads();  // leads.js: whoever signed in before on this page, the views start afresh
+  if (state.me.role === "analyst" && typeof showLeads === "function") return showLeads();
+  if (state.me.role === "auditor") return showAudit();
+  $("supervision").hidden = state.me.role !== "supervisor";
   connect();
+}
+
+// --- supervision (supervisors: escalations and every officer's answers) ---------------------
+
+async function showSupervision() {
+  const body = $("detail-body");
+  try {
+    const data = await call("GET", "/supervision");
+    const escalations = data.escalations.map((r) => el("li", {},
+      el("span", { cls: "mono", text: r.alert_id + "  " }),
+      el("strong", { text: label(r.state) }),
+      el("span", { text: " · " + t("level {level}", { level: r.escalation_level }) })));
+    const answers = data.answers.map((a) => el("li", {},
+      el("span", { cls: "mono muted", text: when(a.when) + "  " }),
+      el("strong", { text: `${a.by || a.contact_point}: ${label(a.kind)}` }),
+      el("span", { cls: "mono", text: " · " + a.alert_id }),
+      a.comment ? el("span", { dir: "auto", text: " — " + a.comment }) : null));
+    body.replaceChildren(
+      el("h2", { text: t("Escalations and answers") }),
+      el("h3", { text: t("Escalated alerts") }),
+      escalations.length ? el("ul", { cls: "events" }, ...escalations) : el("p", { cls: "muted", text: t("None.") }),
+      el("h3", { text: t("Every officer's answers") }),
+      answers.length ? el("ul", { cls: "events" }, ...answers) : el("p", { cls: "muted", text: t("None.") }));
+  } catch (err) {
+    body.replaceChildren(el("p", { cls: "error", text: err.message }));
+  }
+}
+
+// --- audit trail (auditors: read-only) -----------------------------------------------------
+
+async function showAudit() {
+  for (const node of document.querySelectorAll("[data-inbox]")) node.hidden = true;
+  $("audit").hidden = false;
+  const list = $("audit-list");
+  list.replaceChildren(el("li", { cls: "muted", text: t("Reading the audit trail…") }));
+  try {
+    const data = await call("GET", "/audit");
+    list.replaceChildren(...data.records.map((r) => el("li", { cls: "audit-row" },
+      el("span", { cls: "mono muted", text: r.at.replace("T", " ").slice(0, 19) + " UTC  " }),
+      el("strong", { text: r.action }), el("span", { text: " · " + r.actor }),
+      r.alert_id ? el("span", { cls: "mono", text: " · " + r.alert_id }) : null)));
+    if (!data.records.length) list.replaceChildren(el("li", { cls: "muted", text: t("No audit records yet.") }));
+  } catch (err) {
+    list.replaceChildren(el("li", { cls: "error", text: err.message }));
+  }
 }
 
 // --- live list ----------------------------------------------------------------------------
@@ -81,7 +161,7 @@ function connect() {
     live(true);
     render();
   });
-  source.addEventListener("signed-out", () => showSignIn("Your session ended."));
+  source.addEventListener("signed-out", () => showSignIn(t("Your session ended.")));
   source.onerror = () => {
     live(false);
     if (source.readyState === EventSource.CLOSED) call("GET", "/session").catch(() => {});
@@ -89,7 +169,8 @@ function connect() {
 }
 
 function live(on) {
-  $("live").textContent = on ? "live" : "reconnecting…";
+  $("live").dataset.on = on ? "1" : "";
+  $("live").textContent = on ? t("live") : t("reconnecting…");
   $("live").className = "live " + (on ? "on" : "off");
 }
 
@@ -106,7 +187,7 @@ function render() {
   const list = $("list");
   list.replaceChildren(...rows.map(rowItem));
   $("empty").hidden = rows.length > 0;
-  $("count").textContent = `${rows.length} of ${state.rows.length}`;
+  $("count").textContent = t("{shown} of {total}", { shown: rows.length, total: state.rows.length });
   tick();
   const current = state.rows.find((r) => r.alert_id === state.selected);
   const mark = JSON.stringify(current || null);
@@ -124,21 +205,23 @@ function rowItem(row) {
     "aria-current": row.alert_id === state.selected ? "true" : "false",
   },
     el("div", { cls: "l1" },
-      el("span", { cls: "badge " + (row.urgency || "low"), text: row.urgency || "unknown" }),
-      el("span", { cls: "badge", text: words(row.list) || "—" }),
-      el("span", { cls: "badge " + row.band, text: row.band ? `${row.band} ${row.score}` : "" }),
-      row.subject_minor ? el("span", { cls: "badge minor", text: "minor" }) : null,
-      row.retro ? el("span", { cls: "badge", text: "retro" }) : null,
+      el("span", { cls: "badge " + (row.urgency || "low"), text: row.urgency ? label(row.urgency) : t("unknown") }),
+      el("span", { cls: "badge", text: label(row.list) || "—" }),
+      el("span", { cls: "badge " + row.band, text: row.band ? `${label(row.band)} ${row.score}` : "" }),
+      row.subject_minor ? el("span", { cls: "badge minor", text: t("minor") }) : null,
+      row.retro ? el("span", { cls: "badge", text: t("retro") }) : null,
+      row.outcome ? el("span", { cls: "badge outcome", text: t(row.outcome_words) }) : null,
+      row.outcome_overdue ? el("span", { cls: "badge overdue", text: t("outcome overdue") }) : null,
       el("span", { cls: "grow" }),
-      el("span", { cls: "state " + row.state, text: words(row.state) })),
+      el("span", { cls: "state " + row.state, text: label(row.state) })),
     el("div", { cls: "l2" },
-      el("span", { cls: "name", dir: "auto", text: row.traveller || "(details no longer held)" }),
+      el("span", { cls: "name", dir: "auto", text: row.traveller || t("(details no longer held)") }),
       el("span", { cls: "mono", text: row.document || "" })),
     el("div", { cls: "l3 muted" },
-      el("span", { text: [words(row.event_type), row.location].filter(Boolean).join(" · ") }),
+      el("span", { text: [label(row.event_type), row.location].filter(Boolean).join(" · ") }),
       el("span", { cls: "grow" }),
       timer(row),
-      el("span", { text: when(row.occurred_at || row.first_seen).slice(11) })));
+      el("span", { cls: "when", text: when(row.occurred || row.seen, true) })));
   button.addEventListener("click", () => openDetail(row.alert_id, true));
   return el("li", {}, button);
 }
@@ -148,17 +231,18 @@ function timer(row) {
     return el("span", { cls: "timer", "data-due": row.escalation_due });
   }
   if (row.escalation_level > 0 && row.open) {
-    return el("span", { cls: "timer soon", text: `escalated · level ${row.escalation_level}` });
+    return el("span", { cls: "timer soon", text: t("escalated · level {level}", { level: row.escalation_level }) });
   }
   return null;
 }
 
+// Deadlines are absolute instants and the clock is the server's: right in any zone.
 function tick() {
   const now = Date.now() + state.offset;
   for (const node of document.querySelectorAll("[data-due]")) {
     const left = Math.round((Date.parse(node.dataset.due) - now) / 1000);
     const m = Math.floor(Math.max(left, 0) / 60), s = String(Math.max(left, 0) % 60).padStart(2, "0");
-    node.textContent = left > 0 ? `escalates in ${m}:${s}` : "escalating…";
+    node.textContent = left > 0 ? t("escalates in {time}", { time: `${m}:${s}` }) : t("escalating…");
     node.classList.toggle("soon", left < 60);
   }
 }
@@ -175,82 +259,115 @@ async function openDetail(alertId, focus) {
     showDetail(await call("GET", "/alerts/" + encodeURIComponent(alertId)));
     if (focus) $("detail").focus();
   } catch (err) {
+    state.detail = null;
     $("detail-body").replaceChildren(el("p", { cls: "error", text: err.message }));
     $("answer").hidden = true;
     $("history").replaceChildren();
   }
 }
 
+function protection(p) {
+  return el("section", { cls: "protection", role: "alert" },
+    el("h3", { text: t(p.title) }),
+    el("ol", {}, ...p.steps.map((step) => el("li", { text: t(step) }))));
+}
+
 function showDetail(d) {
+  state.detail = d;
   $("placeholder").hidden = true;
   const head = el("div", { cls: "head" },
     el("h2", { dir: "auto", text: d.traveller || d.document || d.alert_id }),
-    el("span", { cls: "badge " + (d.urgency || "low"), text: d.urgency || "unknown" }),
-    el("span", { cls: "badge", text: words(d.list) }),
-    el("span", { cls: "badge " + d.band, text: `${d.band || ""} match · score ${d.score ?? "?"}` }),
-    el("span", { cls: "state " + d.state, text: words(d.state) }),
+    el("span", { cls: "badge " + (d.urgency || "low"), text: d.urgency ? label(d.urgency) : t("unknown") }),
+    el("span", { cls: "badge", text: label(d.list) }),
+    el("span", { cls: "badge " + d.band, text: t("{band} match · score {score}", { band: label(d.band), score: d.score ?? "?" }) }),
+    el("span", { cls: "state " + d.state, text: label(d.state) }),
     d.escalation_due ? el("span", { cls: "timer", "data-due": d.escalation_due }) : null,
     el("span", { cls: "mono muted", text: d.alert_id }));
-  const parts = [head];
-  if (d.summary) parts.push(el("p", { cls: "summary", dir: "auto", text: d.summary }));
+  const parts = d.protection ? [protection(d.protection), head] : [head];
+  if (d.occurred) parts.push(el("p", { cls: "when-line mono", text: when(d.occurred) }));
+  // The matcher's one-line summary is English; every fact in it is shown translated here.
+  if (d.summary && i18n.lang === "en") parts.push(el("p", { cls: "summary", dir: "auto", text: d.summary }));
   const notes = [];
-  if (d.action) notes.push(`Requested action: ${words(d.action)}`);
-  if (d.restricted_to) notes.push(`Dissemination restricted to ${d.restricted_to.join(", ")}`);
-  if (d.retro) notes.push("Raised by re-screening a past event against a new entry");
-  if (d.subject_minor) notes.push("The subject is a minor");
+  if (d.action) notes.push(t("Requested action: {action}", { action: label(d.action) }));
+  if (d.restricted_to) notes.push(t("Dissemination restricted to {countries}", { countries: d.restricted_to.join(", ") }));
+  if (d.retro) notes.push(t("Raised by re-screening a past event against a new entry"));
+  if (d.subject_minor) notes.push(t("The subject is a minor"));
   if (notes.length) parts.push(el("p", { cls: "muted", text: notes.join(" · ") }));
-  if (!d.held) parts.push(el("p", { cls: "muted", text: "The alert's details are no longer held here." }));
-  if (d.explanation.length) parts.push(el("h3", { text: "Why the system raised it" }), whyTable(d.explanation));
+  if (!d.held) parts.push(el("p", { cls: "muted", text: t("The alert's details are no longer held here.") }));
   if (d.held) {
     parts.push(el("div", { cls: "sides" },
-      card("What the event says", d.event), card("What the watchlist says", d.entry)));
+      card(t("What the event says"), d.event, "event-side"), card(t("What the watchlist says"), d.entry, "entry-side")));
   }
+  if (d.explanation.length) parts.push(el("h3", { text: t("Why the system raised it") }), whyTable(d.explanation));
   $("detail-body").replaceChildren(...parts);
   $("answer").hidden = false;
   $("answer").dataset.target = d.alert_id;
   for (const b of $("answer").querySelectorAll("button")) b.disabled = !d.can_act || d.state === "cancelled";
   $("answer-note").textContent = d.can_act ? "" :
-    "This alert was not addressed to your contact point: you can read it, not answer it.";
+    t("This alert was not addressed to your contact point: you can read it, not answer it.");
+  showOutcomeChoice(d);
   $("history").replaceChildren(...history(d));
   tick();
 }
 
 function whyTable(items) {
-  const head = el("tr", {}, ...["Field", "Event says", "Watchlist says", "In plain words", "Score"]
-    .map((t) => el("th", { scope: "col", text: t })));
+  const head = el("tr", {}, ...[t("Field"), t("Event says"), t("Watchlist says"), t("In plain words"), t("Score")]
+    .map((text) => el("th", { scope: "col", text })));
   const body = items.map((i) => el("tr", { cls: i.strength },
-    el("th", { scope: "row", text: i.field }),
+    el("th", { scope: "row", text: t(i.field) }),
     el("td", { cls: "val", dir: "auto", text: i.event ?? "—" }),
     el("td", { cls: "val", dir: "auto", text: i.entry ?? "—" }),
-    el("td", { cls: "how", text: i.how }),
+    el("td", { cls: "how", text: t(i.how) }),
     el("td", { cls: "score" }, el("meter", { min: 0, max: 1, low: 0.6, high: 0.9, optimum: 1, value: i.score,
       title: String(i.score) }), el("span", { cls: "mono", text: " " + i.score }))));
   return el("table", { cls: "why" }, el("thead", {}, head), el("tbody", {}, ...body));
 }
 
-function card(title, pairs) {
+// (label msgid, value, kind): a code is translated as a label, a time is a post/UTC stamp, an
+// age a bare number (its label says what it is; no plural forms needed).
+function card(title, triples, cls) {
   const dl = el("dl", {});
-  for (const [label, value, mono] of pairs) {
+  for (const [name, value, kind] of triples) {
     if (value === null || value === undefined || value === "") continue;
-    dl.append(el("dt", { text: label }), el("dd", { cls: mono ? "mono" : null, dir: "auto", text: value }));
+    const text = kind === "code" ? label(value) : kind === "time" ? when(value) : String(value);
+    dl.append(el("dt", { text: t(name) }),
+      el("dd", { cls: kind === "mono" || kind === "time" ? "mono" : null, dir: "auto", text }));
   }
-  return el("div", { cls: "card" }, el("h3", { text: title }), dl);
+  return el("div", { cls: "card " + cls }, el("h3", { text: title }), dl);
+}
+
+// The outcome (arrested, located...): given by the country of the hit, sent to the issuer.
+function showOutcomeChoice(d) {
+  $("outcome-box").hidden = !d.can_give_outcome;
+  $("btn-outcome").disabled = !d.can_give_outcome || d.state === "cancelled";
+  $("outcome").replaceChildren(...d.outcome_codes.map((c) =>
+    el("option", { value: c.code, text: t(c.words), selected: c.code === d.outcome })));
+}
+
+function reports(d) {
+  if (!d.reports.length) return [];
+  return [el("h3", { text: t("Hit reports") }), el("ul", { cls: "events reports" }, ...d.reports.map((r) =>
+    el("li", { "data-report": r.report_id },
+      el("span", { cls: "mono muted", text: when(r.when) + "  " }),
+      el("strong", { cls: "outcome", text: `${r.country}: ${t(r.words)}` }),
+      el("span", { cls: "muted", text: " · " + r.answered_by }),
+      r.comment ? el("span", { dir: "auto", text: " — " + r.comment }) : null)))];
 }
 
 function history(d) {
-  const out = [];
+  const out = reports(d);
   if (d.acks.length) {
-    out.push(el("h3", { text: "Answers" }), el("ul", { cls: "events" }, ...d.acks.map((a) =>
-      el("li", {}, el("span", { cls: "mono muted", text: when(a.at) + "  " }),
-        el("strong", { text: `${a.contact_point}: ${words(a.kind)}` }),
+    out.push(el("h3", { text: t("Answers") }), el("ul", { cls: "events" }, ...d.acks.map((a) =>
+      el("li", {}, el("span", { cls: "mono muted", text: when(a.when) + "  " }),
+        el("strong", { text: `${a.by || a.contact_point}: ${label(a.kind)}` }),
         a.comment ? el("span", { dir: "auto", text: " — " + a.comment }) : null))));
   }
   if (d.deliveries.length) {
-    out.push(el("h3", { text: "Deliveries to your country" }), el("ul", { cls: "events" },
+    out.push(el("h3", { text: t("Deliveries to your country") }), el("ul", { cls: "events" },
       ...d.deliveries.map((n) => el("li", {},
-        el("span", { cls: "mono muted", text: when(n.updated_at) + "  " }),
-        el("span", { text: `${n.recipient} · ${n.channel} · ${words(n.notice)}` +
-          (n.level ? ` (level ${n.level})` : "") + ` · ${words(n.state)}` })))));
+        el("span", { cls: "mono muted", text: when(n.updated) + "  " }),
+        el("span", { text: `${n.recipient} · ${label(n.channel)} · ${label(n.notice)}` +
+          (n.level ? " " + t("(level {level})", { level: n.level }) : "") + ` · ${label(n.state)}` })))));
   }
   return out;
 }
@@ -260,16 +377,17 @@ async function answer(event) {
   const action = event.submitter ? event.submitter.dataset.action : "ack";
   const comment = $("comment").value.trim();
   if (!comment) {
-    $("answer-note").textContent = "Write a comment first: it goes into the audit trail.";
+    $("answer-note").textContent = t("Write a comment first: it goes into the audit trail.");
     $("comment").focus();
     return;
   }
+  const body = action === "outcome" ? { outcome: $("outcome").value, comment } : { comment };
   try {
-    showDetail(await call("POST", `/alerts/${encodeURIComponent($("answer").dataset.target)}/${action}`, { comment }));
+    showDetail(await call("POST", `/alerts/${encodeURIComponent($("answer").dataset.target)}/${action}`, body));
     $("comment").value = "";
-    $("answer-note").textContent = "Recorded.";
+    $("answer-note").textContent = t("Recorded.");
   } catch (err) {
-    $("answer-note").textContent = "Not recorded: " + err.message;
+    $("answer-note").textContent = t("Not recorded: {reason}", { reason: err.message });
   }
 }
 
@@ -278,6 +396,7 @@ async function answer(event) {
 function onKey(e) {
   const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(e.target.tagName);
   if (typing || e.ctrlKey || e.metaKey || e.altKey || $("app").hidden) return;
+  if (state.me && state.me.role === "analyst") return leadKey(e);  // leads.js
   if (e.key === "j" || e.key === "k") {
     const rows = [...document.querySelectorAll(".row")];
     if (!rows.length) return;
@@ -294,12 +413,17 @@ function onKey(e) {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+document.addEventListener("DOMContentLoaded", async () => {
   $("signin-form").addEventListener("submit", signIn);
   $("signout").addEventListener("click", signOut);
+  $("supervision").addEventListener("click", showSupervision);
   $("answer").addEventListener("submit", answer);
   for (const id of ["f-list", "f-band", "f-state"]) $(id).addEventListener("change", render);
+  for (const select of document.querySelectorAll(".lang")) {
+    select.addEventListener("change", () => switchLanguage(select.value));
+  }
   document.addEventListener("keydown", onKey);
   setInterval(tick, 1000);
+  await loadWords(preferredLanguage()).catch(() => {});
   call("GET", "/session").then((me) => { state.me = me; start(); }).catch(() => showSignIn());
 });

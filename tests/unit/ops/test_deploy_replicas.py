@@ -1,0 +1,120 @@
+"""Replica counts, disruption budgets and autoscaling agree across compose, k8s and `relay run`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from schemas.topics import load_catalogue
+from services.cli.replicas import SCALED, front_command, plan
+from services.common.settings import REPO_ROOT
+from services.matcher.settings import MatcherSettings
+
+COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+K8S = REPO_ROOT / "deploy" / "k8s"
+TAKEOVER_S = 15  # issue 26: a dead replica's partitions are served again within this
+
+
+def _docs(service: str) -> dict[str, dict[str, Any]]:
+    found = yaml.safe_load_all((K8S / f"{service}.yaml").read_text())
+    return {d["kind"]: d for d in found if d}
+
+
+def _compose_of(module: str) -> dict[str, dict[str, Any]]:
+    return {n: s for n, s in COMPOSE.items() if s.get("command", [])[-1:] == [module]}
+
+
+def test_compose_runs_two_matchers_in_one_group_and_one_ingest_and_notifier() -> None:
+    matchers = _compose_of("services.matcher")
+    assert len(matchers) == 2
+    groups = {m["environment"]["RELAY_MATCHER_GROUP_ID"] for m in matchers.values()}
+    assert groups == {MatcherSettings().matcher_group_id}
+    client_ids = {m["environment"].get("RELAY_KAFKA_CLIENT_ID") for m in matchers.values()}
+    assert len(client_ids) == 2  # the group's members can be told apart
+    host_ports = [p.split(":")[1] for m in matchers.values() for p in m["ports"]]
+    assert len(set(host_ports)) == len(host_ports)
+    assert len(_compose_of("services.ingest")) == 1  # one published address
+    assert len(_compose_of("services.notifier")) == 1  # until replicas own alert partitions
+
+
+@pytest.mark.parametrize("service", ["ingest", "matcher", "notifier"])
+def test_each_service_has_a_pdb_that_lets_a_node_drain(service: str) -> None:
+    docs = _docs(service)
+    deployment, pdb = docs["Deployment"], docs["PodDisruptionBudget"]
+    assert pdb["spec"]["selector"] == deployment["spec"]["selector"]
+    replicas = deployment["spec"]["replicas"]
+    if "minAvailable" in pdb["spec"]:
+        assert pdb["spec"]["minAvailable"] < replicas  # one pod may always be evicted
+    else:
+        assert pdb["spec"]["maxUnavailable"] >= 1
+
+
+def test_the_notifier_runs_alone_and_is_never_doubled_by_a_rollout() -> None:
+    deployment = _docs("notifier")["Deployment"]
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+    assert not {"HorizontalPodAutoscaler", "ScaledObject"} & set(_docs("notifier"))
+
+
+@pytest.mark.parametrize("service", ["ingest", "matcher"])
+def test_scaled_services_keep_their_replicas_through_a_rollout(service: str) -> None:
+    strategy = _docs(service)["Deployment"]["spec"]["strategy"]
+    assert strategy["type"] == "RollingUpdate"
+    assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+
+
+def test_ingest_autoscales_on_cpu_from_its_deployment_count() -> None:
+    docs = _docs("ingest")
+    hpa = docs["HorizontalPodAutoscaler"]
+    target = hpa["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == (
+        "Deployment",
+        docs["Deployment"]["metadata"]["name"],
+    )
+    assert hpa["spec"]["minReplicas"] == docs["Deployment"]["spec"]["replicas"]
+    assert hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
+    [metric] = hpa["spec"]["metrics"]
+    assert metric["resource"]["name"] == "cpu"
+    container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert "cpu" in container["resources"]["requests"]  # utilisation is a share of the request
+
+
+def test_matcher_scaling_starts_at_its_deployment_count_and_stops_at_the_partitions() -> None:
+    docs = _docs("matcher")
+    scaled = docs["ScaledObject"]["spec"]
+    assert scaled["minReplicaCount"] == docs["Deployment"]["spec"]["replicas"]
+    partitions = min(
+        load_catalogue().get(t).partitions for t in MatcherSettings().matcher_event_topics
+    )
+    assert scaled["maxReplicaCount"] <= partitions  # more would hold no partition
+
+
+def test_the_matcher_defaults_bound_takeover_well_within_the_target() -> None:
+    timing = MatcherSettings().group_timing()
+    # Dropped after the session timeout; the others rejoin at their next heartbeat.
+    worst_s = (timing["session_timeout_ms"] + timing["heartbeat_interval_ms"]) / 1000
+    assert worst_s <= TAKEOVER_S / 2
+    assert (
+        MatcherSettings().group_timing(retro=True)["max_poll_interval_ms"]
+        > (timing["max_poll_interval_ms"])
+    )
+
+
+def test_relay_run_plans_replicas_with_their_own_ports_and_client_ids() -> None:
+    matchers = plan("matcher", 3, 9101)
+    assert [m.name for m in matchers] == ["matcher-1", "matcher-2", "matcher-3"]
+    assert matchers[0].port == 9101  # the address the README and Prometheus name
+    assert len({m.port for m in matchers}) == 3
+    assert len({m.env["RELAY_KAFKA_CLIENT_ID"] for m in matchers}) == 3
+    assert all(m.env["RELAY_MATCHER_HTTP_PORT"] == str(m.port) for m in matchers)
+    ingests = plan("ingest", 2, 8080)
+    assert 8080 not in {i.port for i in ingests}  # the front keeps it
+    command = front_command("python", 8080, ingests)
+    assert command[command.index("--listen") + 1] == "127.0.0.1:8080"
+    assert command[command.index("--to") + 1].count(",") == 1
+    for service in ("notifier", "analyst"):
+        assert service not in SCALED
+        assert [(r.name, r.port, r.env) for r in plan(service, 3, 8081)] == [(service, 8081, {})]
+    assert [(r.name, r.env) for r in plan("matcher", 1, 9101)] == [("matcher", {})]
