@@ -7,6 +7,7 @@ import contextlib
 
 from services.analyst.app import AnalystApp
 from services.analyst.settings import AnalystSettings
+from services.common.gcpolicy import spare_exit
 from services.common.lifecycle import run_until_signalled
 from services.common.logging import configure_logging, get_logger
 
@@ -19,6 +20,7 @@ def main() -> None:
     )
     with contextlib.suppress(asyncio.CancelledError):
         asyncio.run(run_until_signalled(AnalystApp(settings, service_process=True)))
+    spare_exit()  # the next start rebuilds the history from Kafka
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ class AnalystApp(Service):
 
     def _settle_heap(self) -> None:
         """The services' GC policy (``gcpolicy``): the history is long-lived and holds no
-        cycles worth a full scan; scanning it again and again would cost a third of the CPU."""
+        cycles worth a full scan; the default collector would scan it again and again."""
         if self.service_process:
             gcpolicy.settle_service_heap()
 

@@ -88,3 +88,10 @@ async def collect_periodically(service: str, every_s: float = SERVICE_FULL_EVERY
         found = gc.collect()
         paused_ms = round((time.perf_counter() - started) * 1000, 1)
         log.info("gc.full_collection", service=service, unreachable=found, paused_ms=paused_ms)
+
+
+def spare_exit() -> None:
+    """Call when the service has stopped, just before the process exits. With automatic full
+    collections off, the interpreter's final collections would scan the whole heap (a large
+    in-memory state: longer than a grace period); frozen, it is left to the exit."""
+    gc.freeze()

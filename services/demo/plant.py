@@ -36,6 +36,7 @@ from services.demo.traveller import (
     Person,
     holder_of,
 )
+from services.matcher.domain.dates import is_minor
 
 _CROSSINGS = tuple(p for p in POSTS if p.kind is not Kind.INLAND)
 _AIRPORTS = tuple(p for p in POSTS if p.kind is Kind.AIR)
@@ -94,6 +95,13 @@ class _Trip:
         return out
 
 
+def _wanted_adult(entry: WatchlistEntry, today: dt.date) -> bool:
+    if entry.list not in _WANTED or entry.person is None:
+        return False
+    born = entry.person.date_of_birth
+    return born is None or not is_minor(str(born), today)
+
+
 def _icao(person: Person) -> Holder:
     return holder_of(person, Standard.ICAO)
 
@@ -111,7 +119,9 @@ class Planter:
         self.rng = rng
         self.spec = spec
         self.numbers = numbers or NumberBook()
-        self.wanted = [e for e in listed or [] if e.list in _WANTED and e.person is not None]
+        # the pattern is about traffickers: a wanted adult (a child on a diffusion is a
+        # missing person's case, and would make minor_repeated_crossings of its own)
+        self.wanted = [e for e in listed or [] if _wanted_adult(e, spec.start.date())]
         self._queue: list[tuple[dt.datetime, int, Appearance]] = []
         self.planted: dict[str, int] = {}
         builders: dict[Pattern, Callable[[dt.datetime, str], list[Appearance]]] = {

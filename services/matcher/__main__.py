@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from services.common.gcpolicy import spare_exit
 from services.common.lifecycle import run_until_signalled
 from services.common.logging import configure_logging, get_logger
 from services.matcher.app import MatcherApp
@@ -20,6 +21,7 @@ def main() -> None:
     )
     with contextlib.suppress(asyncio.CancelledError):
         asyncio.run(run_until_signalled(MatcherApp(settings, service_process=True)))
+    spare_exit()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,13 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from pydantic import ValidationError
 
 from schemas.codec import decode_entry
@@ -36,6 +42,27 @@ from services.matcher.settings import MatcherSettings
 from services.matcher.suppressions import MatchSuppression
 
 log = get_logger(__name__)
+
+
+class StartWhereFirstAssigned(ConsumerRebalanceListener):  # type: ignore[misc]
+    """A partition the group never committed on starts at its end (the bulk load is not
+    retro-screened). That position is committed at once: a member that takes the partition
+    over before the first batch starts there too, not at a newer end past the entries written
+    in between."""
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        fresh = {}
+        for tp in assigned:
+            if await self.consumer.committed(tp) is None:
+                fresh[tp] = await self.consumer.position(tp)
+        if fresh:
+            await self.consumer.commit(fresh)
 
 
 class RetroScreener:
@@ -58,7 +85,6 @@ class RetroScreener:
     async def run(self) -> None:
         consumer = make_consumer(
             self.settings,
-            self.settings.topic("watchlist.entries"),
             group_id=self.settings.group(self.settings.matcher_retro_group_id),
             auto_offset_reset="latest",
             **self.settings.group_timing(retro=True),
@@ -70,6 +96,8 @@ class RetroScreener:
             metrics=self.metrics,
         )
         async with consumer:
+            topic = self.settings.topic("watchlist.entries")
+            consumer.subscribe([topic], listener=StartWhereFirstAssigned(consumer))
             loop = ConsumeLoop(consumer, fate, self.collect, after_batch=self.scan)
             await loop.run()
 

@@ -113,6 +113,8 @@ class WatchlistState:
             return {}
         self.store = store
         started = time.perf_counter()
+        if not store.keyed_by_current_rules():  # open_index keys its people again first
+            log.warning("watchlist.store_rekeyed", path=str(path), reason="name rules changed")
         self.index = open_index(store)
         log.info(
             "watchlist.store_opened", path=str(path), people=self.index.people,

@@ -8,6 +8,7 @@ import sys
 
 from pydantic import ValidationError
 
+from services.common.gcpolicy import spare_exit
 from services.common.lifecycle import run_until_signalled
 from services.common.logging import configure_logging
 from services.notifier.app import NotifierApp
@@ -24,6 +25,7 @@ def main() -> None:
     configure_logging(settings)
     with contextlib.suppress(asyncio.CancelledError):
         asyncio.run(run_until_signalled(NotifierApp(settings, service_process=True)))
+    spare_exit()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ ingest (HTTP) -> events.border_crossing -> analyst (copier -> analyst.sightings 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,11 +28,13 @@ from services.ingest.server import serving
 from tests.integration.test_ingest_http import KAZ_KEY, ingest_settings, write_agencies
 from tests.support.broker import free_port
 from tests.support.kafka_io import TopicReader
+from tests.support.process import ServiceProcess
 
 pytestmark = pytest.mark.timeout(180)
 
 KEY = "analyst-test-key-Q3v9ZpL2xW7mN4bR8tY1"
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+STOP_WITHIN_S = 5  # SIGTERM to exit; Kubernetes kills the pod after its grace period (30 s)
 POST = {"code": "KZ-ALA-AIR", "name": "Almaty International Airport", "kind": "air"}
 
 
@@ -149,3 +153,31 @@ async def test_events_through_ingest_become_one_lead_that_survives_a_restart(
         assert len(grown.evidence) == len(lead.evidence) + 2
         assert grown.created_at == lead.created_at
         assert "4 separate crossings" in grown.summary
+
+
+async def test_a_graceful_stop_of_the_process_is_quick(
+    topics: CommonSettings, ingest: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """SIGTERM to the real process (``python -m services.analyst``) once it has copied events,
+    published a lead and follows its history: it exits 0 within a few seconds (a rolling
+    deployment waits for it, and Kubernetes kills it after its grace period)."""
+    port = free_port()
+    env = {
+        "RELAY_KAFKA_BOOTSTRAP": topics.kafka_bootstrap,
+        "RELAY_TOPIC_PREFIX": topics.topic_prefix,
+        "RELAY_ANALYST_HTTP_PORT": str(port),
+        "RELAY_ANALYST_PSEUDONYM_KEY": KEY,
+    }
+    analyst = ServiceProcess("services.analyst", env, tmp_path / "analyst.log").start()
+    try:
+        await asyncio.to_thread(analyst.wait_http, f"http://127.0.0.1:{port}/readyz")
+        async with TopicReader(topics, topics.topic("leads")) as leads:
+            await post(ingest, [e for n in range(3) for e in trip(ESCORT, MINORS[n], 9 - n, None)])
+            await leads.until(lambda _: len(escort_leads(leads)) >= 1, 60)
+        started = time.monotonic()
+        code = await asyncio.to_thread(analyst.stop, 30)
+        took = time.monotonic() - started
+    finally:
+        analyst.kill()
+    assert code == 0, analyst.log()
+    assert took < STOP_WITHIN_S, f"{took:.1f} s to exit:\n{analyst.log()}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -77,8 +78,9 @@ async def test_events_through_ingest_become_a_lead_only_an_analyst_sees(
             assert {e["event_id"] for e in detail["evidence"]} <= sent
             times = [e["occurred_at"] for e in detail["evidence"]]
             assert times == sorted(times)
-            assert sum(n["kind"] == "person" for n in detail["chart"]["nodes"]) == 4
-            assert detail["chart"]["edges"]
+            chart = detail["chart"]
+            assert sum(n["kind"] == "person" for n in chart["nodes"]) == 4
+            _assert_parties_and_flights(chart, escort)
 
             for url in ("/console/api/leads", f"/console/api/leads/{lead.lead_id}"):
                 assert (await officer.get(url)).status_code == 403
@@ -91,3 +93,30 @@ async def test_events_through_ingest_become_a_lead_only_an_analyst_sees(
     )  # fmt: skip
     opens = lead_reads(records, AuditAction.LEAD_OPENED, actor)
     assert [a.details["leads"] for a in opens] == [[lead.lead_id]]
+
+
+def _assert_parties_and_flights(chart: dict[str, Any], sent: list[dict[str, Any]]) -> None:
+    """The evidence links each person to the party and the flight of each crossing: the escort
+    to all three, each minor to its own, every edge labelled with the day and the words."""
+    kinds = {n["id"]: n["kind"] for n in chart["nodes"]}
+    labels = {n["id"]: n["label"] for n in chart["nodes"]}
+    parties = {e["party"]["id"] for e in sent}
+    flights = {
+        f"air {e['transport']['number']} {e['occurred_at'][:10]}" for e in sent
+    }  # the events' times are UTC ("...Z"): their first ten characters are the UTC day
+    assert {labels[i] for i, k in kinds.items() if k == "party"} == parties
+    assert {labels[i] for i, k in kinds.items() if k == "transport"} == flights
+    linked: dict[str, set[str]] = {}
+    for edge in chart["edges"]:
+        if kinds[edge["target"]] in ("party", "transport"):
+            assert kinds[edge["source"]] == "person"
+            assert edge["label"][:10] in {e["occurred_at"][:10] for e in sent}
+            linked.setdefault(edge["source"], set()).add(labels[edge["target"]])
+    escort = next(i for i, label in labels.items() if label.startswith("TURSUNOV"))
+    assert linked.pop(escort) == parties | flights
+    assert len(linked) == 3  # each minor: its own party and flight
+    assert all(len(targets) == 2 for targets in linked.values())
+    assert {frozenset(t) for t in linked.values()} <= {
+        frozenset({e["party"]["id"], f"air {e['transport']['number']} {e['occurred_at'][:10]}"})
+        for e in sent
+    }

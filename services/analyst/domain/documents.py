@@ -89,7 +89,7 @@ class DocumentIdentities:
                 f"presented in {use.sighting.country} under identity #{number} of "
                 f"{len(identities)} (born {_dob(use.sighting)})" + ("" if first else ", again")
             )
-            evidence.append(Proof(use.sighting.event_id, use.sighting.at, why))
+            evidence.append(Proof.of(use.sighting, why, number))  # 0 is the document
         last = recent[-1].sighting
         subjects = [SubjectRef("document", document=last.document_shown)]
         subjects += [SubjectRef("identity", i.sighting.identity) for i in identities]
@@ -122,13 +122,13 @@ def _in_turn(order: list[str], state_of: dict[str, str]) -> bool:
 LOOSE = 0.15
 
 
-def _loose_links(recent: list[Use], documents: list[str]) -> int:
+def _loose_links(recent: list[Use], documents: list[str]) -> set[str]:
     """Documents whose first use names the holder only loosely like the first document's."""
     first: dict[str, Identity] = {}
     for use in recent:
         first.setdefault(use.sighting.document or "", use.sighting.identity)
     holder = first[documents[0]]
-    return sum(1 for key in documents[1:] if loosely_same(first[key], holder))
+    return {key for key in documents[1:] if loosely_same(first[key], holder)}
 
 
 @dataclass
@@ -150,13 +150,14 @@ class IdentityDocuments:
             if u.sighting.document_shown
         }
         documents = list(dict.fromkeys(order))
-        in_turn = _in_turn(order, state_of)
+        loose = _loose_links(recent, documents)
+        firm = [key for key in order if key not in loose]
+        in_turn = _in_turn(firm, state_of)  # a loosely linked document may be a namesake's
         if len(documents) < self.params.min_documents and not in_turn:
             return None
         states = set(state_of.values())
         extra = max(len(documents) - self.params.min_documents, 0)
-        loose = _loose_links(recent, documents)
-        score = 0.65 + 0.1 * extra + 0.1 * (len(states) > 1) + 0.1 * in_turn - LOOSE * loose
+        score = 0.65 + 0.1 * extra + 0.1 * (len(states) > 1) + 0.1 * in_turn - LOOSE * len(loose)
         score = min(1.0, score)
         if score < self.params.min_score:
             return None
@@ -173,7 +174,7 @@ class IdentityDocuments:
             number = documents.index(s.document or "") + 1
             state = s.document_shown[1] if s.document_shown else "?"
             why = f"presented document #{number} of {len(documents)} ({state}) in {s.country}"
-            evidence.append(Proof(s.event_id, s.at, why))
+            evidence.append(Proof.of(s, why, 0))
         for key in documents:
             shown = next(u.sighting.document_shown for u in recent if u.sighting.document == key)
             subjects.append(SubjectRef("document", document=shown))

@@ -97,7 +97,7 @@ class SerialEscorts:
                 f"crossing {number} of {len(counted)} in {days} days {role}with "
                 f"{len(trip.minors)} minor(s) not of the adult's family"
             )
-            evidence.append(Proof(trip.escort.sighting.event_id, trip.at, why))
+            evidence.append(Proof.of(trip.escort.sighting, why, 0))
             for minor in trip.minors:
                 if minor.pid not in named:
                     named.append(minor.pid)
@@ -105,7 +105,7 @@ class SerialEscorts:
                 consent = "; no parental consent shown" if minor.sighting.consent_missing else ""
                 n = named.index(minor.pid) + 1
                 why = f"minor #{n}: family name differs from the escort's{consent}"
-                evidence.append(Proof(minor.sighting.event_id, minor.sighting.at, why))
+                evidence.append(Proof.of(minor.sighting, why, n))
         summary = (
             f"One adult crossed with {minors} different minors not of their family on "
             f"{len(counted)} separate crossings in {days} days"
@@ -190,17 +190,18 @@ class MinorCrossings:
         first, last = counted[0][0].minor.sighting, counted[-1][0].minor.sighting
         days = max((last.at - first.at).days, 1)
         subjects = [SubjectRef("minor", last.identity, last.document_shown)]
-        evidence, named = [], {counted[-1][0].minor.pid}
+        evidence: list[Proof] = []
+        named = {counted[-1][0].minor.pid: 0}  # person -> index in subjects
         for number, (trip, companions) in enumerate(counted, start=1):
             how = "alone" if not companions else "with adult(s) not of the minor's family"
             why = f"crossing {number} of {len(counted)} in {days} days, {how}"
-            evidence.append(Proof(trip.minor.sighting.event_id, trip.minor.sighting.at, why))
+            evidence.append(Proof.of(trip.minor.sighting, why, 0))
             for adult in (m for m in (trip.party.members if trip.party else []) if m.adult):
-                evidence.append(Proof(adult.sighting.event_id, adult.sighting.at,
-                                      f"adult beside the minor on crossing {number}"))  # fmt: skip
                 if adult.pid not in named:
-                    named.add(adult.pid)
+                    named[adult.pid] = len(subjects)
                     subjects.append(SubjectRef("companion", adult.sighting.identity))
+                why = f"adult beside the minor on crossing {number}"
+                evidence.append(Proof.of(adult.sighting, why, named[adult.pid]))
         summary = (
             f"A minor crossed {len(counted)} times in {days} days, {alone} time(s) alone and "
             f"{len(counted) - alone} time(s) with adults not of their family."

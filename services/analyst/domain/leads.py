@@ -23,6 +23,7 @@ from schemas.lead import (
 )
 from schemas.watchlist import Dissemination
 from services.analyst.domain.identity import Identity
+from services.analyst.domain.sighting import Sighting
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,26 @@ class SubjectRef:
 
 @dataclass(frozen=True)
 class Proof:
-    """One piece of evidence: an event and, in plain words, why it counts."""
+    """One piece of evidence: an event and, in plain words, why it counts; and, for the link
+    chart, whose event it is (an index into the finding's subjects) and the document, party,
+    trip and country it shows them with."""
 
     event_id: str
     at: dt.datetime
     why: str
+    subject: int | None = None
+    document: tuple[str, str] | None = None  # number, issuing state as presented
+    party: str | None = None
+    transport: str | None = None
+    country: str | None = None
+
+    @classmethod
+    def of(cls, s: Sighting, why: str, subject: int) -> Proof:
+        """The event of ``s``, the person ``subject`` of the finding."""
+        return cls(
+            s.event_id, s.at, why, subject, s.document_shown, s.party_label, s.trip_label,
+            s.country,
+        )  # fmt: skip
 
 
 @dataclass
@@ -75,13 +91,19 @@ class Finding:
 def _evidence(old: list[EvidenceItem], new: list[Proof]) -> list[EvidenceItem]:
     """Earlier evidence kept as it was explained; new events added; in time order, capped."""
     known = {item.event_id for item in old}
-    added = [
-        EvidenceItem(event_id=p.event_id, why=p.why[:2000], occurred_at=p.at)
-        for p in new
-        if p.event_id not in known
-    ]
+    added = [_item(p) for p in new if p.event_id not in known]
     merged = sorted([*old, *added], key=lambda e: (e.occurred_at or dt.datetime.min, e.event_id))
     return merged[:MAX_EVIDENCE]
+
+
+def _item(p: Proof) -> EvidenceItem:
+    document = None
+    if p.document is not None:
+        document = SubjectDocument(number=p.document[0], issuing_state=p.document[1])
+    return EvidenceItem(
+        event_id=p.event_id, why=p.why[:2000], occurred_at=p.at, subject=p.subject,
+        document=document, party=p.party, transport=p.transport, country=p.country,
+    )  # fmt: skip
 
 
 class LeadBook:

@@ -134,20 +134,10 @@ def _finding(recent: list[Occasion], score: float) -> Finding:
     wanted = "a missing minor" if hit.list == MISSING else f"a person on a {hit.list}"
     evidence = []
     for n, o in enumerate(recent, start=1):
-        evidence.append(
-            Proof(
-                o.associate.sighting.event_id,
-                o.associate.sighting.at,
-                f"trip {n} of {len(recent)} {o.how} as {wanted} ({hit.entry_id})",
-            )
-        )
-        evidence.append(
-            Proof(
-                o.listed.sighting.event_id,
-                o.listed.sighting.at,
-                f"the listed person on trip {n}: {hit.list} {hit.entry_id}",
-            )
-        )
+        why = f"trip {n} of {len(recent)} {o.how} as {wanted} ({hit.entry_id})"
+        evidence.append(Proof.of(o.associate.sighting, why, 0))
+        why = f"the listed person on trip {n}: {hit.list} {hit.entry_id}"
+        evidence.append(Proof.of(o.listed.sighting, why, 1))
     a = last.associate.sighting
     subjects = [
         SubjectRef("associate", a.identity, a.document_shown),

@@ -1,7 +1,8 @@
 """One event as the patterns see it: a person at a time and place, with whom and how.
 
 State keys (document, party, transport) are pseudonyms: the history never holds a document
-number or a party id in clear as a key.
+number or a party id in clear as a key. The labels beside them (a post's party id, a flight
+and its day) name no person: a lead's evidence carries them for the analyst's link chart.
 """
 
 from __future__ import annotations
@@ -42,10 +43,12 @@ class Sighting:
     document_shown: tuple[str, str] | None  # (number, issuing state) as presented
     minor: bool
     party: str | None  # pseudonym of (reported_by, party id)
+    party_label: str | None  # the event's party.id, as the post wrote it
     party_size: int | None
     guardian: bool
     consent_missing: bool
     trip: str | None  # pseudonym of (transport mode, number, day)
+    trip_label: str | None  # "<mode> <number> <YYYY-MM-DD>": the trip the pseudonym keys
     destination: str | None
 
     @property
@@ -77,12 +80,13 @@ def sighting_of(event: Event, pseudo: Pseudonymiser) -> Sighting:
         shown = (event.document.number, event.document.issuing_state)
     party = event.party
     transport = event.transport
-    trip = None
+    trip = trip_label = None
     if transport is not None and transport.number:
         mode = transport.mode.value if transport.mode else ""
         day = event.occurred_at.astimezone(dt.UTC).date().isoformat()
         number = normalise_document_number(transport.number)
         trip = pseudo.once("trip", mode, number, day)
+        trip_label = f"{mode} {number} {day}".lstrip()
     return Sighting(
         event_id=event.event_id,
         at=event.occurred_at,
@@ -94,9 +98,11 @@ def sighting_of(event: Event, pseudo: Pseudonymiser) -> Sighting:
         document_shown=shown,
         minor=is_minor(t.date_of_birth, event.occurred_at.date()),
         party=pseudo.once("party", event.reported_by, party.id) if party else None,
+        party_label=party.id if party else None,
         party_size=party.size if party else None,
         guardian=party is not None and party.role is PartyRole.GUARDIAN,
         consent_missing=party is not None and party.consent is Consent.NOT_SHOWN,
         trip=trip,
+        trip_label=trip_label,
         destination=transport.destination if transport else None,
     )

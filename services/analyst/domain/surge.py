@@ -1,14 +1,16 @@
 """``flow_surge``: a route and traveller profile far above its usual weekly volume.
 
 A cell is (country reporting the exit, destination of the journey, sex, age band); its count
-is the exits in one calendar week (Monday 00:00 UTC onwards). The statistic is a robust z:
+is the journeys in one calendar week (Monday 00:00 UTC onwards): the members of one party in
+the cell are one journey, since a Poisson spread holds for independent decisions to travel,
+not for the members of a family. The statistic is a robust z:
 
     z = (count - median) / max(1.4826 * MAD, sqrt(max(median, 1)))
 
 over the cell's counts in the ``baseline_weeks`` weeks before (weeks without a crossing count
 as 0, from the first week the analysis saw any event). The floor sqrt(max(median, 1)) is the
 spread a Poisson count would have: a quiet route whose MAD is 0 does not turn every busy week
-into a surge. A lead needs ``min_baseline_weeks`` of history, ``min_count`` crossings and
+into a surge. A lead needs ``min_baseline_weeks`` of history, ``min_count`` journeys and
 z >= ``min_statistic``. Leads hold counts only: no subject, no person.
 """
 
@@ -45,9 +47,16 @@ def robust_z(count: int, baseline: list[int]) -> tuple[float, float, float]:
 
 @dataclass
 class _Week:
-    count: int = 0
+    exits: int = 0
+    journeys: set[str] = field(default_factory=set)  # a party's key, else the event's id
     last: dt.datetime | None = None
     ids: list[Proof] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """Journeys, not persons: a family of five is one decision to travel, and counting
+        each member would make a few families to one destination look like a surge."""
+        return len(self.journeys)
 
 
 @dataclass
@@ -73,7 +82,8 @@ class Surges:
             return None
         weeks = self.cells.setdefault(cell, {})
         current = weeks.setdefault(week, _Week())
-        current.count += 1
+        current.exits += 1
+        current.journeys.add(s.party or s.event_id)
         current.last = s.at
         if len(current.ids) < MAX_IDS:
             current.ids.append(Proof(s.event_id, s.at, ""))
@@ -131,8 +141,9 @@ def _finding(
         baseline_mad=float(mad), statistic=round(z, 2),
     )  # fmt: skip
     summary = (
-        f"{current.count} exits of {who} from {route} in the week of {week.isoformat()}, "
-        f"against a usual {median:g} a week (robust z {z:.1f})."
+        f"{current.count} journeys ({current.exits} exits; a party is one journey) of {who} "
+        f"from {route} in the week of {week.isoformat()}, against a usual {median:g} a week "
+        f"(robust z {z:.1f})."
     )
     at = current.last or dt.datetime.combine(week, dt.time(), dt.UTC)
     return Finding(

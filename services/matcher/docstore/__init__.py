@@ -15,11 +15,17 @@ writer on one directory.
 
 from services.matcher.docstore.build import BuildResult, build_from_parts, build_store, write_lines
 from services.matcher.docstore.store import DocStore, StoreUnusable
-from services.matcher.domain.index import WatchlistIndex
+from services.matcher.domain.index import WatchlistIndex, person_keys
 
 
 def open_index(store: DocStore) -> WatchlistIndex:
-    """The index over ``store``: its people filed in memory, its documents read from disk."""
+    """The index over ``store``: its people filed in memory, its documents read from disk.
+    People keyed by other name rules than the running code's are keyed again first; a store
+    opened read-only cannot be, and is refused (a matcher, which writes, keys it again)."""
+    if not store.keyed_by_current_rules():
+        if store.env.flags()["readonly"]:
+            raise StoreUnusable("the store's people were keyed by other name rules")
+        store.rekey(person_keys)
     index = WatchlistIndex(store)
     index.restore(store.people(), store.decode_person)
     return index

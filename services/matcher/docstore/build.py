@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO
 
 from services.matcher.docstore.codec import derived_id, pack_person, pack_sltd
+from services.matcher.docstore.keys import keys_fingerprint
 from services.matcher.docstore.store import FORMAT, DocStore, _open_env, writer_lock
 from services.matcher.domain.documents import document_key
 from services.matcher.domain.index import person_keys
@@ -32,8 +33,12 @@ from services.matcher.domain.records import Cancelled, EntryRecord, SltdRecord
 _SEQ_WIDTH = 20  # a record's place in topic order, written as 10**20 - n: ascending is newest first
 _COMMIT_EVERY = 1_000_000
 _SORT_MEMORY = "1G"
-# The last record of each entry id (sorted by id, then newest first): every line of it.
-_LAST_OF_EACH_ID = r'$1 != id { id = $1; seq = $2 } $2 == seq { print $3 "\t" $1 "\t" $4 "\t" $5 }'
+# The last record of each entry id (sorted by id, then newest first): every line of it. The
+# fields are compared as text ($1 ""): awk would compare "1e5" and "100000", or two 21-digit
+# sequence numbers, as the same number.
+_LAST_OF_EACH_ID = (
+    r'$1 "" != id { id = $1 ""; seq = $2 "" } $2 "" == seq { print $3 "\t" $1 "\t" $4 "\t" $5 }'
+)
 
 
 @dataclass
@@ -175,6 +180,7 @@ def _fill(
     txn.put(b"format", FORMAT, db=meta)
     txn.put(b"topic", topic.encode(), db=meta)
     txn.put(b"sltd", str(result.sltd).encode(), db=meta)
+    txn.put(b"keys", keys_fingerprint(), db=meta)
     txn.put(b"updated_at", repr(time.time()).encode(), db=meta)
     if offsets is not None:
         txn.put(b"offsets", _offsets_json(offsets), db=meta)

@@ -26,7 +26,7 @@ import fcntl
 import json
 import shutil
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -44,6 +44,7 @@ from services.matcher.docstore.codec import (
     unpack_keys,
     unpack_person,
 )
+from services.matcher.docstore.keys import keys_fingerprint
 from services.matcher.domain.documents import document_key
 from services.matcher.domain.records import PersonRecord, SltdRecord
 
@@ -96,6 +97,7 @@ class DocStore:
             txn.put(b"format", FORMAT, db=store._meta)
             txn.put(b"topic", topic.encode(), db=store._meta)
             txn.put(b"sltd", b"0", db=store._meta)
+            txn.put(b"keys", keys_fingerprint(), db=store._meta)
             txn.put(b"complete", b"1", db=store._meta)
         store._renew()
         return store
@@ -211,6 +213,22 @@ class DocStore:
                 if isinstance(holder, SltdRecord) and holder.entry_id == entry_id:
                     return key
         return None
+
+    def keyed_by_current_rules(self) -> bool:
+        return self._get_meta(b"keys") == keys_fingerprint()
+
+    def rekey(self, keys_of: Callable[[PersonRecord], tuple[set[str], bool]]) -> int:
+        """Key every person again with the current rules (``keys``), in one transaction."""
+        count = 0
+        with self.writing():  # read from the snapshot before it, written in it
+            txn = self._txn()
+            for key, value in self._read.cursor(self._persons):
+                record = unpack_person(bytes(value))[0]
+                found, single = keys_of(record)
+                txn.put(key, pack_person(record, sorted(found), single), db=self._persons)
+                count += 1
+            txn.put(b"keys", keys_fingerprint(), db=self._meta)
+        return count
 
     # --- writing -------------------------------------------------------------------------
 

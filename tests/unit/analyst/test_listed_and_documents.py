@@ -57,6 +57,16 @@ def test_once_with_a_missing_minor_is_a_lead() -> None:
     assert patterns(run(events, [hit])) == ["associate_of_listed"]
 
 
+def test_a_namesakes_passport_between_two_uses_of_ones_own_is_not_in_turn() -> None:
+    own = P("TURDUBAEV", "AZAMAT", "1991-12-09", number="LE1610370", state="KGZ")
+    namesake = P("TURDUBAEV", "AZAMAT", "1991-09-12", number="LF2246263", state="KGZ")  # swapped
+    assert patterns(run([event(own, 0), event(namesake, 7), event(own, 15)])) == []
+    exact = P("TURDUBAEV", "AZAMAT", "1991-12-09", number="LF2246263", state="KGZ")
+    assert patterns(run([event(own, 0), event(exact, 7), event(own, 15)])) == [
+        "identity_many_documents"
+    ]
+
+
 def test_a_missing_child_beside_its_own_mother_is_no_associate_lead() -> None:
     mother = P("NAZAROVA", "DILNOZA", "1986-05-05", "F")
     child = P("NAZAROV", "BOBUR", "2016-02-01")

@@ -46,7 +46,8 @@ def test_a_surge_after_quiet_weeks_is_an_aggregate_lead() -> None:
     assert (lead.aggregate.sex, lead.aggregate.age_band, lead.aggregate.count) == ("F", "18-24", 30)
     assert lead.aggregate.baseline_median == 3
     assert len(lead.evidence) == 30
-    assert "30 exits of women aged 18-24 from KAZ to ARE" in lead.summary
+    assert "30 journeys (30 exits; a party is one journey) of women aged 18-24" in lead.summary
+    assert "from KAZ to ARE" in lead.summary
 
 
 def test_usual_weeks_and_too_little_history_are_no_lead() -> None:
@@ -64,3 +65,21 @@ def test_another_route_does_not_share_the_baseline() -> None:
     [lead] = run(events).leads.values()
     assert lead.aggregate is not None
     assert lead.aggregate.destination == "ARE"
+
+
+def test_a_party_is_one_journey_so_a_few_families_are_no_surge() -> None:
+    # three quiet weeks of three girls each; then eight sisters' parties of four in one week:
+    # 32 exits, but eight decisions to travel
+    quiet = [e for week in range(5) for e in _week(week, 3)]
+    families = [
+        event(_young_woman(9000 + 10 * f + n), 35 + f / 2, party={"id": f"FAM-{f}"},
+              transport=flight("KC200"))
+        for f in range(8)
+        for n in range(4)
+    ]  # fmt: skip
+    assert run(quiet + families).leads == {}
+    alone = [event(_young_woman(9500 + n), 35 + n / 8, transport=flight("KC200"))
+             for n in range(32)]  # fmt: skip
+    [lead] = run(quiet + alone).leads.values()
+    assert lead.aggregate is not None
+    assert lead.aggregate.count == 32

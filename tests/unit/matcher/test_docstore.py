@@ -12,6 +12,7 @@ import pytest
 
 from schemas.codec import decode_entry, decode_event
 from services.matcher.docstore import DocStore, StoreUnusable, build_store, open_index
+from services.matcher.docstore.codec import pack_person
 from services.matcher.docstore.store import DATA_FILE, StoreInUse
 from services.matcher.domain import (
     EventRecord,
@@ -21,7 +22,7 @@ from services.matcher.domain import (
     entry_record,
     event_record,
 )
-from services.matcher.domain.records import EntryRecord
+from services.matcher.domain.records import DocumentRef, EntryRecord, PersonRecord
 from tests.unit.matcher.helpers import event, person_entry, sltd_entry
 
 TOPIC = "t.watchlist.entries"
@@ -253,3 +254,58 @@ def test_one_writing_process_per_store(entries: list[EntryRecord], store_path: P
     assert writer.offsets() == {0: 2000}
     writer.close()
     DocStore.open(store_path, TOPIC).close()  # free again
+
+
+def test_people_keyed_by_other_name_rules_are_keyed_again(
+    entries: list[EntryRecord], store_path: Path
+) -> None:
+    """An upgrade that changes a name rule: the stored keys are stale, so a writable open keys
+    the people again (a read-only one refuses the store) and they are found as before."""
+    person = entry_record(EXTRA_ENTRIES[4])
+    assert isinstance(person, PersonRecord)
+    build_store(store_path, TOPIC, [person], None)
+    store = DocStore.open(store_path, TOPIC)
+    persons, meta = store.env.open_db(b"persons"), store.env.open_db(b"meta")
+    with store.env.begin(write=True) as txn:  # as an older release would have left it
+        txn.put(b"RED-X-1", pack_person(person, ["NOTHINGLIKEIT"], False), db=persons)
+        txn.put(b"keys", b"older rules", db=meta)
+    store.close()
+    readonly = DocStore.open(store_path, TOPIC, readonly=True)
+    with pytest.raises(StoreUnusable, match="other name rules"):
+        open_index(readonly)
+    readonly.close()
+    store = DocStore.open(store_path, TOPIC)
+    index = open_index(store)
+    found = Screener(index).screen(event_record(EXTRA_EVENTS[5] | {"document": None}))
+    assert [m.entry_id for m in found] == ["RED-X-1"]
+    assert store.keyed_by_current_rules()
+    store.close()
+
+
+def test_a_build_keeps_the_last_record_of_each_id_as_the_topic_does(store_path: Path) -> None:
+    """One id listed again with another number, then cancelled or changed back; ids that read
+    as the same number to awk; many records in a row (their order numbers differ in the last
+    digits only): the store holds what a compacted topic keeps, the last of each id."""
+    records = [entry_record(sltd_entry(f"{n}", f"OLD{n}")) for n in ("1e5", "100000", "7")]
+    records += [entry_record(sltd_entry(f"F-{n}", f"F{n:07d}")) for n in range(3000)]
+    records += [
+        entry_record(sltd_entry("1e5", "NEW1")),  # the first of the two "numbers" moves
+        entry_record({**sltd_entry("7", "OLD7"), "status": "cancelled"}),
+        entry_record(sltd_entry("F-5", "F0000005X")),
+    ]
+    build_store(store_path, TOPIC, records, None)
+    store = DocStore.open(store_path, TOPIC, readonly=True)
+    index = open_index(store)
+
+    def holders(number: str) -> set[str]:
+        return {h.entry_id for h in index.by_document(DocumentRef(number, "UZB", "P"))}
+
+    assert holders("NEW1") == {"1e5"}
+    assert holders("OLD1e5") == set()
+    assert holders("OLD100000") == {"100000"}
+    assert holders("OLD7") == set()
+    assert holders("F0000005") == set()
+    assert holders("F0000005X") == {"F-5"}
+    assert holders("F0002999") == {"F-2999"}
+    assert len(index) == 3002  # 1e5, 100000 and the 3000 F- entries
+    store.close()
