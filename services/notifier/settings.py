@@ -11,6 +11,7 @@ from schemas.alert import Urgency
 from schemas.watchlist import ListKind
 from services.common import gcpolicy
 from services.common.settings import REPO_ROOT, CommonSettings, strong_secret
+from services.notifier.domain.words import OIDC_LABEL
 
 EXAMPLE_DIRECTORY = REPO_ROOT / "deploy" / "notifier" / "contact-points.example.yaml"
 
@@ -109,9 +110,7 @@ class NotifierSettings(CommonSettings):
     notifier_oidc_client_secret: SecretStr | None = Field(
         None, description="OIDC client secret (unset: a public client with PKCE only)"
     )
-    notifier_oidc_label: str = Field(
-        "Sign in with your bureau's account", description="The console's OIDC button"
-    )
+    notifier_oidc_label: str = Field(OIDC_LABEL, description="The console's OIDC button")
     notifier_link_ttl_s: int = Field(
         8 * 3600, ge=60, le=86400, description="Ack links stay valid this long (one use each)"
     )

@@ -25,6 +25,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
 from services.common.errors import PermanentError
+from services.notifier.domain.words import OIDC_LABEL
 
 FLOW_COOKIE = "relay_oidc"
 FLOW_TTL_S = 600  # from the redirect to the provider until the officer is back
@@ -43,7 +44,7 @@ class OidcConfig:
     client_id: str
     client_secret: str | None  # None: a public client (PKCE alone)
     public_url: str  # the notifier's, for the redirect URI
-    label: str = "Sign in with your bureau's account"
+    label: str = OIDC_LABEL
     timeout_s: float = 10.0
 
     @property

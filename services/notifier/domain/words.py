@@ -24,6 +24,10 @@ def english(msgid: str) -> str:
     return msgid
 
 
+# The console's OpenID Connect button unless a bureau names its own (not translated then).
+OIDC_LABEL = N_("Sign in with your bureau's account")
+
+
 # The languages of the catalogues (locale/<code>/), each by its own name as the console's
 # switcher shows it. Uzbek is written in Latin script.
 LANGUAGES: dict[str, str] = {
