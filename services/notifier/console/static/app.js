@@ -340,7 +340,9 @@ function card(title, triples, cls) {
 function showOutcomeChoice(d) {
   $("outcome-box").hidden = !d.can_give_outcome;
   $("btn-outcome").disabled = !d.can_give_outcome || d.state === "cancelled";
-  $("outcome").replaceChildren(...d.outcome_codes.map((c) =>
+  // No code is chosen for the officer: a slip must not report "arrested" for a child.
+  const none = el("option", { value: "", text: t("Choose the outcome"), disabled: true, selected: !d.outcome });
+  $("outcome").replaceChildren(none, ...d.outcome_codes.map((c) =>
     el("option", { value: c.code, text: t(c.words), selected: c.code === d.outcome })));
 }
 
