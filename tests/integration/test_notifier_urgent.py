@@ -43,15 +43,17 @@ async def test_an_urgent_alert_behind_10000_routine_ones_is_delivered_within_2_s
         for _ in range(BACKLOG)
     ]
     assert not any(alert.urgent for alert in routine)
-    await publish(topics, routine)  # the backlog is on the topic before the notifier starts
+    # The backlog, then the urgent alert, are on the topics before the notifier starts: the
+    # urgent one is behind all 10,000 however fast this machine routes them.
+    await publish(topics, routine)
     urgent = make_alert()
     assert urgent.urgent
+    await publish(topics, [urgent])
     settings = notifier_settings(topics, with_backlog_point(tmp_path, receiver))
     async with NotifierApp(settings) as app:
-        await publish(topics, [urgent])
-        stored = time.monotonic()
+        ready = time.monotonic()
         await receiver.wait_for(lambda: all(receiver.ids(ep) for ep in RECIPIENTS), 30)
-        took = time.monotonic() - stored
+        took = time.monotonic() - ready
         routed_meanwhile = len(app.engine.inbox.alerts) - 1
     assert {d.body["data"]["alert"]["alert_id"] for d in receiver.deliveries} == {urgent.alert_id}
     assert took <= URGENT_WITHIN_S, f"urgent alert took {took:.2f} s"
