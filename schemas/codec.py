@@ -25,7 +25,13 @@ from schemas.headers import H_SCHEMA
 from schemas.hit_report import HitReport
 from schemas.lead import Lead
 from schemas.listed_hit import ListedHit
-from schemas.notification import Acknowledgement, AuditRecord, Notification, Revocation
+from schemas.notification import (
+    Acknowledgement,
+    AuditRecord,
+    Cancellation,
+    Notification,
+    Revocation,
+)
 from schemas.suppression import Suppression
 from schemas.watchlist import WatchlistEntry
 
@@ -39,6 +45,7 @@ SCHEMA_VERSIONS: dict[type[BaseModel], str] = {
     Acknowledgement: notification.ACK_VERSION,
     AuditRecord: notification.AUDIT_VERSION,
     Revocation: notification.REVOCATION_VERSION,
+    Cancellation: notification.CANCELLATION_VERSION,
     Lead: lead.SCHEMA_VERSION,
     HitReport: hit_report.SCHEMA_VERSION,
     Suppression: suppression.SCHEMA_VERSION,

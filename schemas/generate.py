@@ -24,6 +24,7 @@ from schemas.mrz import MrzResult
 from schemas.notification import (
     Acknowledgement,
     AuditRecord,
+    Cancellation,
     Escalation,
     Notification,
     Revocation,
@@ -46,6 +47,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "escalation": Escalation,
     "audit_record": AuditRecord,
     "revocation": Revocation,
+    "cancellation": Cancellation,
     "mrz_result": MrzResult,
     "lead": Lead,
     "hit_report": HitReport,
@@ -65,7 +67,13 @@ TOPICS: dict[TopicName, tuple[str, str, list[str], list[str]]] = {
     "alerts": ("alert", "entry_id", ["matcher"], ["notifier", "analyst"]),
     "alerts.urgent": ("alert", "entry_id", ["matcher"], ["notifier"]),
     "notifications.deliveries": ("notification", "notification_id", ["notifier"], ["notifier"]),
-    "notifications.acks": ("acknowledgement", "alert_id", ["notifier"], ["notifier"]),
+    "notifications.acks": ("acknowledgement", "entry_id (as alerts)", ["notifier"], ["notifier"]),
+    "notifications.cancellations": (
+        "cancellation",
+        "entry_id (as alerts)",
+        ["notifier"],
+        ["notifier"],
+    ),
     "notifications.audit": (
         "audit_record",
         "alert_id, or actor",
@@ -76,7 +84,7 @@ TOPICS: dict[TopicName, tuple[str, str, list[str], list[str]]] = {
     "leads": ("lead", "lead_id", ["analyst"], ["notifier", "analyst", "ops"]),
     # the analyst's history: events as ingest wrote them and hits (relay-schema says which)
     "analyst.sightings": ("listed_hit", "none (one partition)", ["analyst"], ["analyst"]),
-    "hit_reports": ("hit_report", "alert_id", ["notifier"], ["notifier", "ops"]),
+    "hit_reports": ("hit_report", "entry_id (as alerts)", ["notifier"], ["notifier", "ops"]),
     "suppressions": ("suppression", "suppression_id", ["notifier"], ["matcher", "notifier", "ops"]),
 }
 DLQ_PRODUCERS: dict[TopicName, list[str]] = {

@@ -1,4 +1,5 @@
-"""Hit reports (topic ``hit_reports``, key = ``alert_id``): what the country of the hit did.
+"""Hit reports (topic ``hit_reports``, key = the alert's ``entry_id``): what the country of
+the hit did.
 
 A contact point answers an alert with an outcome code and a comment; the notifier writes the
 answer as a hit report and delivers it to the issuing country's contact points, as SIRENE's
@@ -70,9 +71,10 @@ def report_id_for(alert_id: str, outcome: str) -> str:
     return "r-" + uuid5_hex(_REPORT_NAMESPACE, f"{alert_id}\x1f{outcome}")
 
 
-def report_key(alert_id: str) -> bytes:
-    """The record key on ``hit_reports``: one alert's reports keep their order."""
-    return alert_id.encode()
+def report_key(entry_id: str) -> bytes:
+    """The record key on ``hit_reports``: the alert's (``alert.alert_key``), so one alert's
+    reports keep their order and reach the notifier replica that owns the alert."""
+    return entry_id.encode()
 
 
 Comment = Annotated[StrictStr, Field(max_length=4000)]

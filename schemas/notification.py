@@ -22,6 +22,7 @@ NOTIFICATION_VERSION = "notification/1"
 ACK_VERSION = "ack/1"
 AUDIT_VERSION = "audit/1"
 REVOCATION_VERSION = "revocation/1"
+CANCELLATION_VERSION = "cancellation/1"
 
 _NOTIFICATION_NAMESPACE = uuid.UUID("0e4f3c1d-7f0a-4b7e-9d51-2c8e6a1b9f30").bytes
 
@@ -236,3 +237,13 @@ class Revocation(Model):
     kind: Annotated[RevocationKind, Field(strict=False)]
     nonce: Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
     expires_at: Timestamp
+
+
+class Cancellation(Model):
+    """An entry was cancelled or removed: its alerts' pages stop and those paged are told
+    (``notifications.cancellations``, key = ``alert_key(entry_id)``, so it reaches the notifier
+    replica that owns the entry's alerts, whichever replica read the entry)."""
+
+    entry_id: Identifier
+    at: Timestamp
+    reason: Comment

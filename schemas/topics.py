@@ -26,6 +26,7 @@ TopicName = Literal[
     "alerts.dlq",
     "notifications.deliveries",
     "notifications.acks",
+    "notifications.cancellations",
     "notifications.audit",
     "notifications.revocations",
     "leads",

@@ -1,7 +1,10 @@
-"""One address in front of N local ingest replicas: a round-robin TCP front for ``relay run``.
+"""One address in front of N local replicas: a round-robin TCP front for ``relay run``.
 
 In a cluster the Service (kube-proxy) or compose's DNS does this. Locally, ``relay run
---replicas N`` starts this front on the ingest port so clients keep one address. It balances
+--replicas N`` starts this front on the ingest port and on the notifier's, so clients, duty
+officers and signed links keep one address. Any notifier replica serves any console session
+(sessions and links are signed with the secrets every replica shares, and every replica shows
+the country's whole inbox), so no stickiness is needed. It balances
 per connection, as kube-proxy does: a client that keeps its connection open stays with one
 replica, and a new connection goes to the next. A replica that refuses the connection (dead,
 or not listening yet) is skipped, so a killed replica costs no request made after it died.
@@ -23,10 +26,10 @@ from dataclasses import dataclass, field
 Address = tuple[str, int]
 CHUNK = 65_536
 CONNECT_TIMEOUT_S = 2.0
-# Services that run as N replicas locally. The notifier stays one process until it owns
-# partitions (every notifier resumes every pending job today); the analyst keeps one ordered
-# history (one partition).
-SCALED = ("ingest", "matcher")
+# Services that run as N replicas locally (the analyst keeps one ordered history: one
+# partition), and those of them that clients reach at one address through a front.
+SCALED = ("ingest", "matcher", "notifier")
+FRONTED = ("ingest", "notifier")
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,13 @@ def plan(service: str, count: int, port: int) -> list[Replica]:
     """The processes of ``service``: one on ``port``, or ``count`` on ports of their own.
 
     The matcher's first replica keeps ``port`` (the address Prometheus and the README name);
-    ingest replicas all get free ports behind the front on ``port``. Each replica has its own
-    Kafka client id, so ``relay status`` and the broker tell the group's members apart.
+    the replicas of a ``FRONTED`` service all get free ports behind the front on ``port``.
+    Each replica has its own Kafka client id, so ``relay status`` and the broker tell the
+    group's members apart.
     """
     if count <= 1 or service not in SCALED:
         return [Replica(service, service, port, {})]
-    keep_first = service == "matcher"
+    keep_first = service not in FRONTED
     found = []
     for n in range(1, count + 1):
         name = f"{service}-{n}"

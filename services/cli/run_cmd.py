@@ -4,9 +4,9 @@ Order: broker -> topics -> demo files (once) -> matcher, ingest, notifier, demo 
 the matcher's index is ready -> demo watchlist loaded -> simulator at a gentle rate. Every
 child runs in its own process group and writes its log under ``.relay/run/``; stopping sends
 SIGTERM to each group (SIGKILL after a grace period) so no process is left behind, and the
-broker is stopped last (unless ``--keep-broker``). With ``--replicas N`` ingest and the matcher
-run as N processes each, ingest behind a round-robin front on its usual port
-(``services/cli/replicas.py``).
+broker is stopped last (unless ``--keep-broker``). With ``--replicas N`` ingest, the matcher
+and the notifier run as N processes each, ingest and the notifier behind a round-robin front
+on their usual ports (``services/cli/replicas.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from services.cli.replicas import Replica, front_command, plan
+from services.cli.replicas import FRONTED, Replica, front_command, plan
 from services.cli.topics_cmd import _apply
 from services.common.settings import REPO_ROOT
 from services.demo.accounts import ensure_accounts, sign_in_hint
@@ -119,15 +119,15 @@ def _environment(bootstrap: str) -> dict[str, str]:
 
 
 def _start_services(supervisor: Supervisor, replicas: int) -> list[Replica]:
-    """Every service, ingest and matcher as ``replicas`` processes (ingest behind one front)."""
+    """Every service; the scaled ones as ``replicas`` processes (fronted ones behind one port)."""
     ports = _ports()
     started: list[Replica] = []
     for name, command in SERVICES.items():
         processes = plan(name, replicas, ports[name])
         for replica in processes:
             supervisor.start(replica.name, command, replica.env)
-        if name == "ingest" and len(processes) > 1:
-            supervisor.start("ingest-front", front_command(sys.executable, ports[name], processes))
+        if name in FRONTED and len(processes) > 1:
+            supervisor.start(f"{name}-front", front_command(sys.executable, ports[name], processes))
         started += processes
     return started
 
@@ -157,7 +157,8 @@ def _start_system(supervisor: Supervisor, rate: float, replicas: int) -> list[Re
         [*RELAY, "watchlist", "load", str(DEMO_DIR / "demo-watchlist.jsonl"), "--format", "jsonl"],
     )
     _wait_ready(supervisor, started, "ingest", "notifier")
-    wait_http(f"http://127.0.0.1:{ports['ingest']}/readyz", supervisor)  # through the front
+    for name in FRONTED:  # through the front
+        wait_http(f"http://127.0.0.1:{ports[name]}/readyz", supervisor)
     supervisor.start(
         "simulator",
         [*RELAY, "simulate", "--rate", str(rate), "--duration", str(7 * 86400),
@@ -191,9 +192,9 @@ def _where_to_look(demo: bool, started: list[Replica]) -> None:
 
 
 REPLICAS_HELP = (
-    "Ingest and matcher processes each: ingest stays on one address (a round-robin front), "
-    "every matcher screens a share of the event partitions. The notifier and analyst stay "
-    "one process each until they own partitions."
+    "Ingest, matcher and notifier processes each: ingest and the notifier stay on one address "
+    "(a round-robin front), every matcher screens a share of the event partitions, every "
+    "notifier sends for a share of the alert partitions. The analyst stays one process."
 )
 
 

@@ -58,6 +58,11 @@ class KeyPartitioner:
         return all_partitions[found % len(all_partitions)]
 
 
+def partition_of(key: bytes, count: int) -> int:
+    """The partition a key goes to among ``count`` (the default partitioner's choice)."""
+    return (murmur2(key) & 0x7FFFFFFF) % count
+
+
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
 
@@ -104,12 +109,21 @@ class Batches:
         for topic in topics:
             self.partitions[topic] = sorted(await self.producer.partitions_for(topic))
 
-    def add(self, topic: str, key: bytes, value: bytes | None, headers: Headers) -> Future:
-        """Append one record; the future resolves when its batch is stored (acks=all)."""
+    def add(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes | None,
+        headers: Headers,
+        partition_key: bytes | None = None,
+    ) -> Future:
+        """Append one record; the future resolves when its batch is stored (acks=all). It goes
+        to the partition of ``partition_key`` when given (co-partitioned with another topic),
+        else of ``key``."""
         partitions = self.partitions.get(topic)
         if partitions is None:
             raise KeyError(f"topic {topic} not started")
-        partition = self.partitioner(key, partitions, partitions)
+        partition = self.partitioner(partition_key or key, partitions, partitions)
         tp = TopicPartition(topic, partition)
         lane = self.lanes.get(tp)
         if lane is None:

@@ -160,6 +160,11 @@ class PipelinedLoop:
     confirmed: Offsets = field(default_factory=dict)
     # Batches the committer took from the queue, oldest first, whose outputs it waits for.
     _taken: deque[Handled] = field(default_factory=deque)
+    _queue: asyncio.Queue[Handled] | None = None
+    # Held while a batch is handled, and by a rebalance from revocation to assignment
+    # (``pause``): no record is handled for partitions changing hands.
+    _handling: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _paused: bool = False
 
     async def run(self) -> None:
         """Until cancelled. A cancelled loop first confirms and commits what it handled (for at
@@ -168,6 +173,7 @@ class PipelinedLoop:
         failures = 0
         while True:
             queue: asyncio.Queue[Handled] = asyncio.Queue(self.max_unconfirmed)
+            self._queue = queue
             committer = asyncio.create_task(self._commit(queue), name="consume-commit")
             try:
                 await self._handle(records, queue, committer)
@@ -196,7 +202,8 @@ class PipelinedLoop:
                 break  # its failure rewinds; these records are read again
             if not batch:
                 continue
-            handled = await records.handle_batch(batch)
+            async with self._handling:
+                handled = await records.handle_batch(batch)
             if not queue.full():
                 queue.put_nowait(handled)
                 continue
@@ -245,6 +252,40 @@ class PipelinedLoop:
         await self.consumer.commit(committing)
         if self.on_commit is not None:
             self.on_commit(committing)
+
+    async def pause(self) -> None:
+        """A rebalance began: wait for the batch being handled, then handle none until
+        ``resume``. (A rebalance listener calls both.)"""
+        if not self._paused:
+            await self._handling.acquire()
+            self._paused = True
+
+    def resume(self) -> None:
+        if self._paused:
+            self._paused = False
+            self._handling.release()
+
+    async def commit_handled(self, timeout_s: float) -> None:
+        """A handover: wait (bounded) for the outputs of every batch handled so far, then commit
+        their offsets, so the partitions' next owner starts right after them. Never raises: what
+        is not committed is read again by the next owner (idempotent ids)."""
+        while self._queue is not None and not self._queue.empty():
+            self._taken.append(self._queue.get_nowait())  # the committer confirms from there
+        handled = list(self._taken)
+        offsets = dict(self.confirmed)
+        try:
+            async with asyncio.timeout(timeout_s):
+                for pending, batch_offsets in handled:
+                    await _stored(pending)
+                    offsets.update(batch_offsets)
+        except (KafkaError, TimeoutError):
+            log.warning("consume.handover_not_confirmed")
+        held = self.consumer.assignment()
+        committing = {tp: offset for tp, offset in offsets.items() if tp in held}
+        if committing:
+            with contextlib.suppress(KafkaError, TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await self.consumer.commit(committing)
 
     async def _stop(self, queue: asyncio.Queue[Handled], committer: asyncio.Task[None]) -> None:
         """Shutdown: confirm what was handled and commit it, bounded in time, never raising."""

@@ -27,7 +27,7 @@ from services.common.health import Readiness, health_router, metrics_router
 from services.common.http_server import client_gone, metrics_allowed
 from services.common.logging import get_logger
 from services.common.settings import CommonSettings
-from services.notifier import metrics
+from services.notifier import followup, metrics
 from services.notifier.access_audit import Reader, listed
 from services.notifier.console import views
 from services.notifier.console.gate import ConsoleAccess
@@ -36,7 +36,6 @@ from services.notifier.console.web import HEADERS, audit_read, not_stored, read_
 from services.notifier.domain.signing import LinkClaim, read_link_token
 from services.notifier.engine import Engine
 from services.notifier.errors import AnswerNotStoredError
-from services.notifier.followup import acknowledge
 from services.notifier.i18n import language, translator
 from services.notifier.outcome_api import outcome_router
 from services.notifier.revocations import Revocations
@@ -184,7 +183,7 @@ async def _answer_once(
     if claim is not None and not revocations.claim(RevocationKind.LINK, claim.nonce, claim.expires):
         raise HTTPException(401, "this link was already used", headers=HEADERS)
     try:
-        await acknowledge(engine, ack)
+        await followup.answer(engine, ack)
     except AnswerNotStoredError as exc:
         if claim is not None:
             revocations.release(RevocationKind.LINK, claim.nonce)  # nothing was done: resend

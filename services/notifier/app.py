@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import functools
 from datetime import timedelta
-from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from starlette.routing import BaseRoute
@@ -19,7 +18,7 @@ from services.common.consume import Handler, PipelinedLoop
 from services.common.fate import FateWrapper
 from services.common.health import KAFKA_CONNECTED, Readiness, broker_probe
 from services.common.http_server import BackgroundServer
-from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_producer
+from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, make_producer, partitions_of
 from services.common.lag import report_lag
 from services.common.lifecycle import Lifecycle, Service
 from services.common.logging import get_logger
@@ -38,14 +37,24 @@ from services.notifier.domain.backoff import Backoff
 from services.notifier.domain.memory import MemoryPolicy
 from services.notifier.domain.outcomes import Deadlines
 from services.notifier.engine import Engine, EngineConfig
-from services.notifier.handlers import AlertHandler, EntryHandler
+from services.notifier.errors import TopicLayoutError
+from services.notifier.handlers import (
+    AckHandler,
+    AlertHandler,
+    CancelHandler,
+    EntryHandler,
+    by_topic,
+)
+from services.notifier.handover import Handover, UrgentLane
 from services.notifier.leads_model import LeadsModel
+from services.notifier.ownership import Ownership
 from services.notifier.reports import ReportHandler
 from services.notifier.revocations import Revocations
 from services.notifier.scheduler import Scheduler
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import KafkaArchive, rebuild
 from services.notifier.suppressions import HitReportHandler, SuppressionDesk
+from services.notifier.tail import Tail
 from services.notifier.writer import Writer
 
 log = get_logger(__name__)
@@ -57,6 +66,10 @@ READY_CACHE_S = 1.0  # how long /readyz trusts the broker's last answer
 # inbox, or before a signed-out session or a used link is known to be refused.
 DELIVERIES_REBUILT, REVOCATIONS_READ = "deliveries_rebuilt", "revocations_read"
 Handled = tuple[Handler, FateWrapper]  # a consumer's handler and where its failures go
+CO_PARTITIONED: tuple[TopicName, ...] = (
+    ALERTS_TOPIC, URGENT_ALERTS_TOPIC, "notifications.deliveries", "notifications.acks",
+    "notifications.cancellations", "hit_reports",
+)  # fmt: skip
 
 
 def engine_config(s: NotifierSettings) -> EngineConfig:
@@ -78,6 +91,17 @@ def engine_config(s: NotifierSettings) -> EngineConfig:
             {k: timedelta(seconds=v) for k, v in s.notifier_outcome_deadlines.items()},
         ),
     )
+
+
+async def owned_partitions(s: NotifierSettings) -> int:
+    """How many partitions replicas share. Every topic the owner reads, and the deliveries it
+    writes, must have as many as ``alerts``: one partition number is one owner's."""
+    counts = {s.topic(name): len(await partitions_of(s, s.topic(name))) for name in CO_PARTITIONED}
+    if len(set(counts.values())) != 1:
+        raise TopicLayoutError(
+            f"these topics must have equal partition counts (relay topics apply): {counts}"
+        )
+    return counts[s.topic(ALERTS_TOPIC)]
 
 
 def session_keys(s: NotifierSettings) -> SessionKeys:
@@ -143,11 +167,16 @@ class NotifierApp(Service):
             audit=AuditTrail(s), leads=self.leads,
         )  # fmt: skip
         await self._start_http(life, Access(s, revocations, console))
-        await rebuild(self.engine, s)
-        self.readiness.set(DELIVERIES_REBUILT, True, "jobs rebuilt; unfinished ones resumed")
+        count = await owned_partitions(s)
+        ends = await rebuild(self.engine, s)
+        # Nothing is sent, escalated or reminded before the group assigns partitions (handover).
+        self.engine.ownership = Ownership.of_group(count)
+        self.readiness.set(DELIVERIES_REBUILT, True, "jobs rebuilt; each replica's read model")
         scheduler.start()
-        resumed = self.engine.resume()
-        await self._consume_all(life, producer)
+        tail = Tail(s, self.engine)
+        life.on_stop((await tail.open(ends)).stop)
+        life.spawn(tail.run(), "deliveries-tail")
+        await self._consume_all(life, producer, tail)
         self._housekeeping(life)
         # A signed-out session or a used link must be refused from the first request on.
         await asyncio.wait_for(revocations.caught_up.wait(), REVOCATIONS_WAIT_S)
@@ -156,7 +185,7 @@ class NotifierApp(Service):
             # Its inbox grows with every alert: small young collections (gcpolicy).
             gcpolicy.settle_service_heap(stateful_young_threshold=s.notifier_gc_young_threshold)
             life.spawn(gcpolicy.collect_periodically("notifier", s.notifier_full_gc_s), "gc")
-        log.info("notifier.started", port=self.port, resumed=resumed)
+        log.info("notifier.started", port=self.port, partitions=count)
 
     async def _open_writer(self, life: Lifecycle) -> tuple[AIOKafkaProducer, Writer]:
         s = self.settings
@@ -175,32 +204,59 @@ class NotifierApp(Service):
             watched.listeners.append(functools.partial(access_audit.reloaded, writer))
         return producer, writer
 
-    async def _consume_all(self, life: Lifecycle, producer: AIOKafkaProducer) -> None:
+    async def _consume_all(self, life: Lifecycle, producer: AIOKafkaProducer, tail: Tail) -> None:
         s = self.settings
         group = s.group(s.notifier_group_id)
-        alerts: Handled = (
-            AlertHandler(self.engine),
-            FateWrapper("notifier", producer, s.topic("alerts.dlq")),
+        fate = FateWrapper("notifier", producer, s.topic("alerts.dlq"))
+        urgent = await self._urgent_lane(life, fate)
+        # The owned partitions: alerts and what concerns them, keyed alike (the entry id), so
+        # the group's range assignment gives one replica the same partition of each.
+        handover = Handover(self.engine, tail, s.topic(ALERTS_TOPIC), urgent)
+        handlers: dict[str, Handler] = {
+            s.topic(ALERTS_TOPIC): AlertHandler(self.engine),
+            s.topic("notifications.acks"): AckHandler(self.engine),
+            s.topic("notifications.cancellations"): CancelHandler(self.engine),
+            s.topic("hit_reports"): ReportHandler(self.engine),
+        }
+        owner = make_consumer(s, group_id=group, **LOW_LATENCY_FETCH, **s.group_timing())
+        await life.open(owner)
+        owner.subscribe(list(handlers), listener=handover)
+        loop = PipelinedLoop(
+            owner, fate, by_topic(handlers), commit_interval_s=s.notifier_commit_interval_s
         )
-        entries_dlq = FateWrapper("notifier", producer, s.topic("watchlist.entries.dlq"))
-        entries: Handled = (EntryHandler(self.engine), entries_dlq)
-        # Urgent alerts come twice: on their own topic, whose consumer no routine backlog holds
-        # up, and in order on ``alerts``; whichever comes first routes them, the other finds
-        # their jobs in the inbox. Nothing waits on the entries: default fetch settings there.
-        lanes: list[tuple[TopicName, str, Handled, dict[str, Any]]] = [
-            (URGENT_ALERTS_TOPIC, f"{group}-urgent", alerts, LOW_LATENCY_FETCH),
-            (ALERTS_TOPIC, group, alerts, LOW_LATENCY_FETCH),
-            ("watchlist.entries", f"{group}-entries", entries, {}),
-            ("hit_reports", f"{group}-suppressions", (HitReportHandler(self.desk), alerts[1]), {}),
-            ("hit_reports", f"{group}-reports", (ReportHandler(self.engine), alerts[1]), {}),
-        ]
-        for topic, lane_group, (handler, fate), fetch in lanes:
-            consumer = make_consumer(s, s.topic(topic), group_id=lane_group, **fetch)
+        handover.loop = loop
+        life.spawn(loop.run(), f"consume:{s.topic(ALERTS_TOPIC)}")
+        # Read by any one replica: entries become cancellations for their owner; hit reports
+        # change the false-match suppressions.
+        lanes: list[tuple[TopicName, str, Handled]] = [
+            ("watchlist.entries", f"{group}-entries", (EntryHandler(self.engine), FateWrapper(
+                "notifier", producer, s.topic("watchlist.entries.dlq")))),
+            ("hit_reports", f"{group}-suppressions", (HitReportHandler(self.desk), fate)),
+        ]  # fmt: skip
+        for topic, lane_group, (handler, lane_fate) in lanes:
+            consumer = make_consumer(s, s.topic(topic), group_id=lane_group)
             await life.open(consumer)
-            loop = PipelinedLoop(
-                consumer, fate, handler, commit_interval_s=s.notifier_commit_interval_s
+            lane = PipelinedLoop(
+                consumer, lane_fate, handler, commit_interval_s=s.notifier_commit_interval_s
             )
-            life.spawn(loop.run(), f"consume:{s.topic(topic)}")
+            life.spawn(lane.run(), f"consume:{s.topic(topic)}")
+
+    async def _urgent_lane(self, life: Lifecycle, fate: FateWrapper) -> UrgentLane:
+        """Urgent alerts come twice: on their own topic, whose consumer no routine backlog holds
+        up, and in order on ``alerts``; whichever comes first routes them, the other finds their
+        jobs in the inbox. It reads the partitions this replica owns (``handover``)."""
+        s = self.settings
+        group = s.group(s.notifier_group_id)
+        consumer = make_consumer(s, group_id=f"{group}-urgent", **LOW_LATENCY_FETCH)
+        await life.open(consumer)
+        lane = UrgentLane(consumer, s.topic(URGENT_ALERTS_TOPIC))
+        lane.follow(set())
+        loop = PipelinedLoop(
+            consumer, fate, AlertHandler(self.engine),
+            commit_interval_s=s.notifier_commit_interval_s,
+        )  # fmt: skip
+        life.spawn(loop.run(), f"consume:{s.topic(URGENT_ALERTS_TOPIC)}")
+        return lane
 
     def _housekeeping(self, life: Lifecycle) -> None:
         s = self.settings

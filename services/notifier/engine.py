@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from schemas.alert import Alert
 from schemas.notification import (
+    Acknowledgement,
     AuditAction,
     Channel,
     DeliveryAttempt,
@@ -38,22 +39,19 @@ from services.notifier.domain.directory import ContactPoint, Directory
 from services.notifier.domain.inbox import FINAL_STATES, AlertView, Inbox
 from services.notifier.domain.memory import (
     MemoryPolicy,
-    choose_evictions,
-    closed_among,
-    evictable,
-    to_evict,
 )
 from services.notifier.domain.outcomes import Deadlines
 from services.notifier.domain.routing import Plan, may_send, priority_of, route
 from services.notifier.domain.signing import link_token, new_claim
 from services.notifier.journal import Journal
+from services.notifier.ownership import Ownership
 from services.notifier.reminders import OutcomeWatch
+from services.notifier.retention import Archive, Retention
 from services.notifier.scheduler import Scheduler
 from services.notifier.writer import Future, Record, Writer
 
 log = get_logger(__name__)
 
-SWEEP_CHUNK = 1000  # alert views examined between two yields of the memory sweep
 # How long a job restored without its alert waits for the alert to be read again.
 ALERT_WAIT_S = 300.0
 
@@ -73,21 +71,11 @@ class EngineConfig:
     outcomes: Deadlines = field(default_factory=Deadlines)
 
 
-class Archive(Protocol):
-    """The jobs memory no longer holds (``store.KafkaArchive``; an in-memory fake in tests)."""
-
-    async def recall(
-        self, needle: str, match: Callable[[Notification], bool]
-    ) -> list[Notification]: ...
-
-    async def expired(self, cutoff: datetime, is_open: Callable[[str], bool]) -> list[str]: ...
-
-
 def now() -> datetime:
     return datetime.now(UTC)
 
 
-class Engine:
+class Engine(Retention):
     def __init__(
         self,
         config: EngineConfig,
@@ -107,18 +95,89 @@ class Engine:
         self.breakers: dict[str, Breaker] = {}
         self.rng = random.Random()  # noqa: S311 - jitter, not cryptography
         self.archive: Archive | None = None
-        # Entries with alerts evicted from memory: a cancellation must read those back. Bounded
-        # by the watchlist's size, not by traffic.
         self.archived_entries: set[str] = set()
         self._recalling = asyncio.Lock()
         # Jobs restored without their alert, since when (``_await_alert``).
         self._awaiting_alert: dict[str, float] = {}
         self.outcomes = OutcomeWatch(self, config.outcomes)  # the 12-hour rule
+        # The alerts this replica acts on (all of them until a consumer group says otherwise).
+        self.ownership = Ownership()
+        self._sending: set[str] = set()  # jobs with a send under way
+        self._answer_waiters: dict[tuple[str, str, datetime], asyncio.Event] = {}
+
+    @property
+    def memory_policy(self) -> MemoryPolicy:
+        return self.config.memory
+
+    # --- ownership -------------------------------------------------------------------------
+
+    def owns(self, entry_id: str | None, alert_id: str) -> bool:
+        return self.ownership.owns(entry_id, alert_id)
+
+    def owns_view(self, view: AlertView) -> bool:
+        return self.ownership.owns(view.entry_id, view.alert_id)
+
+    def take_over(self, partitions: set[int]) -> int:
+        """The group assigned these partitions: act on their alerts from now on. Earlier timers
+        are void (a new epoch); what is still to do is scheduled again. Returns jobs resumed."""
+        self.ownership.assign(partitions)
+        resumed = self.resume()
+        self.outcomes.rearm()
+        return resumed
+
+    def apply_remote(self, n: Notification) -> None:
+        """A job state another replica wrote (read from the deliveries topic): the read model.
+        Ignored for owned alerts: this replica wrote it, and its memory is newer."""
+        if not self.owns(n.entry_id, n.alert_id):
+            self.restore(n)
+
+    def take_ack(self, ack: Acknowledgement) -> AlertView:
+        """An answer seen (by the owner, or on the topic by the others): once per answer."""
+        view = self.inbox.view(ack.alert_id)
+        same = (ack.contact_point, ack.kind, ack.at)
+        if not any((a.contact_point, a.kind, a.at) == same for a in view.acks):
+            self.inbox.apply_ack(ack)
+        waiter = self._answer_waiters.pop((ack.alert_id, ack.contact_point, ack.at), None)
+        if waiter is not None:
+            waiter.set()
+        return view
+
+    async def seen(self, ack: Acknowledgement, timeout_s: float) -> bool:
+        """Until this replica's memory shows the answer (applied by the owner, perhaps another
+        replica, and read back); False after ``timeout_s``."""
+        view = self.inbox.alerts.get(ack.alert_id)
+        if view is not None and any(
+            a.at == ack.at and a.contact_point == ack.contact_point for a in view.acks
+        ):
+            return True
+        key = (ack.alert_id, ack.contact_point, ack.at)
+        waiter = self._answer_waiters.setdefault(key, asyncio.Event())
+        try:
+            async with asyncio.timeout(timeout_s):
+                await waiter.wait()
+        except TimeoutError:
+            return False
+        finally:
+            self._answer_waiters.pop(key, None)
+        return True
+
+    def at(self, delay_s: float, callback: Callable[[], None]) -> None:
+        """A timer of this ownership epoch: void if the partitions changed hands meanwhile."""
+        epoch = self.ownership.epoch
+
+        def fire() -> None:
+            if self.ownership.epoch == epoch:
+                callback()
+
+        self.scheduler.at(delay_s, fire)
 
     # --- routing ---------------------------------------------------------------------------
 
     async def on_alert(self, alert: Alert) -> list[Future]:
         """Route one alert; the returned writes must be stored before its offset is committed."""
+        if not self.owns(alert.entry_id, alert.alert_id):
+            # Read by the urgent lane during a handover: the owner meets it again on ``alerts``.
+            return []
         key = dedup_key(alert)
         notice = self.dedup.decide(key, alert.alert_id, alert.occurred_at)
         urgent = alert.urgent and notice is NoticeKind.ALERT
@@ -168,15 +227,17 @@ class Engine:
         if cp is not None:
             lane = self.channels[job.channel].lane_of(job, cp)
         alert_id, nid = job.alert_id, job.notification_id
+        epoch = self.ownership.epoch
 
         async def work() -> None:
-            await self.attempt(alert_id, nid)
+            if self.ownership.epoch == epoch:
+                await self.attempt(alert_id, nid)
 
         priority = priority_of(job, alert or self.alert_of(job))
         if delay_s <= 0:
             self.scheduler.enqueue(lane, priority, work)
         else:
-            self.scheduler.at(delay_s, lambda: self.scheduler.enqueue(lane, priority, work))
+            self.at(delay_s, lambda: self.scheduler.enqueue(lane, priority, work))
 
     def _job(self, n: Notification, alert: Alert, cp: ContactPoint) -> SendJob:
         return SendJob(notification=n, alert=alert, contact_point=cp, ack_url=self.ack_url(n))
@@ -188,8 +249,17 @@ class Engine:
 
     async def attempt(self, alert_id: str, notification_id: str) -> None:
         n = self.inbox.notification(notification_id, alert_id)
-        if n is None or n.state in FINAL_STATES:
-            return  # delivered, acknowledged or cancelled meanwhile
+        if n is None or n.state in FINAL_STATES or notification_id in self._sending:
+            return  # delivered, acknowledged or cancelled meanwhile, or being sent
+        if not self.owns(n.entry_id, alert_id):
+            return  # handed over: its owner sends it
+        self._sending.add(notification_id)
+        try:
+            await self._attempt(n)
+        finally:
+            self._sending.discard(notification_id)
+
+    async def _attempt(self, n: Notification) -> None:
         cp = self.directory().get(n.recipient)
         alert = self.alert_of(n)
         if alert is None and self._await_alert(n):
@@ -289,85 +359,6 @@ class Engine:
         carry = view.carrier == n.notification_id
         return self.journal.change(n, [*records, *(also or [])], carry_alert=carry)
 
-    # --- memory and retention -------------------------------------------------------------
-
-    def sweep_memory(self, at: datetime | None = None) -> int:
-        """Evict closed alerts past the memory window or cap; expire old de-dup keys. All at
-        once: at start, before any delivery (the running service uses ``trim_memory``)."""
-        at = at or now()
-        return self._evict(to_evict(self.inbox, at, self.config.memory), at)
-
-    async def trim_memory(self, chunk: int = SWEEP_CHUNK) -> int:
-        """``sweep_memory`` for the running service: the views are examined ``chunk`` at a time,
-        yielding to deliveries in between: examined all at once, thousands of open alerts would
-        stall every delivery meanwhile."""
-        at = now()
-        views = list(self.inbox.alerts.values())
-        closed: list[AlertView] = []
-        for start in range(0, len(views), chunk):
-            closed += closed_among(views[start : start + chunk])
-            await asyncio.sleep(0)
-        return self._evict(choose_evictions(closed, at, self.config.memory), at)
-
-    def _evict(self, alert_ids: list[str], at: datetime) -> int:
-        self.dedup.prune(at)
-        evicted = 0
-        for alert_id in alert_ids:
-            view = self.inbox.alerts.get(alert_id)
-            if view is None or not evictable(view):
-                continue  # reopened since it was examined (a cancellation, an escalation)
-            if view.entry_id:
-                self.archived_entries.add(view.entry_id)
-            self.inbox.forget(alert_id)
-            evicted += 1
-        metrics.IN_MEMORY.set(len(self.inbox.alerts))
-        return evicted
-
-    async def recall(self, alert_id: str) -> bool:
-        """Bring an evicted alert back from the topic (an answer to it arrived); True if known.
-        The next sweep evicts it again once it is closed and old."""
-        if alert_id in self.inbox.alerts or self.archive is None:
-            return alert_id in self.inbox.alerts
-        async with self._recalling:
-            if alert_id not in self.inbox.alerts:
-                jobs = await self.archive.recall(alert_id, lambda n: n.alert_id == alert_id)
-                self._restore_all(jobs)
-                metrics.RECALLS.inc()
-        return alert_id in self.inbox.alerts
-
-    async def recall_entry(self, entry_id: str) -> None:
-        """Bring back the evicted alerts about an entry (it is being cancelled)."""
-        if entry_id not in self.archived_entries or self.archive is None:
-            return
-        async with self._recalling:
-            jobs = await self.archive.recall(entry_id, lambda n: n.entry_id == entry_id)
-            self._restore_all([j for j in jobs if j.alert_id not in self.inbox.alerts])
-            self.archived_entries.discard(entry_id)
-            metrics.RECALLS.inc()
-
-    def _restore_all(self, jobs: list[Notification]) -> None:
-        # The carrier first, so the view has its alert whatever the order on the topic.
-        for job in sorted(jobs, key=lambda j: j.alert is None):
-            self.inbox.apply(job)
-
-    async def forget_closed(self, older_than: timedelta) -> int:
-        """Tombstone the jobs of alerts closed longer than ``older_than`` ago, so compaction
-        drops them (and the copy of the alert with its personal data); the audit topic keeps
-        the history without it. Those still in memory are found there, evicted ones on the
-        topic. A lost tombstone is written again by the next sweep."""
-        cutoff = now() - older_than
-        closed = self.inbox.closed_before(cutoff)
-        jobs = [nid for alert_id in closed for nid in self.inbox.forget(alert_id)]
-        if self.archive is not None:
-            known = set(jobs)
-            found = await self.archive.expired(cutoff, self.inbox.is_open)
-            jobs += [nid for nid in found if nid not in known]
-        for nid in jobs:
-            self.journal.tombstone(nid).add_done_callback(_log_write_failure)
-        if jobs:
-            log.info("notifier.retention_forgot", alerts=len(closed), jobs=len(jobs))
-        return len(jobs)
-
     # --- restart ---------------------------------------------------------------------------
 
     def restore(self, n: Notification) -> None:
@@ -378,12 +369,15 @@ class Engine:
             self.dedup.remember(n.dedup_key, n.alert_id, at)
 
     def resume(self) -> int:
-        """After restore: re-send unfinished jobs, re-arm escalations. Returns jobs resumed."""
-        jobs = self.inbox.pending()
+        """After restore: re-send the owned alerts' unfinished jobs, re-arm their escalations.
+        Returns jobs resumed."""
+        jobs = [n for n in self.inbox.pending() if self.owns(n.entry_id, n.alert_id)]
         for job in jobs:
             wait = (job.next_attempt_at - now()).total_seconds() if job.next_attempt_at else 0
             self.schedule(job, wait)
         for view in self.inbox.alerts.values():
+            if not self.owns_view(view):
+                continue
             if view.escalation_due and not view.acknowledged and not view.cancelled:
                 self.schedule_escalation(
                     view.alert_id, (view.escalation_due - now()).total_seconds()
@@ -394,12 +388,7 @@ class Engine:
         def fire() -> None:
             self.scheduler.enqueue("escalation", 0, lambda: self.escalate(alert_id))
 
-        self.scheduler.at(delay_s, fire)
+        self.at(delay_s, fire)
 
     async def escalate(self, alert_id: str) -> None:
         await followup.escalate(self, alert_id)
-
-
-def _log_write_failure(future: Future) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        log.error("notification.state_write_failed", error=type(future.exception()).__name__)

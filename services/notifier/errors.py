@@ -34,3 +34,7 @@ class AccountsError(PermanentError):
 
 class UnreadableReport(PermanentError):
     """A record on ``hit_reports`` that is not a hit report."""
+
+
+class TopicLayoutError(Exception):
+    """The topics replicas share are not partitioned alike: the notifier refuses to start."""

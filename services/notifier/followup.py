@@ -1,4 +1,9 @@
-"""What happens after the first page: escalation, acknowledgement, cancellation."""
+"""What happens after the first page: escalation, acknowledgement, cancellation.
+
+Answers are taken by any replica (``answer``) and applied by the replica that owns the alert
+(``acknowledge``), which reads them from ``notifications.acks``: keyed as the alert, they land
+in a partition of the same number, and the group gives both to the same replica.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from services.common.logging import get_logger
 from services.notifier import metrics
 from services.notifier.domain.directory import Directory
 from services.notifier.domain.escalation import next_step
-from services.notifier.domain.inbox import FINAL_STATES, Inbox
+from services.notifier.domain.inbox import FINAL_STATES, AlertView, Inbox
 from services.notifier.domain.routing import Plan, notifications_for
 from services.notifier.errors import AnswerNotStoredError
 from services.notifier.writer import Future, Writer
@@ -32,6 +37,9 @@ log = get_logger(__name__)
 PAGES = (NoticeKind.ALERT, NoticeKind.UPDATE, NoticeKind.ESCALATION)
 # An answer waits this long for its records to be stored; the journal goes on writing them.
 ANSWER_STORE_S = 10.0
+# Then this long until this replica's memory shows it (the owner applied it, perhaps on
+# another replica): the reply shows the answer. Stored, it is applied in any case.
+ANSWER_SEEN_S = 5.0
 
 
 class _Timing(Protocol):
@@ -63,6 +71,10 @@ class Engine(Protocol):
     def schedule_escalation(self, alert_id: str, delay_s: float) -> None: ...
 
     async def recall_entry(self, entry_id: str) -> None: ...
+
+    def take_ack(self, ack: Acknowledgement) -> AlertView: ...
+
+    async def seen(self, ack: Acknowledgement, timeout_s: float) -> bool: ...
 
 
 async def escalate(engine: Engine, alert_id: str) -> None:
@@ -102,10 +114,26 @@ async def escalate(engine: Engine, alert_id: str) -> None:
     engine.schedule_escalation(alert_id, engine.config.ack_delay.total_seconds())
 
 
-async def acknowledge(engine: Engine, ack: Acknowledgement) -> None:
-    """Store the reply, close the recipient's jobs, stop (or, for cannot-act, hurry) escalation."""
-    view = engine.inbox.apply_ack(ack)
-    writes = [await engine.writer.ack(ack)]
+async def answer(engine: Engine, ack: Acknowledgement) -> None:
+    """Taken by any replica: stored on ``notifications.acks`` for the alert's owner, then
+    awaited (bounded) in this replica's memory. ``AnswerNotStoredError`` if not stored."""
+    view = engine.inbox.alerts.get(ack.alert_id)
+    entry_id = view.entry_id if view is not None and view.entry_id else ack.alert_id
+    try:
+        async with asyncio.timeout(ANSWER_STORE_S):
+            await asyncio.shield(engine.writer.ack(ack, entry_id))
+    except (TimeoutError, KafkaError) as exc:
+        log.warning("ack.not_stored", alert_id=ack.alert_id, error=type(exc).__name__)
+        raise AnswerNotStoredError from exc
+    if not await engine.seen(ack, ANSWER_SEEN_S):
+        log.warning("ack.not_yet_applied", alert_id=ack.alert_id)
+
+
+async def acknowledge(engine: Engine, ack: Acknowledgement) -> list[Future]:
+    """At the alert's owner: close the recipient's jobs, stop (or, for cannot-act, hurry)
+    escalation. Returns the writes to store before the answer's offset is committed."""
+    view = engine.take_ack(ack)
+    writes: list[Future] = []
     for n in list(view.notifications.values()):
         if n.recipient != ack.contact_point or n.state is NotificationState.ACKNOWLEDGED:
             continue
@@ -122,16 +150,11 @@ async def acknowledge(engine: Engine, ack: Acknowledgement) -> None:
             actor=ack.answered_by or ack.contact_point,
             kind=ack.kind.value,
         )
-    try:
-        async with asyncio.timeout(ANSWER_STORE_S):
-            await _stored(writes)
-    except (TimeoutError, KafkaError) as exc:
-        log.warning("ack.not_stored", alert_id=ack.alert_id, error=type(exc).__name__)
-        raise AnswerNotStoredError from exc
     metrics.ACKS.labels(ack.kind.value).inc()
     if ack.kind is AckKind.CANNOT_ACT and view.escalation_due is not None:
         view.escalation_due = ack.at  # the next in line is paged now
         await escalate(engine, ack.alert_id)
+    return writes
 
 
 async def cancel_entry(engine: Engine, entry_id: str) -> list[Future]:
@@ -162,12 +185,6 @@ async def cancel_entry(engine: Engine, entry_id: str) -> list[Future]:
         for job in jobs:
             engine.schedule(job)
     return writes
-
-
-async def _stored(writes: list[Future]) -> None:
-    # A batch's future is shared by every record in it: a timeout here must not cancel it.
-    for write in writes:
-        await asyncio.shield(write)
 
 
 def _now() -> datetime:

@@ -30,8 +30,10 @@ from services.notifier.writer import Future, Record
 
 log = get_logger(__name__)
 
-TOMBSTONE = None  # a pending state of None: the job is forgotten (retention)
-State = tuple[Notification, bool] | None  # a job's state to write (carries the alert?)
+# A job's state to write, and whether it carries the alert; None there: its tombstone (the
+# job is forgotten, retention).
+State = tuple[Notification, bool | None]
+TOMBSTONE = None
 
 
 class Sink(Protocol):
@@ -41,13 +43,13 @@ class Sink(Protocol):
 
     def state(self, n: Notification, *, carry_alert: bool = False) -> Future: ...
 
-    def tombstone(self, notification_id: str) -> Future: ...
+    def tombstone(self, n: Notification) -> Future: ...
 
 
 @dataclass(eq=False)
 class _Job:
     unstored: int = 0  # records of its changes not yet stored
-    pending: State = None  # the newest state not yet handed over (or TOMBSTONE)
+    pending: State | None = None  # the newest state not yet handed over
     has_pending: bool = False
     sending: bool = False  # a state is on its way
     retrying: int = 0  # writes waiting out a backoff
@@ -79,12 +81,12 @@ class Journal:
             self._write_record(nid, job, record, 0)
         return self._set_state(nid, job, (n, carry_alert))
 
-    def tombstone(self, notification_id: str) -> Future:
+    def tombstone(self, n: Notification) -> Future:
         """Retention: the job's tombstone, after anything of it still on its way."""
-        job = self.jobs.get(notification_id)
+        job = self.jobs.get(n.notification_id)
         if job is None:
-            return self.sink.tombstone(notification_id)
-        return self._set_state(notification_id, job, TOMBSTONE)
+            return self.sink.tombstone(n)
+        return self._set_state(n.notification_id, job, (n, TOMBSTONE))
 
     def stored(self, notification_id: str) -> Future | None:
         """A future for the job's writes still on their way (None if there are none)."""
@@ -130,15 +132,16 @@ class Journal:
                 del self.jobs[nid]
             return
         state, job.pending, job.has_pending = job.pending, None, False
+        assert state is not None  # has_pending
         job.sent_waiters, job.waiters = job.waiters, []
         job.sending = True
         self._send_state(nid, job, state, 0)
 
     def _send_state(self, nid: str, job: _Job, state: State, failures: int) -> None:
-        if state is TOMBSTONE:
-            future = self.sink.tombstone(nid)
+        n, carry = state
+        if carry is TOMBSTONE:
+            future = self.sink.tombstone(n)
         else:
-            n, carry = state
             future = self.sink.state(n, carry_alert=carry)
         done = functools.partial(self._state_done, nid, job, state, failures)
         self._track(future).add_done_callback(done)
@@ -204,6 +207,16 @@ class Journal:
                 waiter.exception()  # retrieved: nobody may be waiting any more
         log.error("notification.write_abandoned", notification_id=nid)
 
+    async def drain(self, flush: Callable[[], Awaitable[Any]]) -> None:
+        """A handover: until what is on its way is stored (or failed). Jobs waiting out a
+        backoff stay as they are; the new owner writes them again."""
+        while True:
+            await flush()
+            if not self._inflight:
+                return
+            await asyncio.wait(list(self._inflight))
+            await asyncio.sleep(0)  # their callbacks release the states they held back
+
     async def close(self, flush: Callable[[], Awaitable[Any]]) -> None:
         """Shutdown: no more retries. What is on its way is flushed (``flush``, the writer's),
         with the states it releases; a job waiting out a backoff is given up."""
@@ -214,13 +227,7 @@ class Journal:
         for nid, job in list(self.jobs.items()):
             if job.retrying:
                 self._give_up(nid, job)
-        while True:
-            await flush()  # hands over what is still batched (tombstones written straight too)
-            if not self._inflight:
-                return
-            await asyncio.wait(list(self._inflight))
-            # Their callbacks run now, and write the states they release (waited for next).
-            await asyncio.sleep(0)
+        await self.drain(flush)
 
 
 def _failed(future: Future) -> bool:

@@ -50,6 +50,9 @@ DELIVERY_RETRIES = Counter("relay_delivery_retries_total", "Delivery retries", [
 ESCALATIONS = Counter("relay_notifier_escalations_total", "Escalation steps taken")
 ACKS = Counter("relay_notifier_acks_total", "Acknowledgements received", ["kind"])
 PENDING = Gauge("relay_notifier_pending", "Jobs waiting in lanes or timers")
+OWNED_PARTITIONS = Gauge(
+    "relay_notifier_owned_partitions", "Partitions of alerts this replica sends, escalates, reminds"
+)
 IN_MEMORY = Gauge("relay_notifier_alerts_in_memory", "Alerts held in memory (open + recent)")
 WRITE_RETRIES = Counter(
     "relay_notifier_write_retries_total",

@@ -47,6 +47,8 @@ class Archive(Protocol):
 class Engine(FollowupEngine, Protocol):
     scheduler: Scheduler
 
+    def owns(self, entry_id: str | None, alert_id: str) -> bool: ...
+
     @property
     def archive(self) -> Archive | None: ...
 
@@ -56,6 +58,9 @@ class OutcomeWatch:
         self.engine = engine
         self.deadlines = deadlines
         self.armed: dict[str, str] = {}  # alert id -> its list (the metric's label)
+        # Every replica arms every alert it knows (its memory has them all); at the deadline
+        # only the replica that owns the alert's partition then acts.
+        self.entries: dict[str, str] = {}  # armed alert id -> its entry
         self.given: set[str] = set()  # armed alerts answered since: their timers do nothing
         self.to_recall: set[str] = set()  # missed, and no longer in memory
         self.recalling = asyncio.Lock()
@@ -77,6 +82,7 @@ class OutcomeWatch:
     def _arm(self, alert: Alert) -> None:
         alert_id = alert.alert_id
         self.armed[alert_id] = alert.list.value
+        self.entries[alert_id] = alert.entry_id
         delay = (self.deadlines.due(alert) - datetime.now(UTC)).total_seconds()
 
         def fire() -> None:
@@ -85,7 +91,8 @@ class OutcomeWatch:
         self.engine.scheduler.at(delay, fire)
 
     def rearm(self) -> int:
-        """After the rebuild, before memory is trimmed: every alert still waiting."""
+        """After the rebuild, before memory is trimmed, and at each takeover: every alert still
+        waiting."""
         before = len(self.armed)
         for alert_id in list(self.engine.inbox.alerts):
             self.arm(alert_id)
@@ -98,6 +105,9 @@ class OutcomeWatch:
     async def check(self, alert_id: str) -> None:
         """The deadline passed: remind, unless an outcome came (or the entry was cancelled)."""
         list_kind = self.armed.pop(alert_id, "unknown")
+        if not self.engine.owns(self.entries.pop(alert_id, None), alert_id):
+            self.given.discard(alert_id)
+            return  # another replica's; armed again here if this one takes it over
         if alert_id in self.given:
             self.given.discard(alert_id)
             metrics.OUTCOME_DEADLINES.labels(IN_TIME, list_kind).inc()

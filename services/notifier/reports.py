@@ -37,7 +37,7 @@ from services.notifier.domain.outcomes import (
     report_targets,
 )
 from services.notifier.errors import AnswerNotStoredError
-from services.notifier.followup import ANSWER_STORE_S, acknowledge
+from services.notifier.followup import ANSWER_STORE_S, answer
 from services.notifier.followup import Engine as FollowupEngine
 from services.notifier.writer import Future
 
@@ -92,7 +92,7 @@ async def give_outcome(
         alert_id=alert_id, kind=AckKind.RESOLVED, contact_point=who.contact_point,
         at=given.at, comment=given.comment, outcome=report.outcome, answered_by=who.actor,
     )  # fmt: skip
-    await acknowledge(engine, ack)
+    await answer(engine, ack)
     try:
         async with asyncio.timeout(ANSWER_STORE_S):
             for write in writes:  # shared batch futures: a timeout must not cancel them

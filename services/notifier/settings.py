@@ -65,6 +65,20 @@ class NotifierSettings(CommonSettings):
         1000, description="At most this many closed alerts per country in memory (newest)"
     )
     notifier_memory_sweep_s: float = Field(10.0, description="How often memory is trimmed")
+    # Takeover: a replica that dies loses its alerts partitions after the session timeout; the
+    # others take them at their next heartbeat and read what is left of their deliveries.
+    notifier_session_timeout_ms: int = Field(
+        6_000,
+        ge=1_000,
+        description="A notifier that stops heartbeating loses its partitions after this (ms; "
+        "the broker's group.min.session.timeout.ms, 6000 by default, is the floor)",
+    )
+    notifier_heartbeat_interval_ms: int = Field(
+        1_000,
+        ge=100,
+        description="How often a notifier heartbeats its group (ms; at most a third of the "
+        "session timeout)",
+    )
     notifier_commit_interval_s: float = Field(
         1.0,
         ge=0,
@@ -131,6 +145,14 @@ class NotifierSettings(CommonSettings):
         description="Days after a suppression expired or was revoked (or a proposal lapsed "
         "unconfirmed) before its record, with the traveller's identity, is deleted",
     )  # fmt: skip
+
+    def group_timing(self) -> dict[str, int]:
+        """Consumer options that bound how long a lost notifier's partitions stay unserved."""
+        heartbeat = min(self.notifier_heartbeat_interval_ms, self.notifier_session_timeout_ms // 3)
+        return {
+            "session_timeout_ms": self.notifier_session_timeout_ms,
+            "heartbeat_interval_ms": heartbeat,
+        }
 
     @field_validator("notifier_outcome_deadlines")
     @classmethod

@@ -28,21 +28,29 @@ log = get_logger(__name__)
 Record = tuple[bytes | None, bytes | None]  # (key, value); value None = tombstone
 
 
-async def scan(settings: CommonSettings) -> AsyncIterator[list[Record]]:
-    """Every partition from the beginning to its end offset at call time, batch by batch."""
+async def scan(
+    settings: CommonSettings, ends: dict[int, int] | None = None
+) -> AsyncIterator[list[Record]]:
+    """Every partition from the beginning to its end offset at call time, batch by batch;
+    those end offsets (partition -> offset) go into ``ends`` if given."""
     partitions = await partitions_of(settings, settings.topic("notifications.deliveries"))
     async with make_consumer(settings, group_id=None) as consumer:
         ranges = await topic_read.to_end(consumer, partitions)
+        if ends is not None:
+            ends.update({tp.partition: end for tp, (_, end) in ranges.items()})
         async for batch in topic_read.read(consumer, ranges):
             yield [(r.key, r.value) for r in batch]
 
 
-async def rebuild(engine: Engine, settings: CommonSettings) -> int:
-    """Latest record per job first: superseded states are never decoded, and a tombstone
-    (retention) removes its job rather than being skipped. Closed alerts beyond the memory
-    window are evicted right after (``Engine.sweep_memory``)."""
+async def rebuild(engine: Engine, settings: CommonSettings) -> dict[int, int]:
+    """Every partition, whoever owns it: the read model every replica keeps (its console shows
+    the whole inbox) and what a takeover starts from. Latest record per job first: superseded
+    states are never decoded, and a tombstone (retention) removes its job rather than being
+    skipped. Closed alerts beyond the memory window are evicted right after
+    (``Engine.sweep_memory``). Returns where the read stopped (``tail`` goes on from there)."""
     latest: dict[bytes | None, bytes | None] = {}
-    async for records in scan(settings):
+    ends: dict[int, int] = {}
+    async for records in scan(settings, ends):
         latest.update(records)
     count = 0
     for value in latest.values():
@@ -55,7 +63,7 @@ async def rebuild(engine: Engine, settings: CommonSettings) -> int:
     log.info(
         "notifier.state_rebuilt", records=count, alerts=len(engine.inbox.alerts), evicted=evicted
     )
-    return count
+    return ends
 
 
 class KafkaArchive:
@@ -86,10 +94,10 @@ class KafkaArchive:
                 raise ArchiveUnavailable(f"deliveries unreadable: {type(exc).__name__}") from exc
         return [job for job in found.values() if job is not None]
 
-    async def expired(self, cutoff: datetime, is_open: Callable[[str], bool]) -> list[str]:
+    async def expired(self, cutoff: datetime, is_open: Callable[[str], bool]) -> list[Notification]:
         """Jobs final since before ``cutoff`` whose alert is not open (open alerts are always in
         memory, so ``is_open`` is exact). Holds only the candidates, never the whole topic."""
-        candidates: dict[bytes, bool] = {}
+        candidates: dict[bytes, Notification] = {}
         async with self.lock:
             async for records in scan(self.settings):
                 for key, value in records:
@@ -101,7 +109,7 @@ class KafkaArchive:
                     job = decode(Notification, value)
                     old = job.state in FINAL_STATES and job.updated_at < cutoff
                     if old and not is_open(job.alert_id):
-                        candidates[key] = True
+                        candidates[key] = job
                     else:
                         candidates.pop(key, None)  # a later state supersedes an earlier one
-        return [key.decode() for key in candidates]
+        return list(candidates.values())

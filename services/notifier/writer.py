@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from schemas.alert import ALERTS_TOPIC, Alert
+from schemas.alert import ALERTS_TOPIC, Alert, alert_key
 from schemas.codec import encode, schema_header
 from schemas.headers import (
     H_AT,
@@ -31,6 +31,7 @@ from schemas.notification import (
     Acknowledgement,
     AuditAction,
     AuditRecord,
+    Cancellation,
     NoticeKind,
     Notification,
 )
@@ -83,6 +84,12 @@ def audit_json(n: Notification, action: AuditAction, **details: Any) -> bytes:
     return orjson.dumps(record, option=orjson.OPT_UTC_Z)
 
 
+def owner_key(n: Notification) -> bytes:
+    """The key whose partition holds the job on the deliveries topic: its alert's on ``alerts``
+    (the entry's), so the replica owning an alerts partition rebuilds the same partition."""
+    return alert_key(n.entry_id or n.alert_id)
+
+
 class Writer:
     """Job states and audits (and the rest) through ``Batches``: call ``start`` first, and
     ``flush`` before the producer stops."""
@@ -96,6 +103,7 @@ class Writer:
         self.deliveries = settings.topic("notifications.deliveries")
         self.audits = settings.topic("notifications.audit")
         self.acks = settings.topic("notifications.acks")
+        self.cancellations = settings.topic("notifications.cancellations")
         self.dlq = settings.topic("alerts.dlq")
         self.hit_reports = settings.topic(HIT_REPORTS_TOPIC)
         # Undeliverable alerts are counted as dead letters of the topic they came from.
@@ -104,7 +112,14 @@ class Writer:
 
     async def start(self) -> None:
         await self.batches.start(
-            [self.deliveries, self.audits, self.acks, self.dlq, self.hit_reports]
+            [
+                self.deliveries,
+                self.audits,
+                self.acks,
+                self.cancellations,
+                self.dlq,
+                self.hit_reports,
+            ]
         )
 
     async def flush(self) -> None:
@@ -117,11 +132,13 @@ class Writer:
         """The job's latest state; the alert only in the records of its carrier job."""
         exclude = None if carry_alert else _NO_ALERT
         value = _SERIALIZER.to_json(n, exclude_none=True, exclude=exclude)
-        return self.batches.add(self.deliveries, n.notification_id.encode(), value, [_STATE_HEADER])
+        key, headers = n.notification_id.encode(), [_STATE_HEADER]
+        return self.batches.add(self.deliveries, key, value, headers, owner_key(n))
 
-    def tombstone(self, notification_id: str) -> Future:
+    def tombstone(self, n: Notification) -> Future:
         """Retention: compaction removes the job (and any copy of the alert) for good."""
-        return self.batches.add(self.deliveries, notification_id.encode(), None, [])
+        key = n.notification_id.encode()
+        return self.batches.add(self.deliveries, key, None, [], owner_key(n))
 
     def audit(self, n: Notification, action: AuditAction, **details: Any) -> Record:
         value = audit_json(n, action, **details)
@@ -132,12 +149,18 @@ class Writer:
         or, when it concerns none, by who read."""
         return self.batches.add(self.audits, audit_key(record), encode(record), [_AUDIT_HEADER])
 
-    async def ack(self, ack: Acknowledgement) -> Future:
+    def ack(self, ack: Acknowledgement, entry_id: str) -> Future:
+        """On its way to the replica that owns the alert (keyed as the alert)."""
         headers = [schema_header(Acknowledgement)]
-        return self.batches.add(self.acks, ack.alert_id.encode(), encode(ack), headers)
+        return self.batches.add(self.acks, alert_key(entry_id), encode(ack), headers)
+
+    def cancellation(self, cancelled: Cancellation) -> Future:
+        headers = [schema_header(Cancellation)]
+        key = alert_key(cancelled.entry_id)
+        return self.batches.add(self.cancellations, key, encode(cancelled), headers)
 
     def hit_report(self, report: HitReport) -> Future:
-        key, headers = report_key(report.alert_id), [schema_header(HitReport)]
+        key, headers = report_key(report.entry_id), [schema_header(HitReport)]
         return self.batches.add(self.hit_reports, key, encode(report), headers)
 
     def dead_letter(

@@ -45,7 +45,7 @@ from services.notifier.console.web import (
 )
 from services.notifier.engine import Engine
 from services.notifier.errors import AnswerNotStoredError, AuditNotStoredError
-from services.notifier.followup import acknowledge
+from services.notifier.followup import answer
 
 # re-exported: the console's other route modules take these from here or from ``web``
 __all__ = [
@@ -168,7 +168,7 @@ def _alert_routes(router: APIRouter, gate: Gate) -> None:
             comment=body.comment.strip(), answered_by=who.actor,
         )  # fmt: skip
         try:
-            await acknowledge(gate.engine, ack)
+            await answer(gate.engine, ack)
         except AnswerNotStoredError as exc:
             raise not_stored() from exc
         log.info("console.answered", alert_id=alert_id, account=who.account, kind=kind.value)

@@ -163,8 +163,8 @@ class Inbox:
         view = self.alerts.get(alert_id)
         return view is not None and bool(view.notifications) and not view.closed
 
-    def forget(self, alert_id: str) -> list[str]:
-        """Drop an alert from memory; returns its job ids (to tombstone)."""
+    def forget(self, alert_id: str) -> list[Notification]:
+        """Drop an alert from memory; returns its jobs (to tombstone)."""
         view = self.alerts.pop(alert_id, None)
         if view is None:
             return []
@@ -175,7 +175,7 @@ class Inbox:
         for c in view.countries:
             if (ids := self.countries.get(c)) is not None:
                 ids.discard(alert_id)
-        return list(view.notifications)
+        return list(view.notifications.values())
 
     def pending(self) -> list[Notification]:
         """Jobs that still have to be sent (rebuild after restart)."""

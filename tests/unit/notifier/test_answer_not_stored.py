@@ -42,7 +42,7 @@ class BrokerAway:
     def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
         return self._never()
 
-    def tombstone(self, notification_id: str) -> Future:
+    def tombstone(self, n: Notification) -> Future:
         return self._never()
 
     def audit(self, n: Notification, action: AuditAction, **details: Any) -> Record:
@@ -51,7 +51,7 @@ class BrokerAway:
     def write(self, record: Record) -> Future:
         return self._never()
 
-    async def ack(self, ack: Acknowledgement) -> Future:
+    def ack(self, ack: Acknowledgement, entry_id: str) -> Future:
         return self._never()
 
 
@@ -78,4 +78,5 @@ async def test_ack_answers_503_when_the_broker_is_away(monkeypatch: pytest.Monke
     assert answer.status_code == 503
     assert answer.headers["retry-after"] == "5"
     assert "send it again" in answer.json()["detail"]
-    assert engine.inbox.alerts[alert.alert_id].acknowledged  # taken; stored once it can be
+    # Not stored, not applied: the owner applies an answer only once it reads it back.
+    assert not engine.inbox.alerts[alert.alert_id].acknowledged

@@ -5,14 +5,15 @@ dead-lettered at once; an answer over HTTP gets 503 with Retry-After."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import ConsumerRecord
 
-from schemas.notification import Channel, Notification
+from schemas.codec import encode
+from schemas.notification import Cancellation, Channel, Notification
 from services.common.fate import Fate, FateWrapper, RetryPolicy
 from services.common.health import Readiness
 from services.common.metrics import Metrics
@@ -25,7 +26,7 @@ from services.notifier.console.session import SessionKeys
 from services.notifier.domain.directory import Directory
 from services.notifier.engine import Engine, EngineConfig
 from services.notifier.errors import ArchiveUnavailable
-from services.notifier.handlers import EntryHandler
+from services.notifier.handlers import CancelHandler
 from services.notifier.revocations import Revocations
 from services.notifier.store import KafkaArchive
 from tests.support.broker import free_port
@@ -58,7 +59,7 @@ class BackAfter:
             return await self.archive.recall(needle, match)
         return []
 
-    async def expired(self, cutoff: datetime, is_open: Callable[[str], bool]) -> list[str]:
+    async def expired(self, cutoff: datetime, is_open: Callable[[str], bool]) -> list[Notification]:
         return []
 
 
@@ -72,11 +73,13 @@ class Producer:
         self.sent.append({"topic": topic, **kwargs})
 
 
-def tombstone() -> ConsumerRecord[bytes, bytes]:
+def cancellation() -> ConsumerRecord[bytes, bytes]:
+    """The entry's cancellation, as the replica that read its tombstone wrote it."""
+    value = encode(Cancellation(entry_id=ENTRY, at=datetime.now(UTC), reason="entry removed"))
     return ConsumerRecord(
-        topic="p.watchlist.entries", partition=0, offset=3, timestamp=0, timestamp_type=0,
-        key=ENTRY.encode(), value=None, checksum=None, serialized_key_size=len(ENTRY),
-        serialized_value_size=-1, headers=(),
+        topic="p.notifications.cancellations", partition=0, offset=3, timestamp=0,
+        timestamp_type=0, key=ENTRY.encode(), value=value, checksum=None,
+        serialized_key_size=len(ENTRY), serialized_value_size=len(value), headers=(),
     )  # fmt: skip
 
 
@@ -90,10 +93,10 @@ def engine_with(archive: BackAfter) -> Engine:
 
 async def handle(engine: Engine, producer: Producer) -> Fate:
     fate = FateWrapper("notifier", producer, "p.watchlist.entries.dlq", QUICK, Metrics("notifier"))
-    record = tombstone()
+    record = cancellation()
 
     async def call() -> None:
-        await EntryHandler(engine)(record)
+        await CancelHandler(engine)(record)
 
     return await fate.run(record, call)
 

@@ -49,7 +49,7 @@ class Broker:
     def state(self, n: Notification, *, carry_alert: bool = False) -> Future:
         return self._add(f"state:{n.state.value}")
 
-    def tombstone(self, notification_id: str) -> Future:
+    def tombstone(self, n: Notification) -> Future:
         return self._add("tombstone")
 
     def open(self) -> list[str]:
@@ -157,7 +157,7 @@ async def test_a_tombstone_follows_the_state_on_its_way() -> None:
     journal = Journal(broker, FAST)
     n = job(NotificationState.DELIVERED)
     journal.change(n)
-    gone = journal.tombstone(n.notification_id)
+    gone = journal.tombstone(n)
     assert broker.open() == ["state:delivered"]
     broker.store("state:delivered")
     await broker.until_open("tombstone")
