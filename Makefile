@@ -183,6 +183,15 @@ bench-leads: broker
 	mkdir -p bench/results
 	$(PY) -m bench.bench_leads
 
+.PHONY: bench-failover
+# SIGKILL of a notifier and a matcher replica under simulated traffic (BENCH_FAILOVER_RATE,
+# default 500 events/s), and matcher events/s with 1 and 2 replicas; RUNS=3 prints the median.
+# The last line is one JSON object (also bench/results/failover.json).
+RUNS ?= 1
+bench-failover: broker
+	mkdir -p bench/results
+	RUNS=$(RUNS) $(PY) -m bench.bench_failover
+
 .PHONY: test-faults soak
 # Faults, hostile input and access on the whole stack, plus every slow test that `make test`
 # leaves out; figures in tests/artifacts/faults-report.json. Receivers stay down 120 s here.

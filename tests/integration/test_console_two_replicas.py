@@ -4,7 +4,8 @@ taken on one console shows on the other (issue 26).
 
 The two replicas are two ``NotifierApp`` in this process, in one consumer group, told apart by
 their Kafka client ids; the broker's description of the group says which owns which alert
-partitions, and the alerts are keyed so that each replica owns some of them.
+partitions, and the alerts are keyed so that each replica owns some of them. A third page
+reaches both through the round-robin front that ``relay run --replicas`` puts before them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from schemas.alert import Alert, alert_key
 from schemas.codec import decode
 from schemas.notification import Acknowledgement
 from schemas.topics import load_catalogue
+from services.cli.replicas import RoundRobin
 from services.common.settings import CommonSettings
 from services.notifier.app import NotifierApp
 from tests.integration.test_console_browser import signed_in
@@ -120,6 +122,21 @@ async def test_both_consoles_show_one_inbox_and_one_acknowledgement(
             state = page_b.locator(f'[data-alert="{other.alert_id}"] .state')
             await expect(state).not_to_have_text("acknowledged")
         assert await rows(page_a) == await rows(page_b) == wanted
+
+        # One address before both (relay run's front): the page's connections go to either
+        # replica, and a session signed in through one is honoured by the other.
+        front = RoundRobin([("127.0.0.1", a.port), ("127.0.0.1", b.port)])
+        server = await front.serve(("127.0.0.1", 0))
+        try:
+            page = await signed_in(browser, server.sockets[0].getsockname()[1], "KAZ-NCB")
+            state = page.locator(f'[data-alert="{taken.alert_id}"] .state')
+            await expect(state).to_have_text("acknowledged")
+            assert await rows(page) == wanted
+            await page.reload()  # new connections, each to the next replica
+            await expect(state).to_have_text("acknowledged")
+            assert len(front.served) == 2, front.served
+        finally:
+            await front.aclose()
 
     acks = await read_until(topics, "notifications.acks", lambda rs: len(rs) >= 1)
     answered = [decode(Acknowledgement, r.value) for r in acks if r.value]

@@ -125,6 +125,15 @@ def test_the_matcher_defaults_bound_takeover_well_within_the_target() -> None:
     )
 
 
+def test_the_notifier_defaults_bound_takeover_well_within_the_target() -> None:
+    fields = NotifierSettings.model_fields
+    # Dropped after the session timeout; the others rejoin at their next heartbeat, then read
+    # what is left of the taken partitions' deliveries (bench-failover measures the whole).
+    session_ms = fields["notifier_session_timeout_ms"].default
+    worst_s = (session_ms + fields["notifier_heartbeat_interval_ms"].default) / 1000
+    assert worst_s <= TAKEOVER_S / 2
+
+
 def test_relay_run_plans_replicas_with_their_own_ports_and_client_ids() -> None:
     matchers = plan("matcher", 3, 9101)
     assert [m.name for m in matchers] == ["matcher-1", "matcher-2", "matcher-3"]
