@@ -30,7 +30,7 @@ from schemas.notification import (
 )
 from services.common.errors import PermanentError
 from services.common.logging import get_logger
-from services.notifier import followup, metrics
+from services.notifier import escalations, metrics
 from services.notifier.channels.base import ChannelSender, SendJob, send_safely
 from services.notifier.domain.backoff import Backoff, Outcome, Verdict
 from services.notifier.domain.breaker import Breaker
@@ -391,4 +391,4 @@ class Engine(Retention):
         self.at(delay_s, fire)
 
     async def escalate(self, alert_id: str) -> None:
-        await followup.escalate(self, alert_id)
+        await escalations.escalate(self, alert_id)

@@ -26,7 +26,6 @@ from schemas.notification import (
 from services.common.logging import get_logger
 from services.notifier import metrics
 from services.notifier.domain.directory import Directory
-from services.notifier.domain.escalation import next_step
 from services.notifier.domain.inbox import FINAL_STATES, AlertView, Inbox
 from services.notifier.domain.routing import Plan, notifications_for
 from services.notifier.errors import AnswerNotStoredError
@@ -48,8 +47,10 @@ class _Timing(Protocol):
 
 
 class Engine(Protocol):
-    """What the follow-up uses of the notifier's engine (``services.notifier.engine``), which
-    calls in here: declared, not imported, so the two modules do not import each other."""
+    """What the follow-up (and ``escalations``) use of the notifier's engine
+    (``services.notifier.engine``): declared, not imported, so no import runs both ways. The
+    engine imports only ``escalations`` (its timers call it); the handlers and the API call
+    the rest of the follow-up with the engine."""
 
     inbox: Inbox
     writer: Writer
@@ -70,48 +71,13 @@ class Engine(Protocol):
 
     def schedule_escalation(self, alert_id: str, delay_s: float) -> None: ...
 
+    async def escalate(self, alert_id: str) -> None: ...
+
     async def recall_entry(self, entry_id: str) -> None: ...
 
     def take_ack(self, ack: Acknowledgement) -> AlertView: ...
 
     async def seen(self, ack: Acknowledgement, timeout_s: float) -> bool: ...
-
-
-async def escalate(engine: Engine, alert_id: str) -> None:
-    """The deadline passed: page the next step of the chain, unless somebody took the alert."""
-    view = engine.inbox.alerts.get(alert_id)
-    if view is None or view.acknowledged or view.cancelled or view.alert is None:
-        return
-    if view.escalation_due is None:
-        return
-    wait = (view.escalation_due - _now()).total_seconds()
-    if wait > 0.05:  # a stale timer (the deadline moved): fire at the real one
-        engine.schedule_escalation(alert_id, wait)
-        return
-    step = next_step(view.alert, engine.directory(), view.escalation_level)
-    if step is None:
-        view.escalation_due = None
-        log.warning("escalation.chain_exhausted", alert_id=alert_id)
-        return
-    level, cp = step
-    plan = Plan(
-        alert=view.alert,
-        now=_now(),
-        notice=NoticeKind.ESCALATION,
-        ack_delay=engine.config.ack_delay,
-        level=level,
-    )
-    jobs = notifications_for(plan, [cp])  # checks dissemination again
-    view.escalation_level = level
-    view.escalation_due = plan.now + engine.config.ack_delay
-    # Paged at once, as routing does: the journal stores the step (audit first) meanwhile, and
-    # a crash before that pages the same webhook-id again after the restart.
-    await engine.record(jobs, AuditAction.ESCALATED, level=level, to=cp.id)
-    for job in jobs:
-        engine.schedule(job)
-    metrics.ESCALATIONS.inc()
-    log.warning("alert.escalated", alert_id=alert_id, level=level, to=cp.id)
-    engine.schedule_escalation(alert_id, engine.config.ack_delay.total_seconds())
 
 
 async def answer(engine: Engine, ack: Acknowledgement) -> None:
@@ -153,7 +119,7 @@ async def acknowledge(engine: Engine, ack: Acknowledgement) -> list[Future]:
     metrics.ACKS.labels(ack.kind.value).inc()
     if ack.kind is AckKind.CANNOT_ACT and view.escalation_due is not None:
         view.escalation_due = ack.at  # the next in line is paged now
-        await escalate(engine, ack.alert_id)
+        await engine.escalate(ack.alert_id)
     return writes
 
 
