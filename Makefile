@@ -183,6 +183,14 @@ bench-leads: broker
 	mkdir -p bench/results
 	$(PY) -m bench.bench_leads
 
+.PHONY: bench-analyst-restart
+# The analyst's start with 200,000 simulated events in its history: the whole history replayed
+# versus a start from its state snapshot. The last line is one JSON object (also
+# bench/results/analyst_restart.json).
+bench-analyst-restart: broker
+	mkdir -p bench/results
+	$(PY) -m bench.bench_analyst_restart
+
 .PHONY: bench-failover
 # SIGKILL of a notifier and a matcher replica under simulated traffic (BENCH_FAILOVER_RATE,
 # default 500 events/s), and matcher events/s with 1 and 2 replicas; RUNS=3 prints the median.

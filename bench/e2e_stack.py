@@ -135,16 +135,7 @@ class Stack:
         return summary.watchlist_entries
 
     def load_watchlist(self) -> None:
-        log = self.workdir / "watchlist-load.log"
-        with log.open("ab") as out:
-            done = subprocess.run(
-                [sys.executable, *RELAY_CLI, "watchlist", "load", str(self.demo.watchlist),
-                 "--format", "jsonl"],
-                env={**os.environ, **self.environment()}, cwd=self.workdir, stdout=out,
-                stderr=subprocess.STDOUT, timeout=READY_TIMEOUT_S, check=False,
-            )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"watchlist load failed:\n{log.read_text(errors='replace')}")
+        load_watchlist(self.workdir, self.demo.watchlist, self.environment())
 
     def wait_entries(self, expected: int) -> None:
         """Until the matcher's index holds the whole demo watchlist."""
@@ -192,3 +183,16 @@ class Stack:
     def stop(self) -> dict[str, int | None]:
         """Stop every child (SIGTERM, then SIGKILL); returns their exit codes."""
         return {name: child.stop(timeout_s=20) for name, child in reversed(self.children.items())}
+
+
+def load_watchlist(workdir: Path, watchlist: Path, env: dict[str, str]) -> None:
+    """``relay watchlist load`` of the demo watchlist, its output in the work dir's log."""
+    log = workdir / "watchlist-load.log"
+    with log.open("ab") as out:
+        done = subprocess.run(
+            [sys.executable, *RELAY_CLI, "watchlist", "load", str(watchlist), "--format", "jsonl"],
+            env={**os.environ, **env}, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
+            timeout=READY_TIMEOUT_S, check=False,
+        )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"watchlist load failed:\n{log.read_text(errors='replace')}")

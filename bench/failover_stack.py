@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +18,7 @@ from pathlib import Path
 import httpx
 from aiokafka import TopicPartition
 
-from bench.e2e_stack import RELAY_CLI, Child
+from bench.e2e_stack import RELAY_CLI, Child, load_watchlist
 from bench.support import free_port
 from services.common.settings import REPO_ROOT, CommonSettings
 from services.demo.directory import DemoPaths, init_demo, service_secrets
@@ -136,16 +134,7 @@ class FailoverStack:
             self.start_front()
 
     def load_watchlist(self) -> None:
-        log = self.workdir / "watchlist-load.log"
-        with log.open("ab") as out:
-            done = subprocess.run(
-                [sys.executable, *RELAY_CLI, "watchlist", "load", str(self.demo.watchlist),
-                 "--format", "jsonl"],
-                env={**os.environ, **self.environment()}, cwd=self.workdir, stdout=out,
-                stderr=subprocess.STDOUT, timeout=READY_TIMEOUT_S, check=False,
-            )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"watchlist load failed:\n{log.read_text(errors='replace')}")
+        load_watchlist(self.workdir, self.demo.watchlist, self.environment())
 
     def wait_ready(self, service: str, entries: int = 0) -> None:
         """Every replica of ``service`` ready (matchers: holding ``entries`` entries)."""

@@ -3,9 +3,11 @@
 - the copier: the shared ``PipelinedLoop`` reads the event topics and ``alerts`` (consumer
   group ``analyst``) and copies each event, and each alert's hit, into the history topic
   ``analyst.sightings``; offsets are committed once the copies are stored;
-- the analysis (``history.History``): reads ``leads`` to its end, replays the history topic's
-  partitions (the state, rebuilt), then follows them and publishes each lead that is new or
-  has grown to ``leads`` (key ``lead_id``);
+- the analysis (``history.History``): reads ``leads`` to its end, loads the state's snapshot
+  (``analyst_state_dir``, if set and valid), replays the history topic's partitions from it
+  (or from their first records: the state, rebuilt), then follows them and publishes each
+  lead that is new or has grown to ``leads`` (key ``lead_id``); it snapshots the state
+  every ``analyst_snapshot_interval_s`` and on a graceful stop;
 - uvicorn serves /healthz, /readyz (history rebuilt) and /metrics on the analyst's port.
 
 The analysis reads every partition of the history topic itself (no group): one analyst
@@ -23,6 +25,7 @@ from services.analyst.handlers import Copier, LeadPublisher
 from services.analyst.history import History
 from services.analyst.metrics import AnalystMetrics
 from services.analyst.settings import AnalystSettings
+from services.analyst.snapshot import SnapshotStore
 from services.common import gcpolicy
 from services.common.consume import PipelinedLoop
 from services.common.fate import FateWrapper
@@ -47,7 +50,9 @@ class AnalystApp(Service):
         self.settings = settings
         self.service_process = service_process
         self.metrics = AnalystMetrics()
-        self.history = History(settings.params(), settings.key(), self.metrics)
+        self.history = History(
+            settings.params(), settings.key(), self.metrics, store=_store(settings)
+        )
         self.port = settings.analyst_http_port
 
     async def start(self, life: Lifecycle) -> None:
@@ -65,6 +70,7 @@ class AnalystApp(Service):
         fate = FateWrapper("analyst", producer, s.topic("events.dlq"), metrics=self.metrics)
         life.spawn(self._copy(producer, fate), "copy")
         life.spawn(self._analyse(producer, fate), "analyse")
+        life.on_drain(lambda: self.history.save("stop"))  # once the analysis task has ended
         lag = report_lag(s, s.group(s.analyst_group_id), self._inputs(), self.metrics.set_lag)
         life.spawn(lag, "consumer-lag")
         log.info("analyst.started", port=self.port)
@@ -95,14 +101,17 @@ class AnalystApp(Service):
         async with consumer:
             self._settle_heap()  # the replay's history lives as long as the process
             seeded = await self.history.seed(consumer, leads)
-            changed = await self.history.replay(consumer, history, fate)
+            starts = await self.history.restore(consumer, history)
+            changed = await self.history.replay(consumer, history, fate, starts)
             self._settle_heap()
             if self.service_process:
                 self.life.spawn(gcpolicy.collect_periodically("analyst"), "gc")
-            await publisher.publish(changed.values())
+            await self.history.publish(publisher, changed)
             self.readiness.set(HISTORY_REBUILT, True, "following the history")
             log.info("history.rebuilt", leads=seeded, records=self.history.replayed,
-                     republished=len(changed))  # fmt: skip
+                     republished=len(changed), from_snapshot=bool(starts))  # fmt: skip
+            if self.history.replayed:
+                await self.history.save("rebuilt")
             await self.history.follow(consumer, publisher, fate)
 
     def _settle_heap(self) -> None:
@@ -114,4 +123,13 @@ class AnalystApp(Service):
     def _facts(self) -> dict[str, Any]:
         h = self.history
         return {"records_replayed": h.replayed, "records_analysed": h.analysed,
-                "leads": len(h.book.leads)}  # fmt: skip
+                "leads": len(h.book.leads), "snapshot_offsets": h.restored}  # fmt: skip
+
+
+def _store(settings: AnalystSettings) -> SnapshotStore | None:
+    if settings.analyst_state_dir is None:
+        return None
+    return SnapshotStore(
+        settings.analyst_state_dir, settings.topic("analyst.sightings"), settings.key(),
+        settings.params(), settings.analyst_snapshot_interval_s,
+    )  # fmt: skip

@@ -6,6 +6,8 @@ domain's ``Params`` from them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, field_validator
 
 from schemas.topics import TopicName
@@ -35,6 +37,18 @@ class AnalystSettings(CommonSettings):
     )
     analyst_commit_interval_s: float = Field(
         1.0, gt=0, description="How often copied offsets are committed (seconds)"
+    )
+    analyst_state_dir: Path | None = Field(
+        None,
+        description="Directory of the snapshot of the analysis state (personal data: a "
+        "private volume), so a restart replays only the history after it; unset: no "
+        "snapshot, the whole history is replayed at every start",
+    )
+    analyst_snapshot_interval_s: float = Field(
+        300.0,
+        gt=0,
+        description="How often the state is snapshotted while following (seconds; a "
+        "snapshot also after each rebuild and on a graceful stop)",
     )
     # serial_escort
     analyst_serial_escort_window_days: int = Field(_D.serial_escort.window_days, ge=1,

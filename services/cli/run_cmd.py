@@ -113,6 +113,7 @@ def _environment(bootstrap: str) -> dict[str, str]:
         "RELAY_NOTIFIER_HTTP_PORT": str(ports["notifier"]),
         "RELAY_MATCHER_HTTP_PORT": str(ports["matcher"]),
         "RELAY_ANALYST_HTTP_PORT": str(ports["analyst"]),
+        "RELAY_ANALYST_STATE_DIR": str(REPO_ROOT / ".relay" / "analyst"),
         "RELAY_LOG_FORMAT": "json",
         "PYTHONUNBUFFERED": "1",
     }

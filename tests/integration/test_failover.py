@@ -82,6 +82,9 @@ async def test_one_replica_of_each_service_killed_mid_stream(
     await failover(topics, receiver, tmp_path, events=360)
 
 
+# A broker of its own, stopped and started: with the fault tests (``make test-faults``).
+@pytest.mark.faults
+@pytest.mark.slow
 async def test_replicas_killed_and_the_broker_restarted(
     receiver: WebhookReceiver, tmp_path: Path, unique: str
 ) -> None:

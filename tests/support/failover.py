@@ -150,6 +150,9 @@ class Sender:
     make: Make
     accepted: dict[str, tuple[str, float]] = field(default_factory=dict)  # event -> entry, at
     resends: int = 0
+    # Why each resend was needed (a status code or a transport error's name): the evidence a
+    # failure shows.
+    why: dict[str, int] = field(default_factory=dict)
     in_flight: int = 16
     give_up_s: float = 120.0
 
@@ -181,15 +184,17 @@ class Sender:
             while True:
                 try:
                     response = await client.post("/v1/events", json=event)
-                except httpx.TransportError:
-                    pass  # a killed replica, or no replica reachable: resend
+                except httpx.TransportError as exc:
+                    reason = type(exc).__name__  # a killed replica, or none reachable: resend
                 else:
                     if response.status_code == 202:
                         self.accepted[event["event_id"]] = (entry, time.time())
                         return
                     assert response.status_code in RESEND, response.text
+                    reason = f"{response.status_code} {response.json().get('title', '')}"
                 self.resends += 1
-                assert time.monotonic() < deadline, "ingest did not take an event in time"
+                self.why[reason] = self.why.get(reason, 0) + 1
+                assert time.monotonic() < deadline, f"ingest did not take an event: {self.why}"
                 await asyncio.sleep(0.5)  # back off as an agency client must, then resend
         finally:
             limit.release()
