@@ -24,11 +24,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.errors import MessageSizeTooLargeError, OutOfOrderSequenceNumber
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from aiokafka.structs import TopicPartition
 
+from services.common.kafka import renew_producer_id
 from services.common.logging import get_logger
 
 log = get_logger(__name__)
@@ -160,9 +161,16 @@ class Batches:
                 except Exception as exc:  # noqa: BLE001 - handed to whoever awaits the writes
                     _fail(future, exc)
                     continue
-                sent.add_done_callback(functools.partial(_settle, future))
+                sent.add_done_callback(functools.partial(self._sent, future))
         finally:
             lane.task = None
+
+    def _sent(self, future: Future, done: Future) -> None:
+        # The batch is lost (its writers write it again); the next ones need a new id.
+        refused = not done.cancelled() and isinstance(done.exception(), OutOfOrderSequenceNumber)
+        if refused and renew_producer_id(self.producer):
+            log.warning("batches.producer_id_renewed", error="OutOfOrderSequenceNumber")
+        _settle(future, done)
 
     def refresh(self) -> None:
         """Take up partitions added to a topic since start (as the default partitioner would)."""

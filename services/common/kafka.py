@@ -13,6 +13,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.producer.transaction_manager import NO_PRODUCER_EPOCH, NO_PRODUCER_ID, PidAndEpoch
 
 from services.common.settings import CommonSettings, SecurityProtocol
 from services.common.tasks import finish_within
@@ -91,6 +92,24 @@ def make_producer(settings: CommonSettings, **overrides: Any) -> AIOKafkaProduce
     }
     options.update(overrides)
     return AIOKafkaProducer(**options)
+
+
+def renew_producer_id(producer: AIOKafkaProducer) -> bool:
+    """After the broker refused a batch as out of sequence, take a new producer id.
+
+    The broker can lose an idempotent producer's sequence state (a restart while batches were
+    in flight); it then answers every later batch of the partition with
+    OUT_OF_ORDER_SEQUENCE_NUMBER. The Java client takes a new producer id then (KIP-360);
+    aiokafka 0.14 does not, and the partition stays refused for good. Its sender asks for an id
+    again before its next request when it has none. False if an id is already being renewed.
+    """
+    manager = producer._txn_manager
+    if manager is None or manager.transactional_id is not None or not manager.has_pid():
+        return False
+    manager._pid_and_epoch = PidAndEpoch(NO_PRODUCER_ID, NO_PRODUCER_EPOCH)
+    manager._pid_waiter = asyncio.get_running_loop().create_future()
+    manager._sequence_numbers.clear()
+    return True
 
 
 def make_consumer(
