@@ -14,6 +14,7 @@ links are namesakes' as often.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import insort
 from dataclasses import dataclass, field
 
 from schemas.lead import Pattern
@@ -23,15 +24,33 @@ from services.analyst.domain.params import DocumentManyIdentities, IdentityManyD
 from services.analyst.domain.sighting import Sighting
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Use:
     pid: str
     sighting: Sighting
 
 
 def _recent(uses: list[Use], days: int) -> list[Use]:
-    latest = uses[-1].sighting.at
-    return [u for u in uses if u.sighting.at >= latest - dt.timedelta(days=days)]
+    since = uses[-1].sighting.at - dt.timedelta(days=days)
+    if uses[0].sighting.at >= since:
+        return uses  # all of them (the list is in time order); callers do not change it
+    return [u for u in uses if u.sighting.at >= since]
+
+
+def _add(uses: dict[str, list[Use]], key: str, use: Use) -> list[Use]:
+    """File the use under ``key``, in time order (after those of the same time)."""
+    found = uses.get(key)
+    if found is None:
+        found = uses[key] = [use]
+    elif found[-1].sighting.at <= use.sighting.at:
+        found.append(use)
+    else:
+        insort(found, use, key=_time)
+    return found
+
+
+def _time(use: Use) -> dt.datetime:
+    return use.sighting.at
 
 
 def forget_uses(uses: dict[str, list[Use]], key: str | None, before: dt.datetime) -> None:
@@ -58,9 +77,9 @@ class DocumentIdentities:
     def on_sighting(self, pid: str, sighting: Sighting) -> Finding | None:
         if sighting.document is None:
             return None
-        uses = self.uses.setdefault(sighting.document, [])
-        uses.append(Use(pid, sighting))
-        uses.sort(key=lambda u: u.sighting.at)
+        uses = _add(self.uses, sighting.document, Use(pid, sighting))
+        if len(uses) < self.params.min_identities:
+            return None  # fewer uses than the identities it takes
         recent = _recent(uses, self.params.window_days)
         identities: list[Use] = []  # one use per identity, each sure to be another person
         for use in recent:
@@ -139,9 +158,9 @@ class IdentityDocuments:
     def on_sighting(self, pid: str, sighting: Sighting) -> Finding | None:
         if sighting.document is None or sighting.document_shown is None:
             return None
-        uses = self.uses.setdefault(pid, [])
-        uses.append(Use(pid, sighting))
-        uses.sort(key=lambda u: u.sighting.at)
+        uses = _add(self.uses, pid, Use(pid, sighting))
+        if len(uses) < min(self.params.min_documents, 3):
+            return None  # too few uses for enough documents, or for two taking turns (A B A)
         recent = _recent(uses, self.params.window_days)
         order = [u.sighting.document or "" for u in recent]
         state_of = {

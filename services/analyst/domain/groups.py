@@ -10,7 +10,7 @@ from services.analyst.domain.sighting import Sighting
 _EPOCH = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)  # before every event (schemas.event)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     pid: str
     sighting: Sighting

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 from schemas.alert import How
 from services.analyst.domain.pseudonym import Pseudonymiser
@@ -35,7 +35,7 @@ OTHER_DATE = 0.5  # below this, two known dates are of two people
 MAX_FORMS = 4  # spellings kept per person to compare new sightings with
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Identity:
     """What one event says about its traveller."""
 
@@ -46,18 +46,23 @@ class Identity:
     sex: str | None = None
     nationality: str | None = None
 
-    @cached_property
+    # Plain properties over module caches: one spelling's tokens are shared by all its
+    # sightings, and nothing is kept on the instance (functools.cached_property takes a lock).
+    @property
     def tokens(self) -> tuple[Token, ...]:
-        return (
-            tokenise(self.surname, SURNAME)
-            + tokenise(self.given_names, GIVEN)
-            + tokenise(self.patronymic, PATRONYMIC)
-        )
+        return _tokens(self.surname, self.given_names, self.patronymic)
 
-    @cached_property
+    @property
     def year(self) -> int | None:
         parts = dates.parse(self.date_of_birth)
         return parts[0] if parts else None
+
+
+@lru_cache(maxsize=100_000)
+def _tokens(surname: str, given_names: str | None, patronymic: str | None) -> tuple[Token, ...]:
+    return (
+        tokenise(surname, SURNAME) + tokenise(given_names, GIVEN) + tokenise(patronymic, PATRONYMIC)
+    )
 
 
 def _other_father(match: NameMatch) -> bool:
@@ -66,13 +71,17 @@ def _other_father(match: NameMatch) -> bool:
     return any(e.field == PATRONYMIC and e.how == How.DIFFERENT for e in match.evidence)
 
 
+def _holds(match: NameMatch | None) -> bool:
+    """One direction of ``same_name``."""
+    if match is None or match.gender_form or _other_father(match):
+        return False
+    return match.score >= SAME_NAME
+
+
 def same_name(a: Identity, b: Identity) -> bool:
-    one, other = compare_names(a.tokens, b.tokens), compare_names(b.tokens, a.tokens)
-    if one is None or other is None or one.gender_form or other.gender_form:
-        return False
-    if _other_father(one) or _other_father(other):
-        return False
-    return min(one.score, other.score) >= SAME_NAME
+    """The names match both ways; the second way is asked only when the first holds."""
+    a_tokens, b_tokens = a.tokens, b.tokens
+    return _holds(compare_names(a_tokens, b_tokens)) and _holds(compare_names(b_tokens, a_tokens))
 
 
 def _sexes_differ(a: Identity, b: Identity) -> bool:
@@ -135,6 +144,7 @@ def name_keys(surname: str, given_names: str | None) -> tuple[tuple[str, ...], t
 
 
 _ANY, _VAGUE = "any", "vague"
+_Where = tuple[frozenset[str], str, tuple[str, ...]]  # name blocks, own day tag, tags to look
 
 
 @lru_cache(maxsize=100_000)
@@ -200,11 +210,12 @@ class Registry:
 
     def resolve(self, identity: Identity, document: str | None, at: dt.datetime) -> Person:
         """The person this sighting is of (a new one when nobody matches)."""
-        person = self._by_its_document(identity, document) or self._by_name(identity)
+        where = self._where(identity)  # to look under, then to file under
+        person = self._by_its_document(identity, document) or self._by_name(identity, where)
         if person is None:
-            person = self._new(identity, at)
+            person = self._new(identity, at, where)
         elif person.remember(identity, at):
-            self._index(identity, person.pid)
+            self._index(where, person.pid)
         if document is not None:
             person.documents.add(document)
             holders = self._by_document.setdefault(document, [])
@@ -229,48 +240,57 @@ class Registry:
         keys = {self.pseudo("s", stem, year) for stem in stems}
         return frozenset(keys | {self.pseudo("g", given, year) for given in givens})
 
-    def _where(self, identity: Identity) -> tuple[frozenset[str], str, tuple[str, ...]]:
+    def _where(self, identity: Identity) -> _Where:
         """(name blocks, the day tag it is filed under, the day tags to look under)."""
         year, own, looks = _day_tags(identity.date_of_birth)
         if not own:
             return frozenset(), "", ()  # no date of birth: never the same person by name
         return self._names(identity.surname, identity.given_names, year), own, looks
 
-    def _by_name(self, identity: Identity) -> Person | None:
-        names, _, looks = self._where(identity)
+    def _by_name(self, identity: Identity, where: _Where) -> Person | None:
+        names, _, looks = where
         seen: set[str] = set()
+        blocks, persons = self._blocks, self.persons
         for name in names:
-            days = self._blocks.get(name)
+            days = blocks.get(name)
             if days is None:
                 continue
-            for pid in (pid for tag in looks for pid in days.get(tag, ())):
-                if pid in seen:
-                    continue
-                seen.add(pid)
-                person = self.persons.get(pid)
-                if person is not None and person.matches(identity):
-                    return person
+            for tag in looks:
+                for pid in days.get(tag, ()):
+                    if pid in seen:
+                        continue
+                    seen.add(pid)
+                    person = persons.get(pid)
+                    if person is not None and person.matches(identity):
+                        return person
         return None
 
-    def _new(self, identity: Identity, at: dt.datetime) -> Person:
+    def _new(self, identity: Identity, at: dt.datetime, where: _Where) -> Person:
         stems, givens = name_keys(identity.surname, identity.given_names)
-        base = self.pseudo("person", *stems, *givens, str(identity.year))
+        # met once per person: kept out of the cache of name blocks, which come back
+        base = self.pseudo.once("person", *stems, *givens, str(identity.year))
         pid, n = base, 1
         while pid in self.persons:  # a namesake born the same year who is someone else
             n += 1
             pid = f"{base}-{n}"
         person = self.persons[pid] = Person(pid, [identity], at)
-        self._index(identity, pid)
+        self._index(where, pid, new=True)
         return person
 
-    def _index(self, identity: Identity, pid: str) -> None:
-        """File the identity by name block and birth day, and under ANY too."""
-        names, own, _ = self._where(identity)
+    def _index(self, where: _Where, pid: str, new: bool = False) -> None:
+        """File an identity by its name blocks and birth day (``where``), and under ANY too.
+        A ``new`` person is in no block yet (``forget`` takes a person out of every block)."""
+        names, own, _ = where
+        blocks = self._blocks
         for name in names:
-            days = self._blocks.setdefault(name, {})
+            days = blocks.get(name)
+            if days is None:
+                days = blocks[name] = {}
             for tag in (own, _ANY):
-                block = days.setdefault(tag, [])
-                if pid not in block:
+                block = days.get(tag)
+                if block is None:
+                    days[tag] = [pid]
+                elif new or pid not in block:  # a common name's block holds thousands
                     block.append(pid)
 
     def forget(self, pid: str, before: dt.datetime) -> bool:

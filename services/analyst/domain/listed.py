@@ -64,12 +64,16 @@ class Associates:
     def on_join(self, group: Group, member: Member) -> list[Finding]:
         """Pair a new member of the group with its listed members, and the other way round."""
         found = self.on_listed(group, member)
-        for listed in group.others(member):
-            found += self._pairs(listed, [member])
+        hits = self.hits  # few travellers have hits: look before building anything
+        for listed in group.members:
+            if listed.sighting.event_id in hits and listed.pid != member.pid:
+                found += self._pairs(listed, [member])
         return found
 
     def on_listed(self, group: Group, listed: Member) -> list[Finding]:
         """Pair a member (newly known to be listed, or new) with the rest of its group."""
+        if listed.sighting.event_id not in self.hits:
+            return []
         return self._pairs(listed, group.others(listed))
 
     def _pairs(self, listed: Member, others: list[Member]) -> list[Finding]:

@@ -31,10 +31,11 @@ class Hit:
     issuer: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sighting:
     event_id: str
     at: dt.datetime
+    day: dt.date  # of ``at``, in UTC
     country: str
     crossing: bool
     direction: str | None
@@ -50,10 +51,6 @@ class Sighting:
     trip: str | None  # pseudonym of (transport mode, number, day)
     trip_label: str | None  # "<mode> <number> <YYYY-MM-DD>": the trip the pseudonym keys
     destination: str | None
-
-    @property
-    def day(self) -> dt.date:
-        return self.at.astimezone(dt.UTC).date()
 
 
 def age_band(date_of_birth: str | None, on: dt.date) -> str | None:
@@ -73,6 +70,8 @@ def sighting_of(event: Event, pseudo: Pseudonymiser) -> Sighting:
     identity = Identity(
         t.surname, t.given_names, t.patronymic, t.date_of_birth, t.sex, t.nationality
     )
+    at = event.occurred_at
+    day = at.astimezone(dt.UTC).date()
     document = shown = None
     if event.document is not None:
         number = normalise_document_number(event.document.number)
@@ -83,21 +82,21 @@ def sighting_of(event: Event, pseudo: Pseudonymiser) -> Sighting:
     trip = trip_label = None
     if transport is not None and transport.number:
         mode = transport.mode.value if transport.mode else ""
-        day = event.occurred_at.astimezone(dt.UTC).date().isoformat()
         number = normalise_document_number(transport.number)
-        trip = pseudo.once("trip", mode, number, day)
-        trip_label = f"{mode} {number} {day}".lstrip()
+        trip = pseudo.recurring("trip", mode, number, day.isoformat())
+        trip_label = f"{mode} {number} {day.isoformat()}".lstrip()
     return Sighting(
         event_id=event.event_id,
-        at=event.occurred_at,
+        at=at,
+        day=day,
         country=event.country,
         crossing=event.type is EventType.BORDER_CROSSING,
         direction=event.direction.value if event.direction else None,
         identity=identity,
         document=document,
         document_shown=shown,
-        minor=is_minor(t.date_of_birth, event.occurred_at.date()),
-        party=pseudo.once("party", event.reported_by, party.id) if party else None,
+        minor=is_minor(t.date_of_birth, at.date()),
+        party=pseudo.recurring("party", event.reported_by, party.id) if party else None,
         party_label=party.id if party else None,
         party_size=party.size if party else None,
         guardian=party is not None and party.role is PartyRole.GUARDIAN,

@@ -20,6 +20,7 @@ import datetime as dt
 import math
 import statistics
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from schemas.lead import Aggregate, Pattern
 from services.analyst.domain.leads import Finding, Proof
@@ -33,7 +34,11 @@ Cell = tuple[str, str, str, str]  # country, destination, sex, age band
 
 
 def week_of(at: dt.datetime) -> dt.date:
-    day = at.astimezone(dt.UTC).date()
+    return monday_of(at.astimezone(dt.UTC).date())
+
+
+@lru_cache(maxsize=1_024)
+def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
@@ -74,7 +79,7 @@ class Surges:
         return None if band is None else (s.country, s.destination, s.identity.sex, band)
 
     def on_sighting(self, s: Sighting) -> Finding | None:
-        week = week_of(s.at)
+        week = monday_of(s.day)
         if self.first_week is None or week < self.first_week:
             self.first_week = week
         cell = self.cell_of(s)
