@@ -15,7 +15,7 @@ import asyncio
 import datetime as dt
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -71,20 +71,6 @@ def crossing(surname: str, given: str, dob: str, sex: str, at: dt.datetime) -> d
         "document": {"number": f"ZZ{uuid.uuid4().int % 10**7:07d}", "issuing_state": "UZB",
                      "type": "P", "expiry_date": "2031-05-01"},
     }  # fmt: skip
-
-
-@pytest.fixture
-def matcher(topics: CommonSettings, tmp_path: Path) -> Iterator[tuple[ServiceProcess, int]]:
-    port = free_port()
-    env = {
-        "RELAY_KAFKA_BOOTSTRAP": topics.kafka_bootstrap,
-        "RELAY_TOPIC_PREFIX": topics.topic_prefix,
-        "RELAY_MATCHER_HTTP_PORT": str(port),
-        "RELAY_LOG_FORMAT": "json",
-    }
-    process = ServiceProcess("services.matcher", env, tmp_path / "matcher.log")
-    yield process, port
-    process.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,20 +60,6 @@ def crossing(
         "document": {"number": number, "issuing_state": "UZB", "type": "P",
                      "expiry_date": "2031-05-01"},
     }  # fmt: skip
-
-
-@pytest.fixture
-def matcher(topics: CommonSettings, tmp_path: Path) -> Iterator[tuple[ServiceProcess, int]]:
-    port = free_port()
-    env = {
-        "RELAY_KAFKA_BOOTSTRAP": topics.kafka_bootstrap,
-        "RELAY_TOPIC_PREFIX": topics.topic_prefix,
-        "RELAY_MATCHER_HTTP_PORT": str(port),
-        "RELAY_LOG_FORMAT": "json",
-    }
-    process = ServiceProcess("services.matcher", env, tmp_path / "matcher.log")
-    yield process, port
-    process.stop()
 
 
 async def wait_ready(process: ServiceProcess, port: int) -> None:

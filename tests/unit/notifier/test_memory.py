@@ -170,8 +170,7 @@ async def test_evicted_alert_can_still_be_acknowledged() -> None:
     ack = Acknowledgement(
         alert_id=alert.alert_id, kind=AckKind.ACKNOWLEDGED, contact_point="KAZ-NCB", at=NOW
     )
-    await acknowledge(e, ack)  # at its owner, read from the acks topic
-    await asyncio.sleep(0)  # the journal hands the states over
+    await asyncio.gather(*await acknowledge(e, ack))  # at its owner: until its states are stored
     states = {
         j.recipient: j.state for j in topic.jobs.values() if j and j.alert_id == alert.alert_id
     }
