@@ -34,7 +34,7 @@ from typing import Any
 
 import orjson
 
-from bench.bench_leads import DAYS, KEY, Traffic, facts, simulate, stop_process
+from bench.bench_leads import DAYS, Traffic, facts, simulate, start_analyst, stop_process
 from bench.support import bench_broker, cpu_seconds, create_topics, free_port, write_result
 from services.analyst.handlers import EVENT_HEADER, HIT_HEADER, hit_value
 from services.common.kafka import make_producer
@@ -44,20 +44,7 @@ TAIL = int(os.environ.get("BENCH_RESTART_TAIL", "2000"))
 
 
 def start(settings: CommonSettings, state: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "RELAY_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "RELAY_TOPIC_PREFIX": settings.topic_prefix,
-        "RELAY_ANALYST_HTTP_PORT": str(port),
-        "RELAY_ANALYST_PSEUDONYM_KEY": KEY,
-        "RELAY_ANALYST_STATE_DIR": str(state),
-        "RELAY_LOG_FORMAT": "json",
-    }
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.analyst"], env=env, stdout=out,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+    return start_analyst(settings, port, log, {"RELAY_ANALYST_STATE_DIR": str(state)})
 
 
 async def write_history(settings: CommonSettings, traffic: Traffic, part: slice) -> int:

@@ -34,9 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import orjson
 
-from bench.e2e_drive import BATCH_SIZE, CONCURRENCY, TICK_S, generate
+from bench.e2e_drive import BATCH_SIZE, CONCURRENCY, TICK_S, TimedSink, generate
 from bench.failover_stack import FailoverStack
 from bench.failover_throughput import SPEC, log, matcher_throughput, tag
 from bench.failover_watch import Kill, Watch, delays, duplicates, takeover, wait_for
@@ -44,7 +43,7 @@ from bench.support import bench_broker, create_topics, write_result
 from services.cli.simulate_cmd import read_watchlist
 from services.common.settings import CommonSettings
 from services.demo.directory import load_api_keys
-from services.demo.send import Pace, Run, Tally, batch_tally
+from services.demo.send import Pace, Run
 from services.demo.simulate import Generated, Simulator, Sort
 from services.matcher.domain import Screener, WatchlistIndex, entry_record
 from tests.support.replicas import assignment, committed_to_end
@@ -60,30 +59,13 @@ MEDIAN_KEYS = ("takeover_s", "takeover_all_partitions_s", "max_alert_delay_s", "
                "duplicate_deliveries", "events_per_s_sent", "events_per_s_accepted")  # fmt: skip
 
 
-class AcceptingSink:
-    """Posts batches to ingest (aiohttp: the driver's cheapest client) and notes when ingest
-    accepted each event."""
+class AcceptingSink(TimedSink):
+    """``TimedSink`` noting when ingest accepted every event, not only the listed ones."""
 
-    def __init__(self, client: aiohttp.ClientSession, keys: dict[str, str]) -> None:
-        self.client = client
-        self.keys = keys
-        self.accepted_at: dict[str, float] = {}
-
-    async def send(self, agency: str, batch: list[Generated]) -> Tally:
-        body = b'{"events":[' + b",".join(orjson.dumps(item.value) for item in batch) + b"]}"
-        headers = {"content-type": "application/json",
-                   "authorization": f"Bearer {self.keys[agency]}"}  # fmt: skip
-        try:
-            async with self.client.post("/v1/events:batch", data=body, headers=headers) as answer:
-                status, content = answer.status, await answer.read()
-        except (aiohttp.ClientError, TimeoutError):
-            return Tally(sent=len(batch), errors=len(batch))
-        at = time.time()
-        if status < 300:
-            for result in orjson.loads(content).get("results", []):
-                if result.get("status") == 202 and isinstance(result.get("event_id"), str):
-                    self.accepted_at[result["event_id"]] = at
-        return batch_tally(status, content, len(batch))
+    def note(self, batch: list[Generated], results: list[dict[str, Any]], at: float) -> None:
+        for result in results:
+            if result.get("status") == 202 and isinstance(result.get("event_id"), str):
+                self.accepted_at[result["event_id"]] = at
 
 
 async def _kill_when(

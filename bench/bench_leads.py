@@ -148,7 +148,9 @@ def offline_rate(traffic: Traffic) -> tuple[float, float]:
     return count / (time.process_time() - cpu), count / (time.perf_counter() - wall)
 
 
-def start_analyst(settings: CommonSettings, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_analyst(
+    settings: CommonSettings, port: int, log: Path, extra: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "RELAY_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
@@ -156,6 +158,7 @@ def start_analyst(settings: CommonSettings, port: int, log: Path) -> subprocess.
         "RELAY_ANALYST_HTTP_PORT": str(port),
         "RELAY_ANALYST_PSEUDONYM_KEY": KEY,
         "RELAY_LOG_FORMAT": "json",
+        **(extra or {}),
     }
     with log.open("ab") as out:
         return subprocess.Popen(

@@ -53,14 +53,17 @@ class TimedSink:
                 status, content = answer.status, await answer.read()
         except (aiohttp.ClientError, TimeoutError):
             return Tally(sent=len(batch), errors=len(batch))
-        at = time.time()
-        listed = {i: item.event_id for i, item in enumerate(batch) if item.sort in LISTED}
-        if listed and status < 300:
-            for result in orjson.loads(content).get("results", []):
-                event_id = listed.get(result.get("index"))
-                if event_id and result.get("status") == 202:
-                    self.accepted_at[event_id] = at
+        if status < 300:
+            self.note(batch, orjson.loads(content).get("results", []), time.time())
         return batch_tally(status, content, len(batch))
+
+    def note(self, batch: list[Generated], results: list[dict[str, Any]], at: float) -> None:
+        """When ingest accepted the listed events of the batch."""
+        listed = {i: item.event_id for i, item in enumerate(batch) if item.sort in LISTED}
+        for result in results:
+            event_id = listed.get(result.get("index", -1))
+            if event_id and result.get("status") == 202:
+                self.accepted_at[event_id] = at
 
 
 @dataclass(frozen=True)

@@ -91,23 +91,11 @@ class Stack:
     def environment(self) -> dict[str, str]:
         p = self.ports
         return {
-            **service_secrets(self.demo.root),
-            "RELAY_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
-            "RELAY_TOPIC_PREFIX": self.settings.topic_prefix,
-            "RELAY_LOG_LEVEL": "warning",
-            "RELAY_LOG_FORMAT": "json",
+            **service_environment(self.settings, self.demo),
             "RELAY_INGEST_HTTP_PORT": str(p.ingest),
-            "RELAY_INGEST_AGENCIES_FILE": str(self.demo.agencies),
             "RELAY_MATCHER_HTTP_PORT": str(p.matcher),
-            # offsets are the fallback measure of what the matcher has screened: keep them fresh
-            "RELAY_MATCHER_COMMIT_INTERVAL_S": "0.2",
             "RELAY_NOTIFIER_HTTP_PORT": str(p.notifier),
             "RELAY_NOTIFIER_PUBLIC_URL": p.url("notifier"),
-            "RELAY_NOTIFIER_DIRECTORY_PATH": str(self.demo.contact_points),
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
-            ),
         }
 
     def _start(self, name: str, argv: list[str]) -> Child:
@@ -196,3 +184,21 @@ def load_watchlist(workdir: Path, watchlist: Path, env: dict[str, str]) -> None:
         )  # fmt: skip
     if done.returncode != 0:
         raise RuntimeError(f"watchlist load failed:\n{log.read_text(errors='replace')}")
+
+
+def service_environment(settings: CommonSettings, demo: DemoPaths) -> dict[str, str]:
+    """What every bench's service processes share: the broker, the demo's files and keys."""
+    return {
+        **service_secrets(demo.root),
+        "RELAY_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "RELAY_TOPIC_PREFIX": settings.topic_prefix,
+        "RELAY_LOG_LEVEL": "warning",
+        "RELAY_LOG_FORMAT": "json",
+        "RELAY_INGEST_AGENCIES_FILE": str(demo.agencies),
+        "RELAY_NOTIFIER_DIRECTORY_PATH": str(demo.contact_points),
+        # committed often: the matcher's offsets measure what it screened, and a killed
+        # matcher's successor screens little twice
+        "RELAY_MATCHER_COMMIT_INTERVAL_S": "0.2",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }

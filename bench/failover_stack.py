@@ -10,7 +10,6 @@ which process holds which partitions.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +17,10 @@ from pathlib import Path
 import httpx
 from aiokafka import TopicPartition
 
-from bench.e2e_stack import RELAY_CLI, Child, load_watchlist
+from bench.e2e_stack import RELAY_CLI, Child, load_watchlist, service_environment
 from bench.support import free_port
-from services.common.settings import REPO_ROOT, CommonSettings
-from services.demo.directory import DemoPaths, init_demo, service_secrets
+from services.common.settings import CommonSettings
+from services.demo.directory import DemoPaths, init_demo
 from services.demo.watchlist_gen import WatchlistSpec
 from tests.support.replicas import assignment
 
@@ -75,22 +74,9 @@ class FailoverStack:
         return [r for r in self.running.values() if r.service == service]
 
     def environment(self) -> dict[str, str]:
-        demo = self.demo
         return {
-            **service_secrets(demo.root),
-            "RELAY_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
-            "RELAY_TOPIC_PREFIX": self.settings.topic_prefix,
-            "RELAY_LOG_LEVEL": "warning",
-            "RELAY_LOG_FORMAT": "json",
-            "RELAY_INGEST_AGENCIES_FILE": str(demo.agencies),
-            "RELAY_NOTIFIER_DIRECTORY_PATH": str(demo.contact_points),
-            "RELAY_NOTIFIER_ACCOUNTS_PATH": str(demo.root / "console-accounts.yaml"),
-            # committed often: a killed matcher's successor screens little twice
-            "RELAY_MATCHER_COMMIT_INTERVAL_S": "0.2",
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
-            ),
+            **service_environment(self.settings, self.demo),
+            "RELAY_NOTIFIER_ACCOUNTS_PATH": str(self.demo.root / "console-accounts.yaml"),
             **self.env,
         }
 

@@ -271,21 +271,16 @@ class PipelinedLoop:
         is not committed is read again by the next owner (idempotent ids)."""
         while self._queue is not None and not self._queue.empty():
             self._taken.append(self._queue.get_nowait())  # the committer confirms from there
-        handled = list(self._taken)
-        offsets = dict(self.confirmed)
         try:
             async with asyncio.timeout(timeout_s):
-                for pending, batch_offsets in handled:
+                for pending, batch_offsets in list(self._taken):
                     await _stored(pending)
-                    offsets.update(batch_offsets)
+                    self.confirmed.update(batch_offsets)  # paused: no batch comes after these
         except (KafkaError, TimeoutError):
             log.warning("consume.handover_not_confirmed")
-        held = self.consumer.assignment()
-        committing = {tp: offset for tp, offset in offsets.items() if tp in held}
-        if committing:
-            with contextlib.suppress(KafkaError, TimeoutError):
-                async with asyncio.timeout(timeout_s):
-                    await self.consumer.commit(committing)
+        with contextlib.suppress(KafkaError, TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                await self._commit_confirmed()
 
     async def _stop(self, queue: asyncio.Queue[Handled], committer: asyncio.Task[None]) -> None:
         """Shutdown: confirm what was handled and commit it, bounded in time, never raising."""

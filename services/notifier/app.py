@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections import Counter
 from datetime import timedelta
 
 from aiokafka import AIOKafkaProducer
@@ -96,7 +97,8 @@ def engine_config(s: NotifierSettings) -> EngineConfig:
 async def owned_partitions(s: NotifierSettings) -> int:
     """How many partitions replicas share. Every topic the owner reads, and the deliveries it
     writes, must have as many as ``alerts``: one partition number is one owner's."""
-    counts = {s.topic(name): len(await partitions_of(s, s.topic(name))) for name in CO_PARTITIONED}
+    found = await partitions_of(s, *(s.topic(name) for name in CO_PARTITIONED))
+    counts = Counter(tp.topic for tp in found)
     if len(set(counts.values())) != 1:
         raise TopicLayoutError(
             f"these topics must have equal partition counts (relay topics apply): {counts}"

@@ -73,6 +73,8 @@ class Engine(Protocol):
 
     async def escalate(self, alert_id: str) -> None: ...
 
+    async def recall(self, alert_id: str) -> bool: ...
+
     async def recall_entry(self, entry_id: str) -> None: ...
 
     def take_ack(self, ack: Acknowledgement) -> AlertView: ...
@@ -98,6 +100,7 @@ async def answer(engine: Engine, ack: Acknowledgement) -> None:
 async def acknowledge(engine: Engine, ack: Acknowledgement) -> list[Future]:
     """At the alert's owner: close the recipient's jobs, stop (or, for cannot-act, hurry)
     escalation. Returns the writes to store before the answer's offset is committed."""
+    await engine.recall(ack.alert_id)  # an answer may come after the alert left memory
     view = engine.take_ack(ack)
     writes: list[Future] = []
     for n in list(view.notifications.values()):

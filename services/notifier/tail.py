@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from schemas.codec import SchemaVersionError, check_schema_header, decode
 from schemas.notification import Acknowledgement, Notification
-from services.common.kafka import LOW_LATENCY_FETCH, make_consumer, partitions_of
+from services.common.kafka import LOW_LATENCY_FETCH, make_consumer
 from services.common.logging import get_logger
 from services.common.settings import CommonSettings
 from services.notifier.engine import Engine
@@ -46,8 +46,9 @@ class Tail:
         answers from now on (the rebuild reads job states, not answers)."""
         consumer = make_consumer(self.settings, group_id=None, **LOW_LATENCY_FETCH)
         await consumer.start()
+        # Partitioned alike (the notifier checks it at start: ``app.owned_partitions``).
         deliveries = [TopicPartition(self.deliveries, p) for p in sorted(starts)]
-        acks = await partitions_of(self.settings, self.acks)
+        acks = [TopicPartition(self.acks, p) for p in sorted(starts)]
         consumer.assign([*deliveries, *acks])
         for tp in deliveries:
             consumer.seek(tp, starts[tp.partition])
@@ -81,8 +82,10 @@ class Tail:
             log.warning("tail.unreadable", topic=record.topic, offset=record.offset)
             return
         view = self.engine.inbox.alerts.get(ack.alert_id)
-        if view is None or not self.engine.owns_view(view):
-            self.engine.take_ack(ack)  # the owner applies its own (``handlers.AckHandler``)
+        # The owner applies its own (``handlers.AckHandler``); an alert not in memory (evicted,
+        # closed) is read back from its jobs when somebody asks for it.
+        if view is not None and not self.engine.owns_view(view):
+            self.engine.take_ack(ack)
 
     async def reached(self, partitions: set[int], timeout_s: float) -> bool:
         """Until this replica has read the given deliveries partitions to their current end
