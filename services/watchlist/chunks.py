@@ -28,8 +28,9 @@ from schemas.codec import encode
 from schemas.errors import ErrorRecord
 from schemas.watchlist import EntryStatus, WatchlistEntry
 from services.common.batches import murmur2
-from services.matcher.docstore import write_lines
+from services.matcher.docstore import PartWriter, write_lines
 from services.matcher.domain import entry_record
+from services.watchlist.formats.sltd_csv import PlainRow, plain_rows
 from services.watchlist.load import Format, parse
 from services.watchlist.parsed import LoadOptions, ParsedRecord
 
@@ -130,21 +131,46 @@ def parse_chunk(chunk: Chunk) -> ChunkResult:
         handle.seek(chunk.start)
         raw = handle.read(chunk.end - chunk.start)
     header = chunk.header if chunk.start > 0 else b""
-    text = (header + raw).decode("utf-8-sig" if chunk.start == 0 else "utf-8")
+    text = (header + raw).decode("utf-8-sig")  # the header copied in front keeps its BOM
     result = ChunkResult(chunk, lines=raw.count(b"\n") + (not raw.endswith(b"\n") and bool(raw)))
     skip = 1 if header else 0  # the header row copied in front is not a line of this chunk
-    entries = _entries(parse(chunk.fmt, text, chunk.options), result, skip)
     base = chunk.source * _PLACE_SOURCE + chunk.number * _PLACE_CHUNK
     ids: list[bytes] = []
     if chunk.sink is Sink.STORE:  # the build's sort keeps the last of an id: no count needed
-        with chunk.out.open("w") as out:
-            result.valid = write_lines(((base + n, entry_record(e)) for n, e in entries), out)
+        with PartWriter(chunk.out) as out:
+            rows = plain_rows(text, chunk.options) if chunk.fmt is Format.SLTD_CSV else None
+            if rows is not None:
+                result.valid = _write_rows(rows, out, base, (result, skip))
+            else:
+                entries = _entries(parse(chunk.fmt, text, chunk.options), result, skip)
+                result.valid = write_lines(((base + n, entry_record(e)) for n, e in entries), out)
     else:
+        entries = _entries(parse(chunk.fmt, text, chunk.options), result, skip)
         placed = ((base + n, _noted(entry, ids, chunk.cancelled, result)) for n, entry in entries)
         with chunk.out.open("wb") as binary:
             result.valid = write_records(placed, binary, chunk.cancelled, chunk.partitions)
     result.ids = b"".join(ids)
     return result
+
+
+def _write_rows(
+    rows: Iterable[PlainRow | ParsedRecord],
+    out: PartWriter,
+    base: int,
+    noted: tuple[ChunkResult, int],
+) -> int:
+    """The rows of an SLTD CSV: plain ones straight to their line, the others as parsed."""
+    written = 0
+    result, skip = noted
+    for row in rows:
+        if isinstance(row, PlainRow):
+            out.plain(*row)
+            written += 1
+        else:
+            written += write_lines(
+                ((base + n, entry_record(e)) for n, e in _entries((row,), result, skip)), out
+            )
+    return written
 
 
 def _noted(

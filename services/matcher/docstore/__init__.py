@@ -13,7 +13,8 @@ replica's crash, rebuild or upgrade touches no other. ``store.writer_lock`` refu
 writer on one directory.
 """
 
-from services.matcher.docstore.build import BuildResult, build_from_parts, build_store, write_lines
+from services.matcher.docstore.build import BuildResult, build_from_parts, build_store
+from services.matcher.docstore.lines import PartWriter, write_lines
 from services.matcher.docstore.store import DocStore, StoreUnusable
 from services.matcher.domain.index import WatchlistIndex, person_keys
 
@@ -34,6 +35,7 @@ def open_index(store: DocStore) -> WatchlistIndex:
 __all__ = [
     "BuildResult",
     "DocStore",
+    "PartWriter",
     "StoreUnusable",
     "build_from_parts",
     "build_store",

@@ -1,11 +1,19 @@
 """Building a store from a whole list at once (``relay watchlist build-index``, ``relay screen``).
 
-LMDB fills its pages best, and fastest, when keys arrive in order (``append``). The records go
-through two external sorts (GNU sort, on disk, bounded memory): the first by entry id, so the
-last record of an id wins as it does on the compacted topic (awk keeps it), the second by
-document key, so the holders of one document arrive together and in key order. The store is
-built beside its final place and renamed into it when complete: a build that dies leaves the
-old store, or none, never a half-built one.
+The parsers write sort lines (``lines``): entries under ids derived from a document key, nearly
+all of them at 10^8 documents, to ``.doc`` files; every other entry to ``.gen`` files. LMDB
+fills its pages best, and fastest, when keys arrive in order (``append``), so:
+
+1. the ``.doc`` lines are sorted once, stably, on their key alone (GNU sort, on disk, bounded
+   memory); the last line of each key is its entry's latest version, filed in key order;
+2. the ``.gen`` lines are sorted by entry id, newest first, and awk keeps each id's latest
+   version; people are filed in id order, their documents and the other SLTD entries join the
+   holders already filed under their keys;
+3. the few ``.doc`` entries not filed under their own key (a person under a derived id, an SLTD
+   entry whose number folds to another key) are filed last, as in 2.
+
+The store is built beside its final place and renamed into it when complete: a build that dies
+leaves the old store, or none, never a half-built one.
 """
 
 from __future__ import annotations
@@ -18,21 +26,31 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from services.matcher.docstore.codec import derived_id, pack_person, pack_sltd
+import lmdb
+
+from services.matcher.docstore.codec import derived_id
 from services.matcher.docstore.keys import keys_fingerprint
+from services.matcher.docstore.lines import (
+    PartWriter,
+    deferred,
+    doc_part,
+    gen_part,
+    plain_holder,
+    write_lines,
+)
 from services.matcher.docstore.store import FORMAT, DocStore, _open_env, writer_lock
-from services.matcher.domain.documents import document_key
-from services.matcher.domain.index import person_keys
-from services.matcher.domain.records import Cancelled, EntryRecord, SltdRecord
+from services.matcher.domain.records import EntryRecord
 
-_SEQ_WIDTH = 20  # a record's place in topic order, written as 10**20 - n: ascending is newest first
 _COMMIT_EVERY = 1_000_000
 _SORT_MEMORY = "1G"
+_VERSION = 4
 # The last record of each entry id (sorted by id, then newest first): every line of it. The
 # fields are compared as text ($1 ""): awk would compare "1e5" and "100000", or two 21-digit
 # sequence numbers, as the same number.
@@ -49,49 +67,13 @@ class BuildResult:
     seconds: float = 0.0
 
 
-def write_lines(records: Iterable[tuple[int, EntryRecord]], out: IO[str]) -> int:
-    """Write (place in topic order, record) as sort lines ``entry_id, seq, key, kind, payload``;
-    kinds: S an SLTD entry, N a person (its packed record), P a person's document, C a
-    cancelled entry. Returns how many records were written. Workers of a parallel parse each
-    write their own file; ``build_from_parts`` sorts them together."""
-    written = 0
-    for n, record in records:
-        seq = f"{10**_SEQ_WIDTH - n:0{_SEQ_WIDTH + 1}d}"
-        entry_id = record.entry_id
-        written += 1
-        if isinstance(record, Cancelled):
-            out.write(f"{entry_id}\t{seq}\t\tC\t\n")
-        elif isinstance(record, SltdRecord):
-            packed = marshal.dumps(pack_sltd(record), 4).hex()
-            out.write(f"{entry_id}\t{seq}\t{record.key or ''}\tS\t{packed}\n")
-        else:
-            keys, single = person_keys(record)
-            packed = pack_person(record, sorted(keys), single).hex()
-            out.write(f"{entry_id}\t{seq}\t\tN\t{packed}\n")
-            documents = {document_key(d.issuing_state, d.number) for d in record.documents}
-            for key in sorted(k for k in documents if k is not None):
-                out.write(f"{entry_id}\t{seq}\t{key}\tP\t\n")
-    return written
-
-
-def _pipeline(parts: list[Path], scratch: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "LC_ALL": "C"}
-    sort = f"sort -S {_SORT_MEMORY} -T {shlex.quote(str(scratch))}"
-    files = " ".join(shlex.quote(str(p)) for p in parts)
-    command = f"{sort} -t '\t' -k1,1 -k2,2 {files} | awk -F '\t' '{_LAST_OF_EACH_ID}' | {sort}"
-    return subprocess.Popen(  # noqa: S602 - a fixed pipeline of coreutils over our own files
-        command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
-        text=True, bufsize=1 << 20,
-    )  # fmt: skip
-
-
 def build_store(
     path: Path, topic: str, records: Iterable[EntryRecord], offsets: Mapping[int, int] | None
 ) -> BuildResult:
     """Build the store of ``records`` (in topic order: the last of an id wins) at ``path``."""
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".parts-") as scratch:
         part = Path(scratch) / "part-0"
-        with part.open("w") as out:
+        with PartWriter(part) as out:
             write_lines(enumerate(records), out)
         return build_from_parts(path, topic, [part], offsets)
 
@@ -99,9 +81,10 @@ def build_store(
 def build_from_parts(
     path: Path, topic: str, parts: list[Path], offsets: Mapping[int, int] | None
 ) -> BuildResult:
-    """Build the store at ``path`` from sort-line files (``write_lines``), recording
-    ``offsets`` as the topic's next offsets it reflects (None: none; the matcher then reads
-    the whole topic on top of it). Whatever was at ``path`` is replaced only once complete."""
+    """Build the store at ``path`` from the parts ``PartWriter`` wrote (in feed order),
+    recording ``offsets`` as the topic's next offsets it reflects (None: none; the matcher then
+    reads the whole topic on top of it). Whatever was at ``path`` is replaced only once
+    complete."""
     started = time.perf_counter()
     result = BuildResult()
     lock = writer_lock(path)  # no matcher writes the store while it is replaced
@@ -132,62 +115,143 @@ def _sort_and_fill(
     result: BuildResult,
 ) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".sort-") as scratch:
-        process = _pipeline(parts, Path(scratch))
-        assert process.stdout is not None
-        with process.stdout:
-            _fill(path, topic, process.stdout, offsets, result)
-        if process.wait() != 0:
-            raise RuntimeError(f"the sort pipeline failed (exit {process.returncode})")
+        sort = f"sort -S {_SORT_MEMORY} -T {shlex.quote(scratch)} -t '\t'"
+        filler = _Filler(DocStore(_open_env(path, create=True), path), Path(scratch), result)
+        docs = " ".join(shlex.quote(str(doc_part(p))) for p in parts)
+        with _sorted(f"{sort} -s -k1,1 {docs}") as lines:
+            filler.documents(lines)
+        general = " ".join(shlex.quote(str(gen_part(p))) for p in parts)
+        with _sorted(f"{sort} -k1,1 -k2,2 {general} | awk -F '\t' '{_LAST_OF_EACH_ID}'") as lines:
+            filler.general((line.rstrip("\n").split("\t") for line in lines), append=True)
+        filler.general(filler.deferred(), append=False)
+        filler.finish(topic, offsets)
 
 
-def _fill(
-    path: Path, topic: str, lines: IO[str], offsets: Mapping[int, int] | None, result: BuildResult
-) -> None:
-    store = DocStore(_open_env(path, create=True), path)  # a fresh directory nobody else opens
-    env = store.env
-    docs, ids, persons, meta = store._docs, store._ids, store._persons, store._meta
-    txn = env.begin(write=True)
-    pending = 0
-    key = None
-    holders: list[object] = []
+@contextmanager
+def _sorted(command: str) -> Iterator[IO[str]]:
+    """The output of a fixed pipeline of coreutils over our own files; it must succeed."""
+    env = {**os.environ, "LC_ALL": "C"}
+    process = subprocess.Popen(  # noqa: S602 - a fixed pipeline over our own files
+        command, shell=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
+        text=True, bufsize=1 << 20,
+    )  # fmt: skip
+    assert process.stdout is not None
+    with process.stdout:
+        yield process.stdout
+    if process.wait() != 0:
+        raise RuntimeError(f"the sort pipeline failed (exit {process.returncode})")
 
-    def flush() -> None:
-        if key and holders:
-            txn.put(key.encode(), marshal.dumps(tuple(holders), 4), db=docs, append=True)
-            result.documents += 1
 
+def _latest(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """(group, the rest of its last line) of lines sorted stably by group."""
+    group: str | None = None
+    last = ""
     for line in lines:
-        doc_key, entry_id, kind, payload = line.rstrip("\n").split("\t")
-        if doc_key != key:
-            flush()
-            key, holders = doc_key, []
-        if kind == "S":
-            result.sltd += 1
-            if not doc_key or entry_id != derived_id(doc_key):
-                txn.put(entry_id.encode(), doc_key.encode(), db=ids)
-            if doc_key:
-                holders.append(marshal.loads(bytes.fromhex(payload)))  # noqa: S302 - ours
-        elif kind == "P":
-            holders.append(entry_id)
-        elif kind == "N":
-            txn.put(entry_id.encode(), bytes.fromhex(payload), db=persons, append=True)
-            result.persons += 1
-        pending += 1
-        if pending >= _COMMIT_EVERY:
-            txn.commit()
-            txn, pending = env.begin(write=True), 0
-    flush()
-    txn.put(b"format", FORMAT, db=meta)
-    txn.put(b"topic", topic.encode(), db=meta)
-    txn.put(b"sltd", str(result.sltd).encode(), db=meta)
-    txn.put(b"keys", keys_fingerprint(), db=meta)
-    txn.put(b"updated_at", repr(time.time()).encode(), db=meta)
-    if offsets is not None:
-        txn.put(b"offsets", _offsets_json(offsets), db=meta)
-    txn.put(b"complete", b"1", db=meta)
-    txn.commit()
-    env.sync(True)
-    store.close()
+        head, _, rest = line.partition("\t")
+        if head != group:
+            if group is not None:
+                yield group, last
+            group = head
+        last = rest
+    if group is not None:
+        yield group, last
+
+
+class _Filler:
+    """Writes a fresh store (a directory nobody else opens) in large transactions."""
+
+    def __init__(self, store: DocStore, scratch: Path, result: BuildResult) -> None:
+        self.store = store
+        self.env = store.env
+        self.result = result
+        self._deferred_path = scratch / "deferred"
+        self._deferred: IO[str] = self._deferred_path.open("w")
+
+    def documents(self, lines: Iterable[str]) -> None:
+        """The ``.doc`` lines sorted by key: each key's latest entry, appended in key order."""
+        values = self._document_values(lines)
+        docs = self.store._docs
+        while True:
+            with self.env.begin(write=True) as txn:
+                consumed, _ = txn.cursor(db=docs).putmulti(
+                    islice(values, _COMMIT_EVERY), append=True
+                )
+            if consumed < _COMMIT_EVERY:
+                return
+
+    def _document_values(self, lines: Iterable[str]) -> Iterator[tuple[bytes, bytes]]:
+        plain: dict[str, bytes] = {}  # type and status -> the value: a handful in 10^8
+        result, later = self.result, self._deferred
+        for group, rest in _latest(lines):
+            kind = rest[0]
+            if kind == "s":
+                value = plain.get(rest)
+                if value is None:
+                    _, type_, status = rest.rstrip("\n").split("\t")
+                    value = marshal.dumps((plain_holder(type_ or None, status),), _VERSION)
+                    plain[rest] = value
+                result.sltd += 1
+                yield group.encode(), value
+            elif kind == "S" and rest.split("\t", 2)[1] == group:
+                packed = marshal.loads(bytes.fromhex(rest.rstrip("\n").split("\t")[2]))  # noqa: S302 - ours
+                result.sltd += 1
+                yield group.encode(), marshal.dumps((packed,), _VERSION)
+            elif kind != "C":
+                later.write(f"{derived_id(group)}\t{rest}")
+
+    def deferred(self) -> Iterator[list[str]]:
+        self._deferred.close()
+        with self._deferred_path.open() as lines:
+            for line in lines:
+                entry_id, _, rest = line.partition("\t")
+                yield from (list(fields) for fields in deferred(entry_id, rest))
+
+    def general(self, lines: Iterable[list[str]], *, append: bool) -> None:
+        """(key, entry id, kind, payload) of each entry's latest version: people filed (in id
+        order when ``append``), documents added to the holders under their keys."""
+        txn = self.env.begin(write=True)
+        store, pending = self.store, 0
+        for key, entry_id, kind, payload in lines:
+            if kind == "N":
+                txn.put(entry_id.encode(), bytes.fromhex(payload), db=store._persons, append=append)
+            elif kind == "S":
+                self.result.sltd += 1
+                if not key or entry_id != derived_id(key):
+                    txn.put(entry_id.encode(), key.encode(), db=store._ids)
+                if key:
+                    _add_holder(txn, store._docs, key, marshal.loads(bytes.fromhex(payload)))  # noqa: S302
+            elif kind == "P":
+                _add_holder(txn, store._docs, key, entry_id)
+            pending += 1
+            if pending >= _COMMIT_EVERY:
+                txn.commit()
+                txn, pending = self.env.begin(write=True), 0
+        txn.commit()
+
+    def finish(self, topic: str, offsets: Mapping[int, int] | None) -> None:
+        store, result = self.store, self.result
+        meta = store._meta
+        with self.env.begin(write=True) as txn:
+            txn.put(b"format", FORMAT, db=meta)
+            txn.put(b"topic", topic.encode(), db=meta)
+            txn.put(b"sltd", str(result.sltd).encode(), db=meta)
+            txn.put(b"keys", keys_fingerprint(), db=meta)
+            txn.put(b"updated_at", repr(time.time()).encode(), db=meta)
+            if offsets is not None:
+                txn.put(b"offsets", _offsets_json(offsets), db=meta)
+            txn.put(b"complete", b"1", db=meta)
+            result.persons = txn.stat(store._persons)["entries"]
+            result.documents = txn.stat(store._docs)["entries"]
+        self.env.sync(True)
+        store.close()
+
+
+def _add_holder(txn: lmdb.Transaction, docs: Any, key: str, holder: Any) -> None:
+    """One more holder of the document ``key`` (after those filed before)."""
+    raw = key.encode()
+    found = txn.get(raw, db=docs)
+    holders = () if found is None else marshal.loads(found)  # noqa: S302 - ours
+    txn.put(raw, marshal.dumps((*holders, holder), _VERSION), db=docs)
 
 
 def _offsets_json(offsets: Mapping[int, int]) -> bytes:

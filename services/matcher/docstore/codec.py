@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import marshal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from services.matcher.domain.records import DocumentRef, NameForm, PersonRecord, SltdRecord
@@ -30,6 +30,13 @@ class StoreCorrupt(Exception):
 def derived_id(key: str) -> str:
     """The entry id an SLTD CSV gives a document without one (``DOC-UZB-FA1234567``)."""
     return "DOC-" + key.replace(":", "-", 1)
+
+
+def derived_key(entry_id: str) -> str | None:
+    """The key a derived id (``DOC-UZB-FA1234567``) names, if it is one."""
+    prefix, _, rest = entry_id.partition("-")
+    state, _, number = rest.partition("-")
+    return f"{state}:{number}" if prefix == "DOC" and number else None
 
 
 def _state_of(key: str) -> str:
@@ -117,6 +124,20 @@ def unpack_keys(value: bytes) -> tuple[tuple[str, ...], bool, bytes]:
     except (ValueError, EOFError, TypeError) as exc:
         raise StoreCorrupt(f"person value does not decode ({exc})") from exc
     return keys, single, packed
+
+
+def unpack_keys_many(
+    values: Iterable[bytes],
+) -> tuple[Sequence[tuple[str, ...]], Sequence[bool], Sequence[bytes]]:
+    """``unpack_keys`` of many stored people at once, as three columns."""
+    try:
+        rows = list(map(marshal.loads, values))
+        if not rows:
+            return (), (), ()
+        keys, singles, packed = zip(*rows, strict=True)
+    except (ValueError, EOFError, TypeError) as exc:
+        raise StoreCorrupt(f"person value does not decode ({exc})") from exc
+    return keys, singles, packed
 
 
 def decode_person(packed: bytes) -> PersonRecord:
