@@ -30,7 +30,7 @@ from schemas.watchlist import EntryStatus, WatchlistEntry
 from services.common.batches import murmur2
 from services.matcher.docstore import PartWriter, write_lines
 from services.matcher.domain import entry_record
-from services.watchlist.formats.sltd_csv import PlainRow, plain_rows
+from services.watchlist.formats.sltd_csv import PlainRow, plain_entry, plain_rows
 from services.watchlist.load import Format, parse
 from services.watchlist.parsed import LoadOptions, ParsedRecord
 
@@ -145,7 +145,9 @@ def parse_chunk(chunk: Chunk) -> ChunkResult:
                 entries = _entries(parse(chunk.fmt, text, chunk.options), result, skip)
                 result.valid = write_lines(((base + n, entry_record(e)) for n, e in entries), out)
     else:
-        entries = _entries(parse(chunk.fmt, text, chunk.options), result, skip)
+        rows = plain_rows(text, chunk.options) if chunk.fmt is Format.SLTD_CSV else None
+        records = parse(chunk.fmt, text, chunk.options) if rows is None else _built(rows)
+        entries = _entries(records, result, skip)
         placed = ((base + n, _noted(entry, ids, chunk.cancelled, result)) for n, entry in entries)
         with chunk.out.open("wb") as binary:
             result.valid = write_records(placed, binary, chunk.cancelled, chunk.partitions)
@@ -171,6 +173,11 @@ def _write_rows(
                 ((base + n, entry_record(e)) for n, e in _entries((row,), result, skip)), out
             )
     return written
+
+
+def _built(rows: Iterable[PlainRow | ParsedRecord]) -> Iterator[ParsedRecord]:
+    for row in rows:
+        yield row if isinstance(row, ParsedRecord) else ParsedRecord(0, "", plain_entry(row))
 
 
 def _noted(

@@ -3,6 +3,7 @@ store built through it holds exactly what a store built from the parsed entries 
 
 from __future__ import annotations
 
+import dataclasses
 import marshal
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,14 @@ from typing import Any
 import orjson
 import pytest
 
+from schemas.codec import encode
 from schemas.watchlist import Action
 from services.matcher.docstore import DocStore, build_from_parts, build_store
 from services.matcher.docstore.codec import unpack_holders
 from services.matcher.domain import entry_record
 from services.matcher.domain.records import EntryRecord, SltdRecord
 from services.watchlist import chunks
-from services.watchlist.formats.sltd_csv import PlainRow, plain_rows
+from services.watchlist.formats.sltd_csv import PlainRow, plain_entry, plain_rows
 from services.watchlist.load import Format, parse
 from services.watchlist.parsed import LoadOptions, ParsedRecord
 from tests.unit.matcher.helpers import person_entry, sltd_entry
@@ -68,6 +70,8 @@ def _same_as_parse(text: str, options: LoadOptions) -> list[PlainRow | ParsedRec
         if isinstance(mine, PlainRow):
             assert theirs.entry is not None, theirs
             assert _as_record(mine) == entry_record(theirs.entry)
+            assert plain_entry(mine) == theirs.entry
+            assert encode(plain_entry(mine)) == encode(theirs.entry)  # what a load publishes
         else:
             assert mine == theirs
     return found
@@ -163,3 +167,24 @@ def unpack_holders_of(path: Path, key: str) -> tuple[Any, ...]:
     found = store.holders(key)
     store.close()
     return found
+
+
+@pytest.mark.parametrize("cancelled", [False, True])
+def test_a_load_through_plain_rows_publishes_what_the_parsed_entries_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cancelled: bool
+) -> None:
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 200)
+    csv = tmp_path / "sltd.csv"
+    csv.write_text(_csv(ROWS * 3), encoding="utf-8")
+    found = chunks.chunks_of([(Format.SLTD_CSV, csv)], LoadOptions(), tmp_path, chunks.Sink.PUBLISH)
+    found = [dataclasses.replace(c, cancelled=cancelled, partitions=6) for c in found]
+    report = chunks.parse_all(found, lambda _: None)
+    published = [r for part in report.parts for r in chunks.read_records(part)]
+
+    parsed = [r.entry for r in parse(Format.SLTD_CSV, csv.read_text(), LoadOptions()) if r.entry]
+    with (tmp_path / "expected").open("wb") as out:
+        chunks.write_records(enumerate(parsed), out, cancelled, 6)
+    assert published == list(chunks.read_records(tmp_path / "expected"))
+    assert len(published) == report.valid == 3 * 8
+    assert report.duplicate_ids == len(published) - len({key for _, key, _ in published})
+    assert len(report.cancelled) == (len(published) if cancelled else 0)
