@@ -18,6 +18,7 @@ the retro-screening group, which reads each change once, dead-letters it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Mapping
 
@@ -28,6 +29,7 @@ from schemas.codec import decode_entry
 from services.common.kafka import make_consumer, partitions_of
 from services.common.logging import get_logger
 from services.matcher.docstore import DocStore, StoreUnusable, open_index
+from services.matcher.docstore.codec import StoreCorrupt
 from services.matcher.docstore.store import DATA_FILE
 from services.matcher.domain import WatchlistIndex, entry_record
 from services.matcher.settings import MatcherSettings
@@ -101,21 +103,21 @@ class WatchlistState:
             self.store = DocStore.create(path, self.topic)
             self.index = open_index(self.store)
             return {}
+        started = time.perf_counter()
         try:
             store = DocStore.open(path, self.topic)
             offsets = store.offsets()
             self._check_fresh(store, offsets, ends)
+            if not store.keyed_by_current_rules():  # open_index keys its people again first
+                log.warning("watchlist.store_rekeyed", path=str(path), reason="name rules changed")
+            index = _file_people(store)
         except StoreUnusable as exc:
             self.rebuilt = str(exc)
             log.warning("watchlist.store_rebuilt", path=str(path), reason=str(exc))
             self.store = DocStore.create(path, self.topic)
             self.index = open_index(self.store)
             return {}
-        self.store = store
-        started = time.perf_counter()
-        if not store.keyed_by_current_rules():  # open_index keys its people again first
-            log.warning("watchlist.store_rekeyed", path=str(path), reason="name rules changed")
-        self.index = open_index(store)
+        self.store, self.index = store, index
         log.info(
             "watchlist.store_opened", path=str(path), people=self.index.people,
             entries=len(self.index), seconds=round(time.perf_counter() - started, 3),
@@ -171,6 +173,29 @@ class WatchlistState:
             )
             return
         self.index.upsert(entry_record(entry))  # a cancelled entry removes itself
+
+
+def _file_people(store: DocStore) -> WatchlistIndex:
+    """The index over an opened store, its people filed; a person that does not decode (the
+    checks at open read only the first and the last) makes the store unusable.
+
+    The cyclic collector is off meanwhile: decoding a million people allocates a tuple for
+    each, none of them in a cycle, which it would scan over and over (a third more time). The
+    pause lasts as long as the filing, seconds, before anything is screened.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return open_index(store)
+    except (StoreUnusable, StoreCorrupt, TypeError, ValueError) as exc:
+        store.close()  # its writer lock too: the store is rebuilt in its place
+        if isinstance(exc, StoreUnusable):
+            raise
+        # TypeError, ValueError: a value that decodes to the wrong shape
+        raise StoreUnusable(f"the store is damaged ({exc})") from exc
+    finally:
+        if enabled:
+            gc.enable()
 
 
 async def _caught_up(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:

@@ -28,8 +28,9 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import lmdb
 
@@ -38,17 +39,19 @@ from services.matcher.docstore.codec import (
     StoreCorrupt,
     decode_person,
     derived_id,
+    derived_key,
     pack_holders,
     pack_person,
     unpack_holders,
-    unpack_keys,
+    unpack_keys_many,
     unpack_person,
 )
 from services.matcher.docstore.keys import keys_fingerprint
 from services.matcher.domain.documents import document_key
+from services.matcher.domain.index import FiledPeople
 from services.matcher.domain.records import PersonRecord, SltdRecord
 
-FORMAT = b"relay-docstore/1"
+FORMAT = b"relay-docstore/2"  # 2: a person's keys in one bytes (codec.KEY_SEPARATOR)
 DATA_FILE = "data.mdb"
 MAP_SIZE = 1 << 40  # address space only: the file grows as it is written
 _DBS = (b"docs", b"ids", b"persons", b"meta")
@@ -186,10 +189,16 @@ class DocStore:
         value = (self._write or self._read).get(key.encode(), db=self._docs)
         return () if value is None else unpack_holders(key, bytes(value))
 
-    def people(self) -> Iterator[tuple[str, tuple[str, ...], bool, bytes]]:
-        """Every person as (entry id, blocking keys, single, packed record)."""
-        for key, value in self._read.cursor(self._persons).iternext(keys=True, values=True):
-            yield (bytes(key).decode(), *unpack_keys(bytes(value)))
+    def people(self, batch: int = 50_000) -> Iterator[FiledPeople]:
+        """Every person, ``batch`` at a time, as columns (``FiledPeople``): a million are read
+        without a Python call per person, and only a batch of their keys is held at once."""
+        # bytes, not buffers: the read transaction is begun with buffers=False
+        ids = cast(Iterator[bytes], self._read.cursor(self._persons).iternext(values=False))
+        values = cast(Iterator[bytes], self._read.cursor(self._persons).iternext(keys=False))
+        while chunk := list(islice(ids, batch)):
+            yield FiledPeople(
+                list(map(bytes.decode, chunk)), *unpack_keys_many(islice(values, len(chunk)))
+            )
 
     @staticmethod
     def decode_person(packed: bytes) -> PersonRecord:
@@ -207,7 +216,7 @@ class DocStore:
         found = txn.get(entry_id.encode(), db=self._ids)
         if found is not None:
             return bytes(found).decode()
-        key = _derived_key(entry_id)
+        key = derived_key(entry_id)
         if key is not None:
             for holder in self.holders(key):
                 if isinstance(holder, SltdRecord) and holder.entry_id == entry_id:
@@ -339,13 +348,6 @@ def _holder_id(holder: Holder) -> str:
 def _document_keys(record: PersonRecord) -> list[str]:
     keys = {document_key(d.issuing_state, d.number) for d in record.documents}
     return sorted(k for k in keys if k is not None)
-
-
-def _derived_key(entry_id: str) -> str | None:
-    """The key a derived id (``DOC-UZB-FA1234567``) names, if it is one."""
-    prefix, _, rest = entry_id.partition("-")
-    state, _, number = rest.partition("-")
-    return f"{state}:{number}" if prefix == "DOC" and number else None
 
 
 def _check_length(env: lmdb.Environment, data: Path) -> None:

@@ -15,7 +15,8 @@ documents under its entry id, which the index resolves to the person it holds.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol
+from itertools import compress
+from typing import NamedTuple, Protocol
 
 from services.matcher.domain.documents import document_key
 from services.matcher.domain.names import (
@@ -59,6 +60,16 @@ class DocumentStore(Protocol):
     def remove_person(self, record: PersonRecord) -> None: ...
 
     def sltd_count(self) -> int: ...
+
+
+class FiledPeople(NamedTuple):
+    """People a store kept, column by column (one row per person): a restart files them
+    without a Python call per person."""
+
+    entry_ids: Sequence[str]
+    keys: Sequence[bytes]  # each person's blocking keys (``person_keys``), newline-separated
+    singles: Sequence[bool]
+    packed: Sequence[bytes]  # each record as the store packed it (``restore``'s ``decode``)
 
 
 def name_tokens(form: NameForm) -> tuple[Token, ...]:
@@ -147,15 +158,24 @@ class WatchlistIndex:
         self._link_documents(record, record.documents, add=True)
 
     def restore(
-        self,
-        people: Iterable[tuple[str, Sequence[str], bool, bytes]],
-        decode: Callable[[bytes], PersonRecord],
+        self, people: Iterable[FiledPeople], decode: Callable[[bytes], PersonRecord]
     ) -> None:
-        """File the people a store kept, as (entry id, keys, single, packed record): the keys
-        go to the vocabulary now, each record is decoded when a screening first reaches it."""
+        """File the people a store kept into an empty index, a batch at a time: the keys go
+        to the vocabulary in one native call per batch, each record is decoded when a
+        screening first reaches it."""
+        if self._people:
+            raise ValueError("restore fills an empty index")
         self._decode = decode
-        for entry_id, keys, single, packed in people:
-            self._add_person(packed, keys, single, entry_id)
+        for batch in people:
+            count = len(batch.entry_ids)
+            if not len(batch.keys) == len(batch.singles) == len(batch.packed) == count:
+                raise ValueError("the columns of a batch of people differ in length")
+            slots = range(len(self._people), len(self._people) + count)
+            self._people.extend(batch.packed)
+            self._slots.update(zip(batch.entry_ids, slots, strict=True))
+            for slot in compress(slots, batch.singles):
+                self._vocabulary.set_single(slot, True)
+            self._vocabulary.add_bulk(batch.keys, slots)
 
     def _person(self, slot: int) -> PersonRecord | None:
         found = self._people[slot]
@@ -205,7 +225,7 @@ class WatchlistIndex:
         self._slots[name] = slot
         if single:
             self._vocabulary.set_single(slot, True)
-        self._vocabulary.add_many(keys, slot)
+        self._vocabulary.add_bulk((keys,), (slot,))
 
     def _link_documents(
         self, record: DocumentHolder, documents: Iterable[DocumentRef], add: bool

@@ -30,7 +30,7 @@ a name).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from relay_vocabulary import Core, SlotSet
 
@@ -59,12 +59,12 @@ class Vocabulary:
         self._slots_cache.clear()  # any change of postings
         self._core.add(key, slot)
 
-    def add_many(self, keys: Iterable[str], slot: int) -> None:
-        """``add`` of each key: a store's million people are filed at start in a few seconds."""
+    def add_bulk(self, keys: Iterable[bytes | Iterable[str]], slots: Sequence[int]) -> None:
+        """``add`` of every key of ``keys[i]`` (strings, or bytes with a newline between keys)
+        under ``slots[i]``, in one native call: a store's million people are filed at start
+        without a Python call per key."""
         self._slots_cache.clear()
-        add = self._core.add
-        for key in keys:
-            add(key, slot)
+        self._core.add_bulk(keys, slots)
 
     def discard(self, key: str, slot: int) -> None:
         self._slots_cache.clear()

@@ -10,11 +10,13 @@
 //! Skeletons and typed letters are ASCII (`transliterate.to_latin` keeps a-z only; skeleton
 //! symbols are upper-case ASCII), so bytes are letters.
 
+mod bulk;
 mod distance;
 mod row;
 mod rules;
 mod slots;
 
+use bulk::merge;
 use distance::Pattern;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
@@ -22,7 +24,6 @@ use row::{row_change, within_two, Row};
 use rules::{probe_hashes, Ids, Key, Rules};
 use rustc_hash::FxHashMap;
 use slots::{candidates, Marks, SlotSet};
-use smallvec::smallvec;
 
 /// Skeleton -> entry slots, with fuzzy lookup of skeletons one edit or a vowel away.
 #[pyclass(module = "relay_vocabulary")]
@@ -71,6 +72,39 @@ impl Core {
                 row_change(&mut self.sound_rows, rules.sound_key(word), id, word, add);
             }
         }
+    }
+
+    /// File `slot` under `word`; the word's id when it is new (its caller links it).
+    fn file(&mut self, word: &[u8], slot: u32) -> Option<u32> {
+        match self.id(word) {
+            Some(id) => {
+                merge(&mut self.postings[id as usize], &[slot]);
+                None
+            }
+            None => {
+                let id = self.new_word(word);
+                self.postings[id as usize].push(slot);
+                Some(id)
+            }
+        }
+    }
+
+    /// A new word with no slots yet: its id (one freed earlier, if any).
+    fn new_word(&mut self, word: &[u8]) -> u32 {
+        let id = match self.free.pop() {
+            Some(id) => {
+                self.words[id as usize] = word.into();
+                self.postings[id as usize] = Ids::new();
+                id
+            }
+            None => {
+                self.words.push(word.into());
+                self.postings.push(Ids::new());
+                (self.words.len() - 1) as u32
+            }
+        };
+        self.ids.insert(word.into(), id);
+        id
     }
 
     fn id(&self, word: &[u8]) -> Option<u32> {
@@ -256,28 +290,26 @@ impl Core {
     /// Add `slot` under `key`; True when the word is new.
     fn add(&mut self, key: &str, slot: u32) -> bool {
         let word = key.as_bytes();
-        if let Some(id) = self.id(word) {
-            let slots = &mut self.postings[id as usize];
-            if let Err(position) = slots.binary_search(&slot) {
-                slots.insert(position, slot);
-            }
+        let Some(id) = self.file(word, slot) else {
             return false;
-        }
-        let id = match self.free.pop() {
-            Some(id) => {
-                self.words[id as usize] = word.into();
-                self.postings[id as usize] = smallvec![slot];
-                id
-            }
-            None => {
-                self.words.push(word.into());
-                self.postings.push(smallvec![slot]);
-                (self.words.len() - 1) as u32
-            }
         };
-        self.ids.insert(word.into(), id);
         self.link(id, word, true);
         true
+    }
+
+    /// `add` of every key of `keys[i]` under `slots[i]`, in that order, in one call: a
+    /// store's people are filed at start without a Python call per key. A person's keys are
+    /// strings, or one bytes with a newline between keys (as the store keeps them). Returns
+    /// how many words are new. The state is the one `add` gives (the unit tests compare them).
+    fn add_bulk(&mut self, keys: &Bound<'_, PyAny>, slots: Vec<u32>) -> PyResult<usize> {
+        let mut fresh = Vec::new();
+        let filed = self.file_all(keys, &slots, &mut fresh);
+        // in the order `add` links them; even after a refused key, every word filed is found
+        for &id in &fresh {
+            let word = self.words[id as usize].clone();
+            self.link(id, &word, true);
+        }
+        filed.map(|()| fresh.len())
     }
 
     /// Remove `slot` from under `key`; True when the word is gone.
