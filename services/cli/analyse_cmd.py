@@ -23,7 +23,8 @@ from pydantic import ValidationError
 from schemas.codec import decode_event, encode
 from schemas.event import Event
 from services.analyst.domain import Analyser, Hit, Params
-from services.cli.screen_cmd import ScreenReport, lines_of, load_watchlist, output, reason_of
+from services.cli.screen_cmd import ScreenReport, lines_of, load_watchlist, output
+from services.cli.screen_pool import reason_of
 from services.matcher.domain import Screener, WatchlistIndex, event_record
 from services.matcher.domain.score import Match
 

@@ -7,16 +7,16 @@ the store: documents and SLTD entries are screened from a disk-backed store
 (``services.matcher.docstore``), people from memory. ``--store DIR`` keeps the store built from
 ``--watchlist`` there, or, without ``--watchlist``, screens against a store built before (by
 ``relay watchlist build-index`` or an earlier ``relay screen``); otherwise the store is built in
-a scratch directory and removed once open.
+a scratch directory and removed at the end. ``--workers`` screens in that many forked processes
+(``screen_pool``); the alerts are the same bytes, in the same order, as one process writes.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -27,22 +27,38 @@ from typing import BinaryIO, TextIO
 import typer
 from pydantic import ValidationError
 
-from schemas.codec import decode_entry, decode_event
-from schemas.errors import summarise_errors
-from services.matcher.docstore import DocStore, build_store, open_index
-from services.matcher.domain import (
-    Screener,
-    WatchlistIndex,
-    entry_record,
-    event_record,
-    to_alert_json,
+from schemas.codec import decode_entry
+from services.cli.screen_pool import (
+    Clock,
+    Line,
+    Screened,
+    Workers,
+    can_fork,
+    cpus,
+    reason_of,
+    screen_here,
+    utc_now,
 )
+from services.common import gcpolicy
+from services.matcher.docstore import DocStore, build_store, open_index
+from services.matcher.domain import WatchlistIndex, entry_record
 from services.matcher.domain.records import EntryRecord
+from services.matcher.domain.variants import groups as name_groups
 
 # The topic a store built from a file says it reflects: none (it records no offsets).
 _OFFLINE_TOPIC = "(file)"
 # Events screened together: their new names go to the vocabulary in one native call
 _CHUNK = 512
+
+
+@dataclass(frozen=True)
+class ScreenOptions:
+    """How to screen: ``store`` keeps (or, without a watchlist, is) the store; ``workers``
+    processes screen (one: this process); ``clock`` stamps the alerts' ``created_at``."""
+
+    store: Path | None = None
+    workers: int = 1
+    clock: Clock = utc_now
 
 
 @dataclass
@@ -61,11 +77,6 @@ def lines_of(path: Path) -> Iterator[tuple[int, bytes]]:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 yield number, line
-
-
-def reason_of(exc: Exception) -> str:
-    """Why a line was refused, in one line (a validation error's fields summarised)."""
-    return summarise_errors(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
 def load_watchlist(
@@ -98,34 +109,41 @@ def open_store(path: Path) -> WatchlistIndex:
     # while they load and on every collection afterwards; they hold no cycles.
     gc.disable()
     try:
-        return open_index(DocStore.open(path, readonly=True))  # screening only reads
+        index = open_index(DocStore.open(path, readonly=True))  # screening only reads
+        name_groups()  # read now, once: forked workers share it as they share the index
+        return index
     finally:
         gc.freeze()
         gc.enable()
 
 
+def chunks_of(path: Path) -> Iterator[list[Line]]:
+    """The file's lines in chunks: a chunk's new names go to the vocabulary in one call."""
+    lines = lines_of(path)
+    while chunk := list(islice(lines, _CHUNK)):
+        yield chunk
+
+
+def write_screened(
+    results: Iterable[Screened], path: Path, out: BinaryIO, err: TextIO, report: ScreenReport
+) -> None:
+    """Alert lines to ``out`` and refused lines (file:line: reason) to ``err``, in order."""
+    started = time.perf_counter()
+    for result in results:
+        out.write(result.alerts)
+        for number, reason in result.refused:
+            print(f"{path}:{number}: {reason}", file=err)
+        report.events += result.events
+        report.alerts += result.alert_count
+        report.bad_lines += len(result.refused)
+    report.screen_seconds = time.perf_counter() - started
+
+
 def screen_events(
     index: WatchlistIndex, path: Path, out: BinaryIO, err: TextIO, report: ScreenReport
 ) -> None:
-    screener = Screener(index)
-    started = time.perf_counter()
-    lines = lines_of(path)
-    while chunk := list(islice(lines, _CHUNK)):
-        records = []
-        for number, line in chunk:
-            try:
-                records.append(event_record(decode_event(line)))
-            except (ValidationError, ValueError) as exc:
-                report.bad_lines += 1
-                print(f"{path}:{number}: {reason_of(exc)}", file=err)
-        report.events += len(records)
-        for matches in screener.screen_many(records):
-            if matches:
-                created_at = dt.datetime.now(dt.UTC)
-                for match in matches:
-                    out.write(to_alert_json(match, created_at) + b"\n")
-                report.alerts += len(matches)
-    report.screen_seconds = time.perf_counter() - started
+    """Screen the events file in this process."""
+    write_screened(screen_here(index, chunks_of(path), utc_now), path, out, err, report)
 
 
 def screen_files(
@@ -133,20 +151,43 @@ def screen_files(
     events: Path,
     out: BinaryIO,
     err: TextIO,
-    store: Path | None = None,
+    options: ScreenOptions | None = None,
 ) -> ScreenReport:
+    options = options or ScreenOptions()
     report = ScreenReport()
-    if watchlist is not None:
-        index = load_watchlist(watchlist, err, report, store)
-    else:
-        assert store is not None  # the command asks for one of the two
-        started = time.perf_counter()
-        index = open_store(store)
-        report.entries = len(index)
-        report.load_seconds = time.perf_counter() - started
-    print(f"watchlist: {report.entries} active entries in {report.load_seconds:.1f} s", file=err)
-    screen_events(index, events, out, err, report)
+    with TemporaryDirectory(prefix="relay-screen-") as scratch:
+        store = options.store or Path(scratch) / "store"  # workers open it again: kept to the end
+        if watchlist is not None:
+            index = load_watchlist(watchlist, err, report, store)
+        else:
+            started = time.perf_counter()
+            index = open_store(store)
+            report.entries = len(index)
+            report.load_seconds = time.perf_counter() - started
+        print(
+            f"watchlist: {report.entries} active entries in {report.load_seconds:.1f} s", file=err
+        )
+        chunks = chunks_of(events)
+        with young_collections():
+            if options.workers > 1 and can_fork():
+                results = Workers(index, store, options.workers, options.clock).screen(chunks)
+            else:
+                results = screen_here(index, chunks, options.clock)
+            write_screened(results, events, out, err, report)
     return report
+
+
+@contextmanager
+def young_collections() -> Iterator[None]:
+    """The services' young-generation threshold while screening (forked workers inherit it):
+    an event's objects die young, and collections every 700 allocations scanned them over and
+    over. The process's thresholds are restored after (tests screen in their own process)."""
+    before = gc.get_threshold()
+    gc.set_threshold(gcpolicy.SERVICE_YOUNG_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 @contextmanager
@@ -176,13 +217,20 @@ def screen(
         file_okay=False,
         help="Store directory: built from --watchlist and kept, or (alone) screened against.",
     ),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        help="Processes that screen (default: the CPUs; 1 where fork is not available).",
+    ),
 ) -> None:
     """Screen EVENTS against WATCHLIST (or a store built before) and write one alert a line."""
     err = sys.stderr
     if watchlist is None and store is None:
         raise typer.BadParameter("give --watchlist, --store or both", param_hint="--watchlist")
+    options = ScreenOptions(store=store, workers=workers or cpus())
     with output(out) as handle:
-        report = screen_files(watchlist, events, handle, err, store)
+        report = screen_files(watchlist, events, handle, err, options)
     rate = report.events / report.screen_seconds if report.screen_seconds else 0.0
     print(
         f"screened {report.events} events in {report.screen_seconds:.2f} s ({rate:.0f}/s): "

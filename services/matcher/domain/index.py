@@ -117,6 +117,12 @@ class WatchlistIndex:
         # one holder stored bare: a million one-element tuples would cost ~50 MB
         self._documents: dict[str, DocumentHolder | tuple[DocumentHolder, ...]] = {}
 
+    def use_store(self, store: DocumentStore | None) -> DocumentStore | None:
+        """Read documents from ``store`` from now on (the same store opened again: a forked
+        worker must not use its parent's LMDB environment); returns the one before."""
+        previous, self._store = self._store, store
+        return previous
+
     def __len__(self) -> int:
         sltd = self._store.sltd_count() if self._store is not None else len(self._sltd)
         return len(self._slots) + sltd

@@ -22,9 +22,8 @@ from services.matcher.domain.transliterate import (
     consonants,
     is_cyrillic,
     masculine,
-    skeletons,
     sound_key,
-    to_latin,
+    spelt,
 )
 from services.matcher.domain.variants import groups as name_groups
 
@@ -71,9 +70,9 @@ def tokenise(text: str | None, role: str) -> tuple[Token, ...]:
         return ()
     out = []
     for part in _SPLIT.split(unicodedata.normalize("NFC", text)):
-        keys = skeletons(part)
+        latin, keys = spelt(part)
         if keys:
-            out.append(Token(part, role, keys, to_latin(part)))
+            out.append(Token(part, role, keys, latin))
     return tuple(out)
 
 

@@ -24,6 +24,7 @@ would turn one slip into two edits.
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from functools import lru_cache
@@ -50,7 +51,9 @@ _LATIN_SPECIAL = {
     "ø": "o", "æ": "ae", "œ": "oe", "ŋ": "ng",
 }  # fmt: skip
 
-_APOSTROPHES = re.compile("['`ʻʼʹ‘’´ʽ]")
+# One table for step 1, the special letters of step 2, and apostrophes (dropped): the tables'
+# letters do not overlap, and no letter spells an apostrophe.
+_TO_LATIN = str.maketrans(_CYRILLIC | _LATIN_SPECIAL | dict.fromkeys("'`ʻʼʹ‘’´ʽ"))
 _NON_LETTERS = re.compile("[^a-z]")
 
 # Order matters: longer digraphs first. Upper-case letters are skeleton symbols (S and J
@@ -74,7 +77,10 @@ _SECOND_READINGS = (
 )  # fmt: skip
 _BALTIC_ENDING = re.compile("(?<=[a-z]{4})a?s$")
 _FRENCH_ENDING = re.compile("(?<=[a-z]{3})(?:ine|off|ff|f)$")
+_FRENCH_ENDS = ("ine", "f")  # every word _FRENCH_ENDING changes ends so: a cheap test first
 _DOUBLED = re.compile(r"(.)\1+")
+# The letter of a run: a C callable, where the template r"\1" runs Python code per match.
+_ONCE = operator.methodcaller("group", 1)
 _VOWELS = re.compile(f"[{VOWELS}]")
 _CYRILLIC_RANGE = re.compile("[\u0400-\u04ff]")
 
@@ -85,36 +91,33 @@ def is_cyrillic(text: str) -> bool:
 
 def to_latin(token: str) -> str:
     """Lower-case plain Latin letters (a-z) for a token in any supported script."""
-    out = []
-    for char in token.lower():
-        if char in _CYRILLIC:
-            out.append(_CYRILLIC[char])
-        elif char in _LATIN_SPECIAL:
-            out.append(_LATIN_SPECIAL[char])
-        else:
-            out.append(char)
-    text = _APOSTROPHES.sub("", "".join(out))
-    decomposed = unicodedata.normalize("NFKD", text)
-    return _NON_LETTERS.sub("", decomposed)
+    text = token.lower().translate(_TO_LATIN)
+    if text.isascii() and text.isalpha():  # plain letters already: nothing to decompose
+        return text
+    return _NON_LETTERS.sub("", unicodedata.normalize("NFKD", text))
 
 
-def _collapse(latin: str, doubled: bool = False) -> str:
-    text = _FRENCH_ENDING.sub(_french_ending, latin)
+def _spell(latin: str) -> str:
+    """Steps 3 and 4 up to the doubled letters: what a reading's two skeletons share."""
+    text = _FRENCH_ENDING.sub(_french_ending, latin) if latin.endswith(_FRENCH_ENDS) else latin
     for old, new in _DIGRAPHS:
         text = text.replace(old, new)
-    text = text.replace("y", "i")
-    text = text if doubled else _DOUBLED.sub(r"\1", text)
+    return text.replace("y", "i")
+
+
+def _finish(spelling: str, doubled: bool) -> str:
+    """The rest of steps 4 and 5; doubled letters kept or collapsed."""
+    text = spelling if doubled else _DOUBLED.sub(_ONCE, spelling)
     for old, new in _GLIDES:
         text = text.replace(old, new)
     text = text.replace("S", "s").replace("J", "z")  # step 5 of the module's docstring
-    return text if doubled else _DOUBLED.sub(r"\1", text)
+    return text if doubled else _DOUBLED.sub(_ONCE, text)
 
 
 def _french_ending(found: re.Match[str]) -> str:
     return "in" if found.group() == "ine" else "v"
 
 
-@lru_cache(maxsize=200_000)
 def skeletons(token: str) -> tuple[str, ...]:
     """Every skeleton of one name token; the first is the most likely reading.
 
@@ -122,22 +125,26 @@ def skeletons(token: str) -> tuple[str, ...]:
     (Uzbek) and as KS; ``sh`` as Ш and as С+Х (Askhat written Ashat); ``sc`` as Щ (šč with
     its accents lost).
     """
+    return spelt(token)[1]
+
+
+@lru_cache(maxsize=200_000)
+def spelt(token: str) -> tuple[str, tuple[str, ...]]:
+    """(``to_latin``, ``skeletons``) of a token: a name's tokens need both, worked out once."""
     latin = to_latin(token)
     if not latin:
-        return ()
+        return latin, ()
     readings = [latin]
     for ambiguous, alternative in _SECOND_READINGS:
         if ambiguous in latin:
             readings += [r.replace(ambiguous, alternative) for r in readings]
     if _BALTIC_ENDING.search(latin):
         readings += [_BALTIC_ENDING.sub("", r) for r in readings]
-    out: list[str] = []
-    for doubled in (False, True) if _DOUBLED.search(latin) else (False,):
-        for reading in readings:
-            key = _collapse(reading, doubled)
-            if key not in out:
-                out.append(key)
-    return tuple(out)
+    spellings = [_spell(reading) for reading in readings]
+    keys = [_finish(s, False) for s in spellings]
+    if _DOUBLED.search(latin):
+        keys += [_finish(s, True) for s in spellings]
+    return latin, tuple(dict.fromkeys(keys))  # each once, in order of first reading
 
 
 _SOUND_CLASSES = str.maketrans(
@@ -149,7 +156,7 @@ _SOUND_CLASSES = str.maketrans(
 @lru_cache(maxsize=200_000)
 def sound_key(skeleton: str) -> str:
     """Consonants by sound class (``SOUND_CLASSES``), runs collapsed: Abrosimov ~ Ovrosimov."""
-    return _DOUBLED.sub(r"\1", skeleton.translate(_SOUND_CLASSES))
+    return _DOUBLED.sub(_ONCE, skeleton.translate(_SOUND_CLASSES))
 
 
 @lru_cache(maxsize=200_000)
