@@ -169,7 +169,7 @@ bench-matcher: broker
 
 .PHONY: bench-scale
 # The disk-backed store at 1M persons + 100M SLTD documents (and 1M beside it), and a
-# 10M-line relay watchlist load; data under /tmp, deleted after; takes most of an hour and
+# 10M-line relay watchlist load; data under /tmp, deleted after; takes about 15 minutes and
 # ~15 GB of disk. The last line is one JSON object (also bench/results/scale.json).
 bench-scale: broker
 	mkdir -p bench/results
