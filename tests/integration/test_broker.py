@@ -57,6 +57,7 @@ async def test_topics_apply_is_idempotent_and_reports_drift(settings: CommonSett
         assert Change.DRIFT in report.changes
 
 
+@pytest.mark.slow  # a broker of its own, killed: make test-faults (the suite's budget)
 @pytest.mark.timeout(240)
 async def test_kill_9_keeps_topics_and_committed_offsets(tmp_path: Path) -> None:
     broker = LocalBroker(local_broker_settings(tmp_path / "kafka"))

@@ -83,6 +83,8 @@ async def _kill_and_restart(stack: Stack, name: str) -> None:
     await asyncio.to_thread(stack.restart, name)
 
 
+# make test-faults: in make test, test_failover kills a replica of each kind mid-stream
+@pytest.mark.slow
 async def test_sigkill_each_service_mid_stream(rig: Rig, topics: CommonSettings) -> None:
     poster = Poster(rig.stack, count=240, rate=40)
     smtp = await SmtpPeer(port=rig.smtp_port).start()
