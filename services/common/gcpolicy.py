@@ -29,6 +29,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from services.common.logging import get_logger
 
@@ -49,6 +51,19 @@ SERVICE_FULL_EVERY_S = 600.0
 # The notifier's default; RELAY_NOTIFIER_GC_YOUNG_THRESHOLD changes it.
 STATEFUL_YOUNG_THRESHOLD = 5_000
 STATEFUL_MIDDLE_THRESHOLD = 1
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No cyclic collection inside the block: for building a large, long-lived, acyclic heap
+    (a store's million people), which the collector would scan over and over for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def settle_heap(

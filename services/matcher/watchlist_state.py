@@ -18,7 +18,6 @@ the retro-screening group, which reads each change once, dead-letters it.
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections.abc import Mapping
 
@@ -177,14 +176,7 @@ class WatchlistState:
 
 def _file_people(store: DocStore) -> WatchlistIndex:
     """The index over an opened store, its people filed; a person that does not decode (the
-    checks at open read only the first and the last) makes the store unusable.
-
-    The cyclic collector is off meanwhile: decoding a million people allocates a tuple for
-    each, none of them in a cycle, which it would scan over and over (a third more time). The
-    pause lasts as long as the filing, seconds, before anything is screened.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
+    checks at open read only the first and the last) makes the store unusable."""
     try:
         return open_index(store)
     except (StoreUnusable, StoreCorrupt, TypeError, ValueError) as exc:
@@ -193,9 +185,6 @@ def _file_people(store: DocStore) -> WatchlistIndex:
             raise
         # TypeError, ValueError: a value that decodes to the wrong shape
         raise StoreUnusable(f"the store is damaged ({exc})") from exc
-    finally:
-        if enabled:
-            gc.enable()
 
 
 async def _caught_up(consumer: AIOKafkaConsumer, targets: dict[TopicPartition, int]) -> bool:

@@ -136,16 +136,15 @@ def parse_chunk(chunk: Chunk) -> ChunkResult:
     skip = 1 if header else 0  # the header row copied in front is not a line of this chunk
     base = chunk.source * _PLACE_SOURCE + chunk.number * _PLACE_CHUNK
     ids: list[bytes] = []
+    rows = plain_rows(text, chunk.options) if chunk.fmt is Format.SLTD_CSV else None
     if chunk.sink is Sink.STORE:  # the build's sort keeps the last of an id: no count needed
         with PartWriter(chunk.out) as out:
-            rows = plain_rows(text, chunk.options) if chunk.fmt is Format.SLTD_CSV else None
             if rows is not None:
                 result.valid = _write_rows(rows, out, base, (result, skip))
             else:
                 entries = _entries(parse(chunk.fmt, text, chunk.options), result, skip)
                 result.valid = write_lines(((base + n, entry_record(e)) for n, e in entries), out)
     else:
-        rows = plain_rows(text, chunk.options) if chunk.fmt is Format.SLTD_CSV else None
         records = parse(chunk.fmt, text, chunk.options) if rows is None else _built(rows)
         entries = _entries(records, result, skip)
         placed = ((base + n, _noted(entry, ids, chunk.cancelled, result)) for n, entry in entries)

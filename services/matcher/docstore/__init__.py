@@ -13,6 +13,7 @@ replica's crash, rebuild or upgrade touches no other. ``store.writer_lock`` refu
 writer on one directory.
 """
 
+from services.common import gcpolicy
 from services.matcher.docstore.build import BuildResult, build_from_parts, build_store
 from services.matcher.docstore.lines import PartWriter, write_lines
 from services.matcher.docstore.store import DocStore, StoreUnusable
@@ -28,7 +29,8 @@ def open_index(store: DocStore) -> WatchlistIndex:
             raise StoreUnusable("the store's people were keyed by other name rules")
         store.rekey(person_keys)
     index = WatchlistIndex(store)
-    index.restore(store.people(), store.decode_person)
+    with gcpolicy.paused():  # a tuple per person, none in a cycle: a third more time otherwise
+        index.restore(store.people(), store.decode_person)
     return index
 
 

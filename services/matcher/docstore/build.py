@@ -192,8 +192,8 @@ class _Filler:
                     plain[rest] = value
                 result.sltd += 1
                 yield group.encode(), value
-            elif kind == "S" and rest.split("\t", 2)[1] == group:
-                packed = marshal.loads(bytes.fromhex(rest.rstrip("\n").split("\t")[2]))  # noqa: S302 - ours
+            elif kind == "S" and (fields := rest.rstrip("\n").split("\t"))[1] == group:
+                packed = marshal.loads(bytes.fromhex(fields[2]))  # noqa: S302 - ours
                 result.sltd += 1
                 yield group.encode(), marshal.dumps((packed,), _VERSION)
             elif kind != "C":

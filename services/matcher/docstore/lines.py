@@ -19,7 +19,7 @@ Each part of a parse is two files:
 from __future__ import annotations
 
 import marshal
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -115,7 +115,7 @@ def deferred(entry_id: str, line: str) -> Iterator[tuple[str, str, str, str]]:
             yield key, entry_id, "P", ""
 
 
-def _general(write: Any, n: int, record: EntryRecord) -> None:
+def _general(write: Callable[[str], int], n: int, record: EntryRecord) -> None:
     """kinds: S an SLTD entry, N a person (its packed record), P a person's document, C a
     cancelled entry."""
     seq = f"{10**_SEQ_WIDTH - n:0{_SEQ_WIDTH + 1}d}"

@@ -49,3 +49,14 @@ def screen(entries: list[dict[str, Any]], one_event: dict[str, Any]) -> list[Mat
     for entry in entries:
         index.upsert(entry_record(entry))
     return Screener(index).screen(one_event)
+
+
+def kholmatov_and_stolen_passport() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two events for the watchlist of RED-1 (Холматов Алишер) and DOC-1 (UZB AA1234567): one
+    by name (Latin), one by a stolen passport written in lower case."""
+    hit = event("KHOLMATOV", "ALISHER")
+    doc = event(
+        "NOBODY", "ELSE", event_id="1b0d6e0e-2b1d-4c55-9a43-5d8f1c8f7a10",
+        document={"number": "aa1234567", "issuing_state": "UZB", "type": "P"},
+    )  # fmt: skip
+    return hit, doc

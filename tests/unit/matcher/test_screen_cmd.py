@@ -9,7 +9,12 @@ from pathlib import Path
 
 from schemas.codec import decode_alert
 from services.cli.screen_cmd import _CHUNK, screen_files
-from tests.unit.matcher.helpers import event, person_entry, sltd_entry
+from tests.unit.matcher.helpers import (
+    event,
+    kholmatov_and_stolen_passport,
+    person_entry,
+    sltd_entry,
+)
 
 
 def test_screen_writes_alerts_and_reports_bad_lines(tmp_path: Path) -> None:
@@ -20,13 +25,7 @@ def test_screen_writes_alerts_and_reports_bad_lines(tmp_path: Path) -> None:
         "\n".join([json.dumps(entry), "{not json", json.dumps(sltd_entry("DOC-1", "AA1234567"))])
         + "\n"
     )
-    hit = event("KHOLMATOV", "ALISHER")
-    doc = event(
-        "NOBODY",
-        "ELSE",
-        event_id="1b0d6e0e-2b1d-4c55-9a43-5d8f1c8f7a10",
-        document={"number": "aa1234567", "issuing_state": "UZB", "type": "P"},
-    )
+    hit, doc = kholmatov_and_stolen_passport()
     miss = event("PETROV", "IVAN", event_id="2b0d6e0e-2b1d-4c55-9a43-5d8f1c8f7a10")
     events.write_text("\n".join(json.dumps(e) for e in (hit, doc, miss)) + '\n{"event_id": 1}\n')
     out, err = io.BytesIO(), io.StringIO()

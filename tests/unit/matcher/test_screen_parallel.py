@@ -16,7 +16,11 @@ from typer.testing import CliRunner
 from services.cli import screen_cmd, screen_pool
 from services.cli.main import app
 from services.cli.screen_cmd import _CHUNK, ScreenOptions, ScreenReport, screen_files
-from tests.unit.matcher.helpers import event, person_entry, sltd_entry
+from tests.unit.matcher.helpers import (
+    kholmatov_and_stolen_passport,
+    person_entry,
+    sltd_entry,
+)
 
 CREATED = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 
@@ -104,13 +108,7 @@ def test_a_store_built_in_scratch_stays_until_the_workers_are_done(tmp_path: Pat
         sltd_entry("DOC-1", "AA1234567"),
     ]
     watchlist.write_text("".join(json.dumps(e) + "\n" for e in entries) + "{not json\n")
-    hit = event("KHOLMATOV", "ALISHER")
-    doc = event(
-        "NOBODY",
-        "ELSE",
-        event_id="1b0d6e0e-2b1d-4c55-9a43-5d8f1c8f7a10",
-        document={"number": "aa1234567", "issuing_state": "UZB", "type": "P"},
-    )
+    hit, doc = kholmatov_and_stolen_passport()
     events.write_text("".join(json.dumps(e) + "\n" for e in (hit, doc)) + '{"event_id": 1}\n')
 
     one = _screen(watchlist, events, ScreenOptions(workers=1, clock=_clock))
