@@ -14,8 +14,10 @@ from pathlib import Path
 from types import ModuleType
 
 from services.matcher.domain import index, name_rules, names, transliterate, variants
+from services.matcher.domain.vocabulary import NATIVE_FILE
 
-# Everything ``person_keys`` reads: the code of the modules and the variant groups' data.
+# Everything ``person_keys`` reads: the code of the modules, the native one (it spells names)
+# and the variant groups' data.
 _SOURCES: tuple[ModuleType, ...] = (index, name_rules, names, transliterate, variants)
 
 
@@ -25,5 +27,6 @@ def keys_fingerprint() -> bytes:
     for module in _SOURCES:
         assert module.__file__ is not None
         digest.update(Path(module.__file__).read_bytes())
+    digest.update(NATIVE_FILE.read_bytes())
     digest.update(variants.DATA.read_bytes())
     return digest.hexdigest()[:32].encode()

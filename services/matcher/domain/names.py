@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz.distance import OSA
 
@@ -40,8 +41,10 @@ _MISSING_PENALTY = 0.08
 _OTHER_PATRONYMIC_PENALTY = 0.15
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """One token of a name; a tuple, as every new name makes a few (a frozen dataclass cost
+    more to build than the token's spelling)."""
+
     raw: str
     role: str
     keys: tuple[str, ...]

@@ -27,7 +27,10 @@ from __future__ import annotations
 import operator
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
+
+from relay_vocabulary import Speller
 
 from services.matcher.domain.name_rules import FEMININE, MIN_STEM_LENGTH, SOUND_CLASSES, VOWELS
 
@@ -75,9 +78,12 @@ _SECOND_READINGS = (
     ("oe", "u"), ("ou", "u"), ("w", "u"), ("rz", "zh"), ("gui", "gi"), ("gue", "ge"),
     ("ck", "tsk"), ("tx", "ch"), ("tz", "tzh"), ("dz", "dzh"),
 )  # fmt: skip
-_BALTIC_ENDING = re.compile("(?<=[a-z]{4})a?s$")
-_FRENCH_ENDING = re.compile("(?<=[a-z]{3})(?:ine|off|ff|f)$")
-_FRENCH_ENDS = ("ine", "f")  # every word _FRENCH_ENDING changes ends so: a cheap test first
+# Word endings dropped or respelt, (letters before the ending at least, (ending, written as)):
+# the first ending a word has, with enough letters before it, is the one. Baltic nominative
+# endings (Frolovas, Frolovs) as a second reading; French ones (Polouchine, Ivanoff) in every
+# reading.
+_BALTIC_ENDINGS = (4, (("as", ""), ("s", "")))
+_FRENCH_ENDINGS = (3, (("ine", "in"), ("off", "v"), ("ff", "v"), ("f", "v")))
 _DOUBLED = re.compile(r"(.)\1+")
 # The letter of a run: a C callable, where the template r"\1" runs Python code per match.
 _ONCE = operator.methodcaller("group", 1)
@@ -97,25 +103,28 @@ def to_latin(token: str) -> str:
     return _NON_LETTERS.sub("", unicodedata.normalize("NFKD", text))
 
 
-def _spell(latin: str) -> str:
-    """Steps 3 and 4 up to the doubled letters: what a reading's two skeletons share."""
-    text = _FRENCH_ENDING.sub(_french_ending, latin) if latin.endswith(_FRENCH_ENDS) else latin
-    for old, new in _DIGRAPHS:
-        text = text.replace(old, new)
-    return text.replace("y", "i")
+@dataclass(frozen=True, slots=True)
+class SpellingRules:
+    """Steps 3 to 5 of the module's docstring as tables, for the native speller
+    (``relay_vocabulary.Speller``), which keeps no copy of its own."""
+
+    second_readings: tuple[tuple[str, str], ...]
+    baltic_endings: tuple[int, tuple[tuple[str, str], ...]]
+    french_endings: tuple[int, tuple[tuple[str, str], ...]]
+    digraphs: tuple[tuple[str, str], ...]
+    glides: tuple[tuple[str, str], ...]
+    final: tuple[tuple[str, str], ...]  # step 5: S and J as s and z
 
 
-def _finish(spelling: str, doubled: bool) -> str:
-    """The rest of steps 4 and 5; doubled letters kept or collapsed."""
-    text = spelling if doubled else _DOUBLED.sub(_ONCE, spelling)
-    for old, new in _GLIDES:
-        text = text.replace(old, new)
-    text = text.replace("S", "s").replace("J", "z")  # step 5 of the module's docstring
-    return text if doubled else _DOUBLED.sub(_ONCE, text)
-
-
-def _french_ending(found: re.Match[str]) -> str:
-    return "in" if found.group() == "ine" else "v"
+SPELLING = SpellingRules(
+    second_readings=_SECOND_READINGS,
+    baltic_endings=_BALTIC_ENDINGS,
+    french_endings=_FRENCH_ENDINGS,
+    digraphs=(*_DIGRAPHS, ("y", "i")),
+    glides=_GLIDES,
+    final=(("S", "s"), ("J", "z")),
+)
+_SPELLER = Speller(SPELLING)
 
 
 def skeletons(token: str) -> tuple[str, ...]:
@@ -130,21 +139,10 @@ def skeletons(token: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=200_000)
 def spelt(token: str) -> tuple[str, tuple[str, ...]]:
-    """(``to_latin``, ``skeletons``) of a token: a name's tokens need both, worked out once."""
+    """(``to_latin``, ``skeletons``) of a token: a name's tokens need both, worked out once.
+    The readings and their skeletons are native code: the rules' tables come from here."""
     latin = to_latin(token)
-    if not latin:
-        return latin, ()
-    readings = [latin]
-    for ambiguous, alternative in _SECOND_READINGS:
-        if ambiguous in latin:
-            readings += [r.replace(ambiguous, alternative) for r in readings]
-    if _BALTIC_ENDING.search(latin):
-        readings += [_BALTIC_ENDING.sub("", r) for r in readings]
-    spellings = [_spell(reading) for reading in readings]
-    keys = [_finish(s, False) for s in spellings]
-    if _DOUBLED.search(latin):
-        keys += [_finish(s, True) for s in spellings]
-    return latin, tuple(dict.fromkeys(keys))  # each once, in order of first reading
+    return latin, (tuple(_SPELLER.skeletons(latin)) if latin else ())
 
 
 _SOUND_CLASSES = str.maketrans(

@@ -19,6 +19,9 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "name_groups.txt.gz"
 _TAG = "#"  # a vocabulary word with a non-letter is reached only exactly (see the native core)
+# Bits of the filter of keys (1 MiB): a word in no group, as most new names' readings are,
+# is told by one bit instead of a bisection of the keys; a few percent pass it anyway.
+_FILTER_MASK = (1 << 23) - 1
 
 
 class NameGroups:
@@ -35,12 +38,15 @@ class NameGroups:
         # a key's item, or -1 - its place in _several when it names more than one
         self._item = array("q")
         self._several: list[tuple[int, ...]] = []
+        self._filter = bytearray((_FILTER_MASK + 1) // 8)
         for line in lines:
             key, _, items = line.partition("\t")
             found = tuple(int(item) for item in items.split(","))
             if self._keys and key <= self._keys[-1]:
                 raise ValueError(f"name groups: {key!r} is out of order")
             self._keys.append(key)
+            bit = hash(key) & _FILTER_MASK  # str hashes differ between processes: never stored
+            self._filter[bit >> 3] |= 1 << (bit & 7)
             if len(found) == 1:
                 self._item.append(found[0])
             else:
@@ -51,6 +57,9 @@ class NameGroups:
         return len(self._keys)
 
     def of(self, key: str) -> tuple[int, ...]:
+        bit = hash(key) & _FILTER_MASK
+        if not self._filter[bit >> 3] & (1 << (bit & 7)):
+            return ()
         place = bisect_left(self._keys, key)
         if place == len(self._keys) or self._keys[place] != key:
             return ()

@@ -30,7 +30,9 @@ a name).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from relay_vocabulary import Core, SlotSet
 
@@ -40,6 +42,9 @@ from services.matcher.domain.transliterate import masculine
 from services.matcher.domain.variants import groups as name_groups
 
 _CACHE_SIZE = 50_000  # tokens
+# The compiled module (its package only re-exports it): what it decides (skeletons, the
+# lookup) is part of what stored keys and snapshots were made by.
+NATIVE_FILE = Path(importlib.import_module("relay_vocabulary.relay_vocabulary").__file__ or "")
 
 
 class Vocabulary:

@@ -3,10 +3,28 @@
 
 use rapidfuzz::distance::osa;
 
-/// The set of letters of a word, one bit each (a letter and its upper-case skeleton symbol
-/// share a bit: that only lets more words through to the distance).
-pub fn letters(word: &[u8]) -> u32 {
-    word.iter().fold(0, |set, letter| set | 1 << (letter & 31))
+/// The letters of a word, one bit each, in the low half, and those it has twice or more in
+/// the high half (a letter and its upper-case skeleton symbol share a bit: that only lets
+/// more words through to the distance). An edit changes the count of at most two letters by
+/// one, so the bits of two words two edits apart differ in at most four places
+/// (`too_far_apart`).
+pub fn letters(word: &[u8]) -> u64 {
+    let (mut once, mut twice) = (0u32, 0u32);
+    for letter in word {
+        let bit = 1 << (letter & 31);
+        twice |= once & bit;
+        once |= bit;
+    }
+    u64::from(twice) << 32 | u64::from(once)
+}
+
+/// Whether two words' `letters` show they are more than two edits apart: each edit brings in
+/// or takes away at most one letter, and moves at most two letters' counts by one.
+pub fn too_far_apart(first: u64, second: u64) -> bool {
+    let (one, other) = (first as u32, second as u32);
+    (one & !other).count_ones() > 2
+        || (other & !one).count_ones() > 2
+        || (first ^ second).count_ones() > 4
 }
 
 /// One query's letters as bit masks, for words of up to 64 letters: one pass of a few
@@ -157,6 +175,44 @@ mod tests {
             if pattern.fits_in_a_word() && others.len() == 4 {
                 let four = [&others[0][..], &others[1], &others[2], &others[3]];
                 assert_eq!(pattern.distances4(four).to_vec(), expected);
+            }
+        }
+    }
+
+    /// The letter filter never turns away a word two edits or fewer away: words with one
+    /// or two random edits (insertions, deletions, substitutions, swaps) of every kind.
+    #[test]
+    fn letters_keep_every_word_within_two_edits() {
+        let mut seed = 99u64;
+        let mut next = move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        let alphabet = b"aabeiokSCHJlmnv";
+        for _ in 0..20_000 {
+            let word: Vec<u8> = (0..1 + next(10))
+                .map(|_| alphabet[next(alphabet.len())])
+                .collect();
+            let mut edited = word.clone();
+            for _ in 0..1 + next(2) {
+                let at = next(edited.len() + 1);
+                let letter = alphabet[next(alphabet.len())];
+                match next(4) {
+                    0 => edited.insert(at, letter),
+                    1 if at < edited.len() => drop(edited.remove(at)),
+                    2 if at < edited.len() => edited[at] = letter,
+                    _ if at + 1 < edited.len() => edited.swap(at, at + 1),
+                    _ => {}
+                }
+            }
+            let distance = osa::distance(word.iter().copied(), edited.iter().copied());
+            if distance <= 2 {
+                assert!(
+                    !too_far_apart(letters(&word), letters(&edited)),
+                    "{word:?} {edited:?}"
+                );
             }
         }
     }

@@ -15,6 +15,7 @@ mod distance;
 mod row;
 mod rules;
 mod slots;
+mod spell;
 
 use bulk::merge;
 use distance::Pattern;
@@ -246,22 +247,14 @@ impl Core {
         }
     }
 
-    fn slot_set(&self, keys: &[&[u8]], latin: &[u8], extra: &[&[u8]]) -> SlotSet {
+    fn slot_set(&self, (keys, latin, extra): (&[&[u8]], &[u8], &[&[u8]])) -> SlotSet {
         let reached = self.reach_ids(keys, latin, extra);
         // every word's postings fetched from memory at once (see `pool`)
         let postings: Vec<&[u32]> = reached
             .iter()
             .map(|&id| &self.postings[id as usize][..])
             .collect();
-        let mut out: Vec<u32> = Vec::with_capacity(postings.iter().map(|p| p.len()).sum());
-        for slots in postings {
-            out.extend_from_slice(slots);
-        }
-        out.sort_unstable();
-        out.dedup();
-        SlotSet {
-            slots: out.into_boxed_slice(),
-        }
+        SlotSet::new(&postings)
     }
 
     fn keys_of(keys: &[PyBackedStr]) -> Vec<&[u8]> {
@@ -375,7 +368,7 @@ impl Core {
             .iter()
             .map(|(keys, latin, extra)| {
                 let (keys, extra) = (Core::keys_of(keys), Core::keys_of(extra));
-                self.slot_set(&keys, latin.as_bytes(), &extra)
+                self.slot_set((&keys, latin.as_bytes(), &extra))
             })
             .collect()
     }
@@ -396,5 +389,6 @@ impl Core {
 #[pymodule]
 fn relay_vocabulary(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Core>()?;
+    module.add_class::<spell::Speller>()?;
     module.add_class::<SlotSet>()
 }

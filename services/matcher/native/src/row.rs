@@ -1,18 +1,18 @@
 //! Buckets of words scanned whole: the consonant and sound buckets.
 
-use crate::distance::{letters, Pattern};
+use crate::distance::{letters, too_far_apart, Pattern};
 use crate::rules::Key;
 use rustc_hash::FxHashMap;
 use std::ops::Range;
 
 /// A bucket's words side by side in one buffer: a scan reads memory in order. Each word's
-/// letter set (`letters`) comes beside it: most words of a bucket are rejected by it.
+/// letters (`letters`) come beside it: most words of a bucket are turned away by them.
 #[derive(Default)]
 pub struct Row {
     pub ids: Vec<u32>,
     text: Vec<u8>,
     ends: Vec<u32>,
-    letters: Vec<u32>,
+    letters: Vec<u64>,
 }
 
 impl Row {
@@ -40,7 +40,7 @@ impl Row {
         self.iter_with_letters().map(|(id, word, _)| (id, word))
     }
 
-    fn iter_with_letters(&self) -> impl Iterator<Item = (u32, &[u8], u32)> {
+    fn iter_with_letters(&self) -> impl Iterator<Item = (u32, &[u8], u64)> {
         let mut start = 0usize;
         let words = self.ids.iter().zip(&self.ends).zip(&self.letters);
         words.map(move |((&id, &end), &letters)| {
@@ -67,10 +67,9 @@ pub fn within_two(key: &[u8], row: &Row, lengths: Range<usize>, found: &mut Vec<
     let pattern = Pattern::new(key);
     let own = letters(key);
     let close = row.iter_with_letters().filter(|&(_, word, other)| {
-        // an edit brings in or takes away at most one letter: more than two differ, so
-        // does the distance
-        let differ = (other & !own).count_ones() > 2 || (own & !other).count_ones() > 2;
-        !differ && lengths.contains(&word.len()) && key.len().abs_diff(word.len()) <= 2
+        !too_far_apart(own, other)
+            && lengths.contains(&word.len())
+            && key.len().abs_diff(word.len()) <= 2
     });
     if !pattern.fits_in_a_word() {
         found.extend(close.filter_map(|(id, word, _)| pattern.within(word, 2).map(|_| id)));

@@ -67,7 +67,7 @@ impl<'py> FromPyObject<'py> for Rules {
 }
 
 /// Skeletons are ASCII (see `lib.rs`), so rule letters must be too.
-fn ascii(text: &str) -> PyResult<&[u8]> {
+pub fn ascii(text: &str) -> PyResult<&[u8]> {
     if text.is_ascii() {
         Ok(text.as_bytes())
     } else {

@@ -2,23 +2,84 @@
 
 use pyo3::prelude::*;
 use pyo3::types::PyList;
+use std::cell::RefCell;
+use std::sync::OnceLock;
 
-/// The entry slots one token reaches, sorted and unique. The matcher caches one per token:
-/// a common given name reaches thousands of entries, which as a Python frozenset of ints
-/// would cost ~40 bytes each, and this costs 4.
+/// The entry slots one token reaches. The matcher caches one per token: a common given name
+/// reaches thousands of entries, which as a Python frozenset of ints would cost ~40 bytes
+/// each, and this costs 4.
+///
+/// It keeps each reached word's slots as they are, one list after the other, and makes their
+/// sorted union only when asked: most events pair a token of few slots (a surname) with one of
+/// thousands (a given name), and probing the large one's lists for the few slots costs far
+/// less than merging thousands (which was most of a new name's lookup).
 #[pyclass(frozen, module = "relay_vocabulary")]
 pub struct SlotSet {
-    pub slots: Box<[u32]>,
+    parts: Box<[u32]>,
+    ends: Box<[u32]>, // where each word's slots end in `parts`
+    union: OnceLock<Box<[u32]>>,
+}
+
+impl SlotSet {
+    /// The slots of these words (each list sorted and unique).
+    pub fn new(lists: &[&[u32]]) -> Self {
+        let mut parts = Vec::with_capacity(lists.iter().map(|list| list.len()).sum());
+        let mut ends = Vec::with_capacity(lists.len());
+        for list in lists {
+            parts.extend_from_slice(list);
+            ends.push(parts.len() as u32);
+        }
+        SlotSet {
+            parts: parts.into_boxed_slice(),
+            ends: ends.into_boxed_slice(),
+            union: OnceLock::new(),
+        }
+    }
+
+    /// Each word's slots, sorted.
+    fn lists(&self) -> impl Iterator<Item = &[u32]> {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&end| {
+            let list = &self.parts[start..end as usize];
+            start = end as usize;
+            list
+        })
+    }
+
+    /// Every slot, sorted and unique.
+    pub fn slots(&self) -> &[u32] {
+        self.union.get_or_init(|| {
+            let lists: Vec<&[u32]> = self.lists().collect();
+            SCRATCH
+                .with_borrow_mut(|scratch| union(&lists, scratch))
+                .into_boxed_slice()
+        })
+    }
+
+    fn contains(&self, slot: u32) -> bool {
+        self.lists().any(|list| list.binary_search(&slot).is_ok())
+    }
+
+    /// Whether probing this set's lists for `probes` slots costs less than its union: a
+    /// binary search of each list per probe, against a few operations per slot it holds.
+    fn probed_for(&self, probes: usize) -> bool {
+        self.union.get().is_none() && probes * self.ends.len() * 2 < self.parts.len()
+    }
+}
+
+thread_local! {
+    // the bits `union` sets and clears again; one per thread, as Python may call from several
+    static SCRATCH: RefCell<Scratch> = RefCell::default();
 }
 
 #[pymethods]
 impl SlotSet {
     fn __len__(&self) -> usize {
-        self.slots.len()
+        self.slots().len()
     }
 
     fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(PyList::new(py, self.slots.iter())?.try_iter()?.into_any())
+        Ok(PyList::new(py, self.slots().iter())?.try_iter()?.into_any())
     }
 }
 
@@ -88,21 +149,203 @@ pub fn intersect(first: &[u32], second: &[u32], out: &mut Vec<u32>) {
     }
 }
 
+/// Unions this small are sorted: the bits would cost more than they save.
+const SORTED_UNION: usize = 256;
+
+/// Bits of slots, and a bit per word of them that is not zero: reading a union back visits
+/// only the words it set. All zeros between uses.
+#[derive(Default)]
+struct Scratch {
+    bits: Vec<u64>,
+    used: Vec<u64>,
+}
+
+/// The sorted union of sorted lists of slots, without duplicates. A common given name's
+/// union runs to thousands of slots: setting their bits and reading them back in order
+/// costs less than sorting them.
+fn union(lists: &[&[u32]], scratch: &mut Scratch) -> Vec<u32> {
+    let total: usize = lists.iter().map(|list| list.len()).sum();
+    let mut out: Vec<u32> = Vec::with_capacity(total);
+    if let [only] = lists {
+        out.extend_from_slice(only);
+        return out;
+    }
+    if total < SORTED_UNION {
+        for list in lists {
+            out.extend_from_slice(list);
+        }
+        out.sort_unstable();
+        out.dedup();
+        return out;
+    }
+    let last = lists.iter().filter_map(|list| list.last()).max();
+    let words = last.map_or(0, |&slot| slot as usize / 64 + 1);
+    if scratch.bits.len() < words {
+        scratch.bits.resize(words, 0);
+        scratch.used.resize(words.div_ceil(64), 0);
+    }
+    let Scratch { bits, used } = scratch;
+    for &slot in lists.iter().flat_map(|list| list.iter()) {
+        let word = slot as usize / 64;
+        bits[word] |= 1 << (slot % 64);
+        used[word / 64] |= 1 << (word % 64);
+    }
+    for (group, mask) in used.iter_mut().enumerate() {
+        while *mask != 0 {
+            let word = group * 64 + mask.trailing_zeros() as usize;
+            *mask &= *mask - 1;
+            let bits = &mut bits[word];
+            while *bits != 0 {
+                out.push((word * 64) as u32 + bits.trailing_zeros());
+                *bits &= *bits - 1;
+            }
+        }
+    }
+    out
+}
+
 /// Slots reached by two of the sets, or by one when `single` marks the slot (an entry whose
 /// name has one token), sorted and unique.
 pub fn candidates(reached: &[&SlotSet], single: &Marks) -> Vec<u32> {
     let mut found = Vec::new();
     for (position, first) in reached.iter().enumerate() {
         for second in &reached[position + 1..] {
-            intersect(&first.slots, &second.slots, &mut found);
+            both(first, second, &mut found);
         }
     }
     if !single.is_empty() {
         for set in reached {
-            found.extend(set.slots.iter().filter(|slot| single.contains(**slot)));
+            found.extend(set.parts.iter().filter(|slot| single.contains(**slot)));
         }
     }
     found.sort_unstable();
     found.dedup();
     found
+}
+
+/// Append the slots in both sets to `out`.
+fn both(first: &SlotSet, second: &SlotSet, out: &mut Vec<u32>) {
+    let (small, large) = if first.parts.len() <= second.parts.len() {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    let few = small.slots();
+    if large.probed_for(few.len()) {
+        out.extend(few.iter().filter(|&&slot| large.contains(slot)));
+    } else {
+        intersect(few, large.slots(), out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every shape of union (one list, small, sparse, dense, far from slot 0): the same as
+    /// sorting the lists together, and the scratch bits left clear.
+    #[test]
+    fn union_is_the_sorted_lists_without_duplicates() {
+        let mut seed = 20261207u64;
+        let mut next = move |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound) as u32
+        };
+        let mut scratch = Scratch::default();
+        for (lists, size, span, base) in [
+            (1, 50, 1000, 0),
+            (3, 40, 100, 5),
+            (4, 2000, 1_000_000, 0),
+            (12, 900, 20_000, 700_000),
+            (30, 400, 64, 63),
+            (2, 0, 10, 0),
+        ] {
+            let made: Vec<Vec<u32>> = (0..lists)
+                .map(|_| {
+                    let mut list: Vec<u32> = (0..size).map(|_| base + next(span)).collect();
+                    list.sort_unstable();
+                    list.dedup();
+                    list
+                })
+                .collect();
+            let borrowed: Vec<&[u32]> = made.iter().map(|list| &list[..]).collect();
+            let mut expected: Vec<u32> = made.concat();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(union(&borrowed, &mut scratch), expected);
+            assert!(scratch
+                .bits
+                .iter()
+                .chain(&scratch.used)
+                .all(|&word| word == 0));
+        }
+    }
+
+    /// Pairs of every shape (few slots and thousands, one list and dozens, a union made
+    /// before or not): the slots both sets hold, and those either holds that are marked
+    /// single, as plain vectors say.
+    #[test]
+    fn candidates_are_the_shared_slots() {
+        let mut seed = 7u64;
+        let mut next = move |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound) as u32
+        };
+        let mut make = |lists: usize, size: usize| -> (SlotSet, Vec<u32>) {
+            let made: Vec<Vec<u32>> = (0..lists)
+                .map(|_| {
+                    let mut list: Vec<u32> = (0..size).map(|_| next(5_000)).collect();
+                    list.sort_unstable();
+                    list.dedup();
+                    list
+                })
+                .collect();
+            let borrowed: Vec<&[u32]> = made.iter().map(|list| &list[..]).collect();
+            let mut all = made.concat();
+            all.sort_unstable();
+            all.dedup();
+            (SlotSet::new(&borrowed), all)
+        };
+        let mut single = Marks::default();
+        for slot in (0..5_000).step_by(97) {
+            single.set(slot, true);
+        }
+        let shapes = [
+            (1, 3),
+            (2, 40),
+            (16, 300),
+            (40, 100),
+            (3, 2000),
+            (1, 0),
+            (2, 5),
+        ];
+        for (lists, size) in shapes {
+            for (other_lists, other_size) in [(2, 5), (1, 60), (8, 400)] {
+                let (one, one_slots) = make(lists, size);
+                let (other, other_slots) = make(other_lists, other_size);
+                let mut expected: Vec<u32> = one_slots
+                    .iter()
+                    .copied()
+                    .filter(|slot| other_slots.contains(slot))
+                    .collect();
+                expected.extend(
+                    one_slots
+                        .iter()
+                        .chain(&other_slots)
+                        .copied()
+                        .filter(|&slot| single.contains(slot)),
+                );
+                expected.sort_unstable();
+                expected.dedup();
+                assert_eq!(candidates(&[&one, &other], &single), expected);
+                assert_eq!(candidates(&[&other, &one], &single), expected);
+                assert_eq!(one.slots(), &one_slots[..]); // the union, made now
+                assert_eq!(candidates(&[&one, &other], &single), expected);
+            }
+        }
+    }
 }
