@@ -36,18 +36,15 @@ impl Row {
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
-        self.iter_with_letters().map(|(id, word, _)| (id, word))
+    fn word(&self, index: usize) -> &[u8] {
+        let start = index
+            .checked_sub(1)
+            .map_or(0, |before| self.ends[before] as usize);
+        &self.text[start..self.ends[index] as usize]
     }
 
-    fn iter_with_letters(&self) -> impl Iterator<Item = (u32, &[u8], u64)> {
-        let mut start = 0usize;
-        let words = self.ids.iter().zip(&self.ends).zip(&self.letters);
-        words.map(move |((&id, &end), &letters)| {
-            let word = &self.text[start..end as usize];
-            start = end as usize;
-            (id, word, letters)
-        })
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &[u8])> {
+        (0..self.ids.len()).map(|index| (self.ids[index], self.word(index)))
     }
 }
 
@@ -66,19 +63,22 @@ pub fn row_change(table: &mut FxHashMap<Key, Row>, key: Key, id: u32, word: &[u8
 pub fn within_two(key: &[u8], row: &Row, lengths: Range<usize>, found: &mut Vec<u32>) {
     let pattern = Pattern::new(key);
     let own = letters(key);
-    let close = row.iter_with_letters().filter(|&(_, word, other)| {
-        !too_far_apart(own, other)
-            && lengths.contains(&word.len())
-            && key.len().abs_diff(word.len()) <= 2
-    });
+    // the letters alone turn most words away: their text is not looked at
+    let close = row
+        .letters
+        .iter()
+        .enumerate()
+        .filter(|&(_, &other)| !too_far_apart(own, other))
+        .map(|(index, _)| (row.ids[index], row.word(index)))
+        .filter(|&(_, word)| lengths.contains(&word.len()) && key.len().abs_diff(word.len()) <= 2);
     if !pattern.fits_in_a_word() {
-        found.extend(close.filter_map(|(id, word, _)| pattern.within(word, 2).map(|_| id)));
+        found.extend(close.filter_map(|(id, word)| pattern.within(word, 2).map(|_| id)));
         return;
     }
     // four at a time (`Pattern::distances4`); an empty word is as far as the key is long
     let mut batch: [(u32, &[u8]); 4] = [(0, &[]); 4];
     let mut size = 0;
-    for (id, word, _) in close {
+    for (id, word) in close {
         batch[size] = (id, word);
         size += 1;
         if size == 4 {
