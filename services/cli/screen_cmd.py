@@ -168,7 +168,7 @@ def screen_files(
             f"watchlist: {report.entries} active entries in {report.load_seconds:.1f} s", file=err
         )
         chunks = chunks_of(events)
-        with young_collections():
+        with screening_collections():
             if options.workers > 1 and can_fork():
                 results = Workers(index, store, options.workers, options.clock).screen(chunks)
             else:
@@ -178,12 +178,14 @@ def screen_files(
 
 
 @contextmanager
-def young_collections() -> Iterator[None]:
-    """The services' young-generation threshold while screening (forked workers inherit it):
-    an event's objects die young, and collections every 700 allocations scanned them over and
-    over. The process's thresholds are restored after (tests screen in their own process)."""
+def screening_collections() -> Iterator[None]:
+    """The services' collection policy while screening (forked workers inherit it): an event's
+    objects die young, and collections every 700 allocations scanned them over and over; the
+    caches of names seen (hundreds of thousands of objects) live on, and automatic full
+    collections rescanned them all for nothing. The process's thresholds are restored after
+    (tests screen in their own process)."""
     before = gc.get_threshold()
-    gc.set_threshold(gcpolicy.SERVICE_YOUNG_THRESHOLD, *before[1:])
+    gc.set_threshold(gcpolicy.SERVICE_YOUNG_THRESHOLD, before[1], gcpolicy.NEVER)
     try:
         yield
     finally:

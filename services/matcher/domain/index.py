@@ -280,7 +280,7 @@ class WatchlistIndex:
 
     def candidates(self, tokens: tuple[Token, ...]) -> list[PersonRecord]:
         """People reached by two of the event's name tokens, or by its only one."""
-        reached = [self._vocabulary.slots(token) for token in tokens]
+        reached = [self._vocabulary.reached(token) for token in tokens]
         found = self._vocabulary.candidates(reached)
         if self._decode is None:  # nothing packed: the plain loop
             people = self._people

@@ -16,7 +16,7 @@ reading's consonant bucket or sound bucket, which are scanned whole.
 The lookup itself is native code (``services/matcher/native``, module ``relay_vocabulary``):
 a name never seen before costs a neighbourhood of about twenty probes and the scan of buckets
 of hundreds of words over millions of keys, which in Python is mostly waiting for memory. A
-token's slots stay native too (``SlotSet``): as Python sets of ints they cost more to build
+token's reach stays native too (``SlotSet``): as Python sets of ints its slots cost more to build
 and to intersect than the lookup itself (``make bench-matcher`` measures both).
 It applies ``transliterate``'s ``consonants``, ``sound_key`` and ``masculine`` and the pair
 rules of ``names`` (``typed_one_edit``, ``keys_similarity``) for pairs at most two edits
@@ -82,10 +82,11 @@ class Vocabulary:
         """The slots under one word (none when it is not a word)."""
         return self._core.postings(word)
 
-    def slots(self, token: Token) -> SlotSet:
-        """Entry slots of every vocabulary word the token reaches.
+    def reached(self, token: Token) -> SlotSet:
+        """The words the token reaches, for ``candidates``.
 
-        Event tokens repeat, so the answer is cached until any entry changes.
+        Event tokens repeat, so the answer is cached until any entry changes (a set made
+        before a change is refused by the native core, never read against new postings).
         """
         cache_key = (token.keys, token.latin)
         cached = self._slots_cache.get(cache_key)
@@ -93,6 +94,10 @@ class Vocabulary:
             self.prepare((token,))
             cached = self._slots_cache[cache_key]
         return cached
+
+    def slots(self, token: Token) -> list[int]:
+        """Entry slots of every vocabulary word the token reaches, sorted."""
+        return self._core.slot_list(self.reached(token))
 
     def prepare(self, tokens: Iterable[Token]) -> None:
         """Look up the slots of every token not cached, in one native call: a chunk of

@@ -1,6 +1,6 @@
 """Type stubs of the native name vocabulary (src/lib.rs)."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 class Rules(Protocol):
@@ -22,10 +22,7 @@ class Rules(Protocol):
     def sound_classes(self) -> Sequence[tuple[str, str]]: ...
 
 class SlotSet:
-    """The entry slots one token reaches, sorted and unique."""
-
-    def __len__(self) -> int: ...
-    def __iter__(self) -> Iterator[int]: ...
+    """The words one token reaches, read against the vocabulary that made it."""
 
 class Core:
     """Skeleton -> entry slots, with fuzzy lookup of skeletons one edit or a vowel away."""
@@ -44,6 +41,7 @@ class Core:
     ) -> list[SlotSet]: ...
     def set_single(self, slot: int, single: bool) -> None: ...
     def candidates(self, reached: list[SlotSet]) -> list[int]: ...
+    def slot_list(self, reached: SlotSet) -> list[int]: ...
 
 class SpellingRules(Protocol):
     """The spelling tables (``services.matcher.domain.transliterate.SpellingRules``)."""

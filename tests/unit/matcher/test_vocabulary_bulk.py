@@ -106,9 +106,9 @@ def _assert_same(
         reached += bool(one.reach(token))
     assert reached > len(tokens) // 2  # the tokens do reach the vocabulary
     for first, second in pairwise(tokens):
-        pair = [one.slots(first), one.slots(second)]
-        assert bulk.candidates([bulk.slots(first), bulk.slots(second)]) == one.candidates(pair)
-        assert bulk.candidates([bulk.slots(first)]) == one.candidates(pair[:1])  # single marks
+        pair = [one.reached(first), one.reached(second)]
+        assert bulk.candidates([bulk.reached(first), bulk.reached(second)]) == one.candidates(pair)
+        assert bulk.candidates([bulk.reached(first)]) == one.candidates(pair[:1])  # single marks
 
 
 def test_bulk_filing_of_a_store_gives_the_vocabulary_of_key_by_key(

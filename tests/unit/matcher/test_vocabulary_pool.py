@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from services.matcher.domain.names import GIVEN, SURNAME, Token, tokenise
 from services.matcher.domain.variants import groups as name_groups
 from services.matcher.domain.vocabulary import Vocabulary, _near
@@ -147,7 +149,7 @@ def test_candidates_are_slots_two_tokens_reach_or_one_where_the_name_has_one() -
     for slot in (1, 9, 35, 36):
         vocabulary.add("sidorov", slot)
     given, surname, other, few = (
-        vocabulary.slots(token)
+        vocabulary.reached(token)
         for name in ("IVAN", "PETROV", "OLGA", "SIDOROV")
         for token in tokenise(name, SURNAME)
     )
@@ -162,6 +164,22 @@ def test_candidates_are_slots_two_tokens_reach_or_one_where_the_name_has_one() -
     assert vocabulary.candidates([few, surname]) == [9, 36]
     vocabulary.set_single(36, False)
     assert vocabulary.candidates([few]) == []
+
+
+def test_a_reach_is_read_only_against_the_postings_it_was_made_from() -> None:
+    vocabulary, other = Vocabulary(), Vocabulary()
+    for each in (vocabulary, other):
+        each.add("petrov", 3)
+        each.add("ivan", 3)
+    petrov, ivan = (vocabulary.reached(token) for token in tokenise("PETROV IVAN", SURNAME))
+    assert vocabulary.candidates([petrov, ivan]) == [3]
+    with pytest.raises(ValueError, match="another vocabulary"):
+        other.candidates([petrov, ivan])
+    vocabulary.add("ivan", 4)  # the sets above are stale now
+    with pytest.raises(ValueError, match="before it changed"):
+        vocabulary.candidates([petrov, ivan])
+    fresh = [vocabulary.reached(token) for token in tokenise("PETROV IVAN", SURNAME)]
+    assert vocabulary.candidates(fresh) == [3]
 
 
 def _postings(vocabulary: Vocabulary, word: str) -> set[int]:

@@ -19,12 +19,14 @@ mod spell;
 
 use bulk::merge;
 use distance::Pattern;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedStr;
 use row::{row_change, within_two, Row};
 use rules::{probe_hashes, Ids, Key, Rules};
 use rustc_hash::FxHashMap;
-use slots::{candidates, Marks, SlotSet};
+use slots::{candidates, Marks, Reached, SlotSet, Stamp};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Skeleton -> entry slots, with fuzzy lookup of skeletons one edit or a vowel away.
 #[pyclass(module = "relay_vocabulary")]
@@ -40,7 +42,11 @@ pub struct Core {
     consonant_rows: FxHashMap<Key, Row>, // words of `min_fuzzy_length`+ letters
     sound_rows: FxHashMap<Key, Row>,     // words of `min_sound_length`+ letters only
     single: Marks,                       // slots whose name has one token
+    stamp: Stamp,                        // the `SlotSet`s made now are read against it
 }
+
+// Each vocabulary's own number: a `SlotSet` of one is never read against another's postings.
+static VOCABULARIES: AtomicU64 = AtomicU64::new(0);
 
 impl Core {
     fn link(&mut self, id: u32, word: &[u8], add: bool) {
@@ -248,13 +254,31 @@ impl Core {
     }
 
     fn slot_set(&self, (keys, latin, extra): (&[&[u8]], &[u8], &[&[u8]])) -> SlotSet {
-        let reached = self.reach_ids(keys, latin, extra);
-        // every word's postings fetched from memory at once (see `pool`)
-        let postings: Vec<&[u32]> = reached
+        let words = self.reach_ids(keys, latin, extra);
+        let total = words
             .iter()
-            .map(|&id| &self.postings[id as usize][..])
-            .collect();
-        SlotSet::new(&postings)
+            .map(|&id| self.postings[id as usize].len())
+            .sum();
+        SlotSet::new(words, self.stamp, total)
+    }
+
+    /// The set with its words' slots, when it was made by this vocabulary as it is now.
+    fn reached<'a>(&'a self, set: &'a SlotSet) -> PyResult<Reached<'a>> {
+        if set.stamp != self.stamp {
+            return Err(PyValueError::new_err(
+                "a slot set of another vocabulary, or of this one before it changed",
+            ));
+        }
+        let lists = set.words.iter();
+        Ok(Reached::new(
+            set,
+            lists.map(|&id| &self.postings[id as usize][..]).collect(),
+        ))
+    }
+
+    /// Postings change: sets made before are stale.
+    fn changed(&mut self) {
+        self.stamp.generation += 1;
     }
 
     fn keys_of(keys: &[PyBackedStr]) -> Vec<&[u8]> {
@@ -277,11 +301,16 @@ impl Core {
             consonant_rows: FxHashMap::default(),
             sound_rows: FxHashMap::default(),
             single: Marks::default(),
+            stamp: Stamp {
+                core: VOCABULARIES.fetch_add(1, Ordering::Relaxed),
+                generation: 0,
+            },
         }
     }
 
     /// Add `slot` under `key`; True when the word is new.
     fn add(&mut self, key: &str, slot: u32) -> bool {
+        self.changed();
         let word = key.as_bytes();
         let Some(id) = self.file(word, slot) else {
             return false;
@@ -295,6 +324,7 @@ impl Core {
     /// strings, or one bytes with a newline between keys (as the store keeps them). Returns
     /// how many words are new. The state is the one `add` gives (the unit tests compare them).
     fn add_bulk(&mut self, keys: &Bound<'_, PyAny>, slots: Vec<u32>) -> PyResult<usize> {
+        self.changed();
         let mut fresh = Vec::new();
         let filed = self.file_all(keys, &slots, &mut fresh);
         // in the order `add` links them; even after a refused key, every word filed is found
@@ -307,6 +337,7 @@ impl Core {
 
     /// Remove `slot` from under `key`; True when the word is gone.
     fn discard(&mut self, key: &str, slot: u32) -> bool {
+        self.changed();
         let word = key.as_bytes();
         let Some(id) = self.id(word) else {
             return false;
@@ -380,9 +411,18 @@ impl Core {
     }
 
     /// The slots two of the tokens reach together, or one token alone where marked single.
-    fn candidates(&self, reached: Vec<PyRef<'_, SlotSet>>) -> Vec<u32> {
-        let sets: Vec<&SlotSet> = reached.iter().map(|set| &**set).collect();
-        candidates(&sets, &self.single)
+    /// Refuses a set of another vocabulary, or of this one before it changed.
+    fn candidates(&self, reached: Vec<PyRef<'_, SlotSet>>) -> PyResult<Vec<u32>> {
+        let sets = reached.iter().map(|set| self.reached(set));
+        Ok(candidates(
+            &sets.collect::<PyResult<Vec<_>>>()?,
+            &self.single,
+        ))
+    }
+
+    /// A set's slots, sorted and unique (refused as `candidates` refuses).
+    fn slot_list(&self, set: PyRef<'_, SlotSet>) -> PyResult<Vec<u32>> {
+        Ok(self.reached(&set)?.slots().to_vec())
     }
 }
 

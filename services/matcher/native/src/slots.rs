@@ -1,86 +1,80 @@
 //! Entry slots: what a token reaches, and the people two tokens (or one) reach together.
 
 use pyo3::prelude::*;
-use pyo3::types::PyList;
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
-/// The entry slots one token reaches. The matcher caches one per token: a common given name
-/// reaches thousands of entries, which as a Python frozenset of ints would cost ~40 bytes
-/// each, and this costs 4.
+/// Which vocabulary, as it stood: a `SlotSet` is read against the postings it was made from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub core: u64,
+    pub generation: u64, // one more at every change of postings
+}
+
+/// The words one token reaches (their ids, in the vocabulary that looked them up). The
+/// matcher caches one per token: a common given name reaches thousands of entries, and this
+/// holds the few words that lead to them, not the entries.
 ///
-/// It keeps each reached word's slots as they are, one list after the other, and makes their
-/// sorted union only when asked: most events pair a token of few slots (a surname) with one of
-/// thousands (a given name), and probing the large one's lists for the few slots costs far
-/// less than merging thousands (which was most of a new name's lookup).
+/// Their slots are read from the vocabulary's postings when asked (`Reached`), and merged
+/// into a sorted union only when needed: most events pair a token of few slots (a surname)
+/// with one of thousands (a given name), and probing the large one's lists for the few slots
+/// costs far less than merging (or copying) thousands.
 #[pyclass(frozen, module = "relay_vocabulary")]
 pub struct SlotSet {
-    parts: Box<[u32]>,
-    ends: Box<[u32]>, // where each word's slots end in `parts`
+    pub words: Box<[u32]>,
+    pub stamp: Stamp,
+    total: usize, // slots in all the words' lists
     union: OnceLock<Box<[u32]>>,
 }
 
 impl SlotSet {
-    /// The slots of these words (each list sorted and unique).
-    pub fn new(lists: &[&[u32]]) -> Self {
-        let mut parts = Vec::with_capacity(lists.iter().map(|list| list.len()).sum());
-        let mut ends = Vec::with_capacity(lists.len());
-        for list in lists {
-            parts.extend_from_slice(list);
-            ends.push(parts.len() as u32);
-        }
+    pub fn new(words: Vec<u32>, stamp: Stamp, total: usize) -> Self {
         SlotSet {
-            parts: parts.into_boxed_slice(),
-            ends: ends.into_boxed_slice(),
+            words: words.into_boxed_slice(),
+            stamp,
+            total,
             union: OnceLock::new(),
         }
     }
+}
 
-    /// Each word's slots, sorted.
-    fn lists(&self) -> impl Iterator<Item = &[u32]> {
-        let mut start = 0usize;
-        self.ends.iter().map(move |&end| {
-            let list = &self.parts[start..end as usize];
-            start = end as usize;
-            list
-        })
+/// A set with its words' slots, borrowed from the vocabulary that made it (each list sorted
+/// and unique).
+pub struct Reached<'a> {
+    set: &'a SlotSet,
+    lists: Vec<&'a [u32]>,
+}
+
+impl<'a> Reached<'a> {
+    pub fn new(set: &'a SlotSet, lists: Vec<&'a [u32]>) -> Self {
+        Reached { set, lists }
     }
 
-    /// Every slot, sorted and unique.
-    pub fn slots(&self) -> &[u32] {
-        self.union.get_or_init(|| {
-            let lists: Vec<&[u32]> = self.lists().collect();
+    /// Every slot, sorted and unique (kept with the set once made).
+    pub fn slots(&self) -> &'a [u32] {
+        self.set.union.get_or_init(|| {
             SCRATCH
-                .with_borrow_mut(|scratch| union(&lists, scratch))
+                .with_borrow_mut(|scratch| union(&self.lists, scratch))
                 .into_boxed_slice()
         })
     }
 
     fn contains(&self, slot: u32) -> bool {
-        self.lists().any(|list| list.binary_search(&slot).is_ok())
+        self.lists
+            .iter()
+            .any(|list| list.binary_search(&slot).is_ok())
     }
 
     /// Whether probing this set's lists for `probes` slots costs less than its union: a
     /// binary search of each list per probe, against a few operations per slot it holds.
     fn probed_for(&self, probes: usize) -> bool {
-        self.union.get().is_none() && probes * self.ends.len() * 2 < self.parts.len()
+        self.set.union.get().is_none() && probes * self.lists.len() * 2 < self.set.total
     }
 }
 
 thread_local! {
     // the bits `union` sets and clears again; one per thread, as Python may call from several
     static SCRATCH: RefCell<Scratch> = RefCell::default();
-}
-
-#[pymethods]
-impl SlotSet {
-    fn __len__(&self) -> usize {
-        self.slots().len()
-    }
-
-    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        Ok(PyList::new(py, self.slots().iter())?.try_iter()?.into_any())
-    }
 }
 
 /// Slot numbers as a bit set: membership costs a shift and a mask.
@@ -206,7 +200,7 @@ fn union(lists: &[&[u32]], scratch: &mut Scratch) -> Vec<u32> {
 
 /// Slots reached by two of the sets, or by one when `single` marks the slot (an entry whose
 /// name has one token), sorted and unique.
-pub fn candidates(reached: &[&SlotSet], single: &Marks) -> Vec<u32> {
+pub fn candidates(reached: &[Reached], single: &Marks) -> Vec<u32> {
     let mut found = Vec::new();
     for (position, first) in reached.iter().enumerate() {
         for second in &reached[position + 1..] {
@@ -215,7 +209,8 @@ pub fn candidates(reached: &[&SlotSet], single: &Marks) -> Vec<u32> {
     }
     if !single.is_empty() {
         for set in reached {
-            found.extend(set.parts.iter().filter(|slot| single.contains(**slot)));
+            let slots = set.lists.iter().flat_map(|list| list.iter());
+            found.extend(slots.filter(|slot| single.contains(**slot)));
         }
     }
     found.sort_unstable();
@@ -224,8 +219,8 @@ pub fn candidates(reached: &[&SlotSet], single: &Marks) -> Vec<u32> {
 }
 
 /// Append the slots in both sets to `out`.
-fn both(first: &SlotSet, second: &SlotSet, out: &mut Vec<u32>) {
-    let (small, large) = if first.parts.len() <= second.parts.len() {
+fn both(first: &Reached, second: &Reached, out: &mut Vec<u32>) {
+    let (small, large) = if first.set.total <= second.set.total {
         (first, second)
     } else {
         (second, first)
@@ -283,6 +278,10 @@ mod tests {
         }
     }
 
+    fn reached<'a>(made: &'a [Vec<u32>], set: &'a SlotSet) -> Reached<'a> {
+        Reached::new(set, made.iter().map(|list| &list[..]).collect())
+    }
+
     /// Pairs of every shape (few slots and thousands, one list and dozens, a union made
     /// before or not): the slots both sets hold, and those either holds that are marked
     /// single, as plain vectors say.
@@ -295,7 +294,8 @@ mod tests {
             seed ^= seed << 17;
             (seed % bound) as u32
         };
-        let mut make = |lists: usize, size: usize| -> (SlotSet, Vec<u32>) {
+        // a token's word lists, the set of them and their union
+        let mut make = |lists: usize, size: usize| -> (Vec<Vec<u32>>, SlotSet, Vec<u32>) {
             let made: Vec<Vec<u32>> = (0..lists)
                 .map(|_| {
                     let mut list: Vec<u32> = (0..size).map(|_| next(5_000)).collect();
@@ -304,11 +304,15 @@ mod tests {
                     list
                 })
                 .collect();
-            let borrowed: Vec<&[u32]> = made.iter().map(|list| &list[..]).collect();
             let mut all = made.concat();
+            let stamp = Stamp {
+                core: 0,
+                generation: 0,
+            };
+            let set = SlotSet::new((0..lists as u32).collect(), stamp, all.len());
             all.sort_unstable();
             all.dedup();
-            (SlotSet::new(&borrowed), all)
+            (made, set, all)
         };
         let mut single = Marks::default();
         for slot in (0..5_000).step_by(97) {
@@ -325,8 +329,12 @@ mod tests {
         ];
         for (lists, size) in shapes {
             for (other_lists, other_size) in [(2, 5), (1, 60), (8, 400)] {
-                let (one, one_slots) = make(lists, size);
-                let (other, other_slots) = make(other_lists, other_size);
+                let (one_lists, one_set, one_slots) = make(lists, size);
+                let (other_lists, other_set, other_slots) = make(other_lists, other_size);
+                let (one, other) = (
+                    reached(&one_lists, &one_set),
+                    reached(&other_lists, &other_set),
+                );
                 let mut expected: Vec<u32> = one_slots
                     .iter()
                     .copied()
@@ -341,10 +349,18 @@ mod tests {
                 );
                 expected.sort_unstable();
                 expected.dedup();
-                assert_eq!(candidates(&[&one, &other], &single), expected);
-                assert_eq!(candidates(&[&other, &one], &single), expected);
-                assert_eq!(one.slots(), &one_slots[..]); // the union, made now
-                assert_eq!(candidates(&[&one, &other], &single), expected);
+                let (first, second) = (
+                    reached(&one_lists, &one_set),
+                    reached(&other_lists, &other_set),
+                );
+                assert_eq!(candidates(&[one, other], &single), expected);
+                assert_eq!(candidates(&[second, first], &single), expected);
+                let made = reached(&one_lists, &one_set);
+                assert_eq!(made.slots(), &one_slots[..]); // the union, kept with the set
+                assert_eq!(
+                    candidates(&[made, reached(&other_lists, &other_set)], &single),
+                    expected
+                );
             }
         }
     }
