@@ -40,7 +40,7 @@ from services.cli.screen_pool import (
     utc_now,
 )
 from services.common import gcpolicy
-from services.matcher.docstore import DocStore, build_store, open_index
+from services.matcher.docstore import DocStore, StoreUnusable, build_store, open_index
 from services.matcher.domain import WatchlistIndex, entry_record
 from services.matcher.domain.records import EntryRecord
 from services.matcher.domain.variants import groups as name_groups
@@ -231,8 +231,12 @@ def screen(
     if watchlist is None and store is None:
         raise typer.BadParameter("give --watchlist, --store or both", param_hint="--watchlist")
     options = ScreenOptions(store=store, workers=workers or cpus())
-    with output(out) as handle:
-        report = screen_files(watchlist, events, handle, err, options)
+    try:
+        with output(out) as handle:
+            report = screen_files(watchlist, events, handle, err, options)
+    except StoreUnusable as exc:  # e.g. made by other name rules: build it again
+        typer.echo(f"unusable store: {exc}; build it again (relay watchlist build-index)", err=True)
+        raise typer.Exit(2) from exc
     rate = report.events / report.screen_seconds if report.screen_seconds else 0.0
     print(
         f"screened {report.events} events in {report.screen_seconds:.2f} s ({rate:.0f}/s): "

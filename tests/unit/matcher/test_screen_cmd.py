@@ -7,8 +7,13 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
 from schemas.codec import decode_alert
-from services.cli.screen_cmd import _CHUNK, screen_files
+from services.cli.main import app
+from services.cli.screen_cmd import _CHUNK, ScreenOptions, screen_files
+from services.matcher.docstore import store as docstore_store
 from tests.unit.matcher.helpers import (
     event,
     kholmatov_and_stolen_passport,
@@ -70,3 +75,19 @@ def test_screen_keeps_order_and_line_numbers_across_chunks(tmp_path: Path) -> No
     assert [(str(a.event_id), a.entry_id) for a in alerts] == expected
     assert report.bad_lines == len(bad) == 4
     assert [f"{events}:{number}:" in err.getvalue() for number in bad] == [True] * 4
+
+
+def test_a_store_keyed_by_other_rules_is_refused_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watchlist, events, store = tmp_path / "w.jsonl", tmp_path / "e.jsonl", tmp_path / "store"
+    watchlist.write_text(json.dumps(sltd_entry("DOC-1", "AA1234567")) + "\n")
+    events.write_text(json.dumps(kholmatov_and_stolen_passport()[1]) + "\n")
+    screen_files(watchlist, events, io.BytesIO(), io.StringIO(), ScreenOptions(store=store))
+    # an upgrade changed the name rules (or the native module) since the store was built
+    monkeypatch.setattr(docstore_store, "keys_fingerprint", lambda: b"other rules")
+
+    found = CliRunner().invoke(app, ["screen", "--store", str(store), "--events", str(events)])
+
+    assert found.exit_code == 2
+    assert "unusable store: the store's people were keyed by other name rules" in found.output
