@@ -137,20 +137,12 @@ mod tests {
     use super::*;
 
     fn random_words(count: usize) -> Vec<Vec<u8>> {
-        let mut seed = 20261201u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_numbers(20261201);
         (0..count)
             .map(|_| {
-                let lengths = [next() % 12, next() % 12, 60 + next() % 10];
-                let length = lengths[(next() % 3) as usize] as usize;
-                (0..length)
-                    .map(|_| b"abcaCH"[(next() % 6) as usize])
-                    .collect()
+                let lengths = [next(12), next(12), 60 + next(10)];
+                let length = lengths[next(3) as usize] as usize;
+                (0..length).map(|_| b"abcaCH"[next(6) as usize]).collect()
             })
             .collect()
     }
@@ -183,13 +175,8 @@ mod tests {
     /// or two random edits (insertions, deletions, substitutions, swaps) of every kind.
     #[test]
     fn letters_keep_every_word_within_two_edits() {
-        let mut seed = 99u64;
-        let mut next = move |bound: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % bound as u64) as usize
-        };
+        let mut numbers = crate::test_numbers(99);
+        let mut next = move |bound: usize| numbers(bound as u64) as usize;
         let alphabet = b"aabeiokSCHJlmnv";
         for _ in 0..20_000 {
             let word: Vec<u8> = (0..1 + next(10))

@@ -426,6 +426,17 @@ impl Core {
     }
 }
 
+/// For the tests: the same numbers on every run (xorshift), each below the bound asked.
+#[cfg(test)]
+pub(crate) fn test_numbers(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |bound| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % bound
+    }
+}
+
 #[pymodule]
 fn relay_vocabulary(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Core>()?;

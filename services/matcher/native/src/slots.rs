@@ -241,13 +241,8 @@ mod tests {
     /// sorting the lists together, and the scratch bits left clear.
     #[test]
     fn union_is_the_sorted_lists_without_duplicates() {
-        let mut seed = 20261207u64;
-        let mut next = move |bound: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % bound) as u32
-        };
+        let mut numbers = crate::test_numbers(20261207);
+        let mut next = move |bound: u64| numbers(bound) as u32;
         let mut scratch = Scratch::default();
         for (lists, size, span, base) in [
             (1, 50, 1000, 0),
@@ -287,13 +282,8 @@ mod tests {
     /// single, as plain vectors say.
     #[test]
     fn candidates_are_the_shared_slots() {
-        let mut seed = 7u64;
-        let mut next = move |bound: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % bound) as u32
-        };
+        let mut numbers = crate::test_numbers(7);
+        let mut next = move |bound: u64| numbers(bound) as u32;
         // a token's word lists, the set of them and their union
         let mut make = |lists: usize, size: usize| -> (Vec<Vec<u32>>, SlotSet, Vec<u32>) {
             let made: Vec<Vec<u32>> = (0..lists)
