@@ -24,10 +24,8 @@ The file holds personal data (the history): mode 0600 in a directory of mode 070
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-import gc
 import hashlib
 import hmac
 import importlib
@@ -37,7 +35,7 @@ import os
 import pickle
 import struct
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -46,6 +44,7 @@ import services.analyst.domain as analyst_domain
 from services.analyst.domain import Analyser, Params
 from services.analyst.domain.leads import LeadBook
 from services.analyst.domain.pseudonym import Pseudonymiser
+from services.common import gcpolicy
 
 FORMAT = 1
 MAGIC = b"notice-relay analyst snapshot\n"
@@ -242,7 +241,8 @@ class SnapshotStore:
             raise Refused(f"unreadable: {exc.strerror}") from None
         header, body = self._verified(data)
         try:
-            with _no_collection():
+            # millions of objects that all stay: the collector would rescan them for nothing
+            with gcpolicy.paused():
                 analysers = _Unpickler(io.BytesIO(body), book, self.key).load()
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError,
                 ValueError, KeyError, IndexError, RecursionError) as exc:  # fmt: skip
@@ -275,19 +275,6 @@ class SnapshotStore:
         if header.get("params") != self.params:
             raise Refused("written under other thresholds")
         return header, memoryview(data)[fixed + header_size : -TAG_SIZE]
-
-
-@contextlib.contextmanager
-def _no_collection() -> Iterator[None]:
-    """Millions of objects that all stay: the cyclic collector would scan them again and again
-    while they are made (it halves the load) and find nothing to free."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _fsync_directory(folder: Path) -> None:
